@@ -1,0 +1,60 @@
+import { Command } from 'commander';
+import { configOrExit, openAndMigrate } from './boot.js';
+import { hashPassword, PASSWORD_MIN_LENGTH } from './crypto/passwords.js';
+import { createFirstAdmin } from './modules/auth/definer-functions.js';
+import { VERSION } from './version.js';
+
+/** `accountdb` command line: operations on the configured database. */
+const program = new Command()
+  .name('accountdb')
+  .description('AccountDB administration (uses the same environment variables as the API)')
+  .version(VERSION);
+
+const log = (msg: string) => process.stdout.write(`${msg}\n`);
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const config = configOrExit();
+    const database = await openAndMigrate(config, log);
+    log(`database ${database.describe} is up to date`);
+    await database.close();
+  });
+
+program
+  .command('create-admin')
+  .description('create the first admin of an empty database (like the setup page)')
+  .requiredOption('--username <name>', 'login name')
+  .requiredOption('--email <address>', 'e-mail address')
+  .option(
+    '--password-env <var>',
+    'read the password from this environment variable',
+    'ACCOUNTDB_ADMIN_PASSWORD',
+  )
+  .action(async (opts: { username: string; email: string; passwordEnv: string }) => {
+    const password = process.env[opts.passwordEnv];
+    if (!password || password.length < PASSWORD_MIN_LENGTH) {
+      throw new Error(
+        `set ${opts.passwordEnv} to a password of at least ${PASSWORD_MIN_LENGTH} characters`,
+      );
+    }
+    const config = configOrExit();
+    const database = await openAndMigrate(config, log);
+    try {
+      const id = await createFirstAdmin(database.db, {
+        username: opts.username,
+        email: opts.email,
+        passwordHash: await hashPassword(password),
+      });
+      if (!id) throw new Error('the database already has users; setup is done');
+      log(`created admin ${opts.username} (${id})`);
+    } finally {
+      await database.close();
+    }
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`accountdb: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

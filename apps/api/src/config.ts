@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Configuration, parsed once at boot from the environment. A bad value throws a
+ * ConfigError naming the variable; server.ts and the CLI print it and exit.
+ */
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** 32-byte master key for secrets at rest. */
+  secretKey: Buffer;
+  /** HMAC key for access tokens (at least 32 bytes). */
+  jwtSecret: Buffer;
+  /** Keys that were generated into the data dir at this start (warned about). */
+  generatedKeys: string[];
+  apiHost: string;
+  apiPort: number;
+  webPort: number;
+  registration: 'open' | 'closed';
+  redisUrl: string | undefined;
+  corsOrigins: string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Fastify trustProxy: false, a hop count, or a list of proxy addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
+  /** Cookies get the Secure flag and the __Host- prefix (set COOKIE_SECURE=false for plain-HTTP local use). */
+  cookieSecure: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function value(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const v = value(env, name);
+  if (v === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${v}")`);
+  }
+  return v as T;
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  const v = value(env, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 0 || n > 65535) {
+    throw new ConfigError(name, `must be a port number 0-65535 (got "${v}")`);
+  }
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = value(env, name);
+  if (v === undefined) return fallback;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(name, `must be true or false (got "${v}")`);
+}
+
+function decodeKey(name: string, raw: string, minBytes: number, exactBytes?: number): Buffer {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) {
+    throw new ConfigError(name, 'must be base64');
+  }
+  const key = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (exactBytes !== undefined && key.length !== exactBytes) {
+    throw new ConfigError(name, `must decode to exactly ${exactBytes} bytes (got ${key.length})`);
+  }
+  if (key.length < minBytes) {
+    throw new ConfigError(name, `must decode to at least ${minBytes} bytes (got ${key.length})`);
+  }
+  return key;
+}
+
+interface KeySpec {
+  variable: string;
+  file: string;
+  bytes: number;
+  exact: boolean;
+}
+
+/**
+ * A key from the environment, or (outside production) from / generated into the data dir
+ * with 0600 permissions. In production a missing key stops the process.
+ */
+function loadKey(options: {
+  env: Env;
+  spec: KeySpec;
+  dataDir: string;
+  production: boolean;
+  generated: string[];
+}): Buffer {
+  const { env, spec, dataDir, production, generated } = options;
+  const fromEnv = value(env, spec.variable);
+  if (fromEnv !== undefined) {
+    return decodeKey(spec.variable, fromEnv, spec.bytes, spec.exact ? spec.bytes : undefined);
+  }
+  if (production) {
+    throw new ConfigError(
+      spec.variable,
+      `is required when NODE_ENV=production (base64 of ${spec.bytes} random bytes, e.g. \`openssl rand -base64 ${spec.bytes}\`)`,
+    );
+  }
+  const file = path.join(dataDir, spec.file);
+  if (existsSync(file)) {
+    return decodeKey(
+      `${spec.variable} (from ${file})`,
+      readFileSync(file, 'utf8').trim(),
+      spec.bytes,
+      spec.exact ? spec.bytes : undefined,
+    );
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const key = randomBytes(spec.bytes);
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  generated.push(spec.variable);
+  return key;
+}
+
+function trustProxy(env: Env): Config['trustProxy'] {
+  const v = value(env, 'TRUST_PROXY');
+  if (v === undefined || /^(false|0|no|off)$/i.test(v)) return false;
+  if (/^(true|yes|on)$/i.test(v)) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      'must name the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8) or a hop count, not "true"',
+    );
+  }
+  if (/^\d+$/.test(v)) return Number(v);
+  const list = v.split(',').map((s) => s.trim());
+  for (const item of list) {
+    if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(item) && item !== 'loopback') {
+      throw new ConfigError('TRUST_PROXY', `"${item}" is not an IP address or CIDR`);
+    }
+  }
+  return list;
+}
+
+/** Parses and validates the whole configuration. Throws ConfigError naming the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
+  const production = nodeEnv === 'production';
+  const databaseUrl = value(env, 'DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
+  }
+  const dataDir = path.resolve(value(env, 'ACCOUNTDB_DATA_DIR') ?? './data');
+  const generatedKeys: string[] = [];
+  const secretKey = loadKey({
+    env,
+    spec: { variable: 'ACCOUNTDB_SECRET_KEY', file: 'secret.key', bytes: 32, exact: true },
+    dataDir,
+    production,
+    generated: generatedKeys,
+  });
+  const jwtSecret = loadKey({
+    env,
+    spec: { variable: 'ACCOUNTDB_JWT_SECRET', file: 'jwt.key', bytes: 32, exact: false },
+    dataDir,
+    production,
+    generated: generatedKeys,
+  });
+  const redisUrl = value(env, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
+  }
+  const corsOrigins = (value(env, 'CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (origin === '*' || !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `"${origin}" is not an origin like https://example.com (no wildcard, no path)`,
+      );
+    }
+  }
+  return {
+    nodeEnv,
+    databaseUrl,
+    dataDir,
+    secretKey,
+    jwtSecret,
+    generatedKeys,
+    apiHost: value(env, 'API_HOST') ?? '127.0.0.1',
+    apiPort: port(env, 'API_PORT', 8080),
+    webPort: port(env, 'WEB_PORT', 3000),
+    registration: oneOf(env, 'ACCOUNTDB_REGISTRATION', ['open', 'closed'], 'closed'),
+    redisUrl,
+    corsOrigins,
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    trustProxy: trustProxy(env),
+    cookieSecure: bool(env, 'COOKIE_SECURE', production),
+  };
+}

@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import { type Schema, schema } from './schema.js';
+
+/** Drizzle over either driver: the same queries run on PostgreSQL and on PGlite. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+/** The raw driver, for what Drizzle does not do (multi-statement migration files). */
+export type RawDriver = { kind: 'postgres'; pool: pg.Pool } | { kind: 'pglite'; pglite: PGlite };
+
+export interface Database {
+  db: Db;
+  raw: RawDriver;
+  /** A short description for logs: "postgres://host:port/name" or "pglite:/path". */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL URL; unset → embedded PGlite. */
+  url?: string | undefined;
+  /** PGlite directory; unset with no url → in-memory (tests). */
+  pgliteDir?: string | undefined;
+  poolMax?: number;
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolMax ?? 10,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle client that loses its connection must not crash the process.
+    pool.on('error', () => {});
+    const db = drizzlePg(pool, { schema }) as unknown as Db;
+    return {
+      db,
+      raw: { kind: 'postgres', pool },
+      describe: redactUrl(options.url),
+      close: () => pool.end(),
+    };
+  }
+  let dir: string | undefined;
+  if (options.pgliteDir) {
+    dir = path.resolve(options.pgliteDir);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+  const pglite = dir ? new PGlite(dir) : new PGlite();
+  await pglite.waitReady;
+  const db = drizzlePglite(pglite, { schema }) as unknown as Db;
+  return {
+    db,
+    raw: { kind: 'pglite', pglite },
+    describe: dir ? `pglite:${dir}` : 'pglite:memory',
+    close: () => pglite.close(),
+  };
+}

@@ -1,0 +1,147 @@
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sameHash, sha256 } from '../crypto/tokens.js';
+import { apiTokens } from '../db/schema.js';
+import { type Actor, withTenant } from '../db/tenant.js';
+import type { AuditContext } from '../modules/audit/write-audit.js';
+import { verifyAccessToken } from '../modules/auth/access-token.js';
+import { apiTokenLookup, sessionState } from '../modules/auth/definer-functions.js';
+import { ForbiddenError, UnauthorizedError } from './errors.js';
+
+/** What a route requires of its caller; set in the route's `config`. */
+export type AuthRequirement = 'public' | 'user' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Default 'user' under /api/v1, 'public' elsewhere. 'public' routes take no credentials. */
+    auth?: AuthRequirement;
+    /** A route only a logged-in person (not a personal access token) may use. */
+    sessionOnly?: boolean;
+  }
+  interface FastifyRequest {
+    actor: Actor;
+  }
+}
+
+export const PAT_PREFIX = 'adb_pat_';
+/** Characters of a personal access token stored in clear for lookup. */
+export const PAT_LOOKUP_LENGTH = PAT_PREFIX.length + 12;
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const invalidToken = () =>
+  new UnauthorizedError('The access token is missing, expired or revoked.', 'invalid_token');
+
+function bearer(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const m = /^Bearer\s+(\S{1,4096})$/i.exec(header);
+  if (!m?.[1]) throw invalidToken();
+  return m[1];
+}
+
+async function actorFromAccessToken(app: FastifyInstance, token: string): Promise<Actor> {
+  const claims = await verifyAccessToken(app.deps.config.jwtSecret, token);
+  if (!claims) throw invalidToken();
+  // Role, active flag and session state come from the database on every request, so a
+  // deactivation, role change or logout takes effect on the very next one.
+  const state = await sessionState(app.deps.database.db, claims);
+  if (!state?.isActive || !state.sessionOpen) throw invalidToken();
+  return {
+    kind: 'user',
+    userId: claims.userId,
+    username: state.username,
+    role: state.role,
+    via: 'session',
+    sessionId: claims.sessionId,
+    scopes: ['read', 'write'],
+  };
+}
+
+async function actorFromPersonalToken(
+  app: FastifyInstance,
+  token: string,
+  request: FastifyRequest,
+): Promise<Actor> {
+  if (token.length < PAT_LOOKUP_LENGTH + 8) throw invalidToken();
+  const { db } = app.deps.database;
+  const found = await apiTokenLookup(db, token.slice(0, PAT_LOOKUP_LENGTH));
+  if (!found || !sameHash(found.tokenHash, sha256(token))) throw invalidToken();
+  if (found.expiresAt && found.expiresAt.getTime() <= Date.now()) throw invalidToken();
+  if (!found.isActive) throw invalidToken();
+  const actor: Actor = {
+    kind: 'user',
+    userId: found.ownerId,
+    username: found.username,
+    role: found.role,
+    via: 'token',
+    tokenId: found.id,
+    scopes: found.scopes,
+  };
+  // last_used_at at most once a minute per token, so a busy script does not write per call.
+  if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() > 60_000) {
+    await withTenant(db, actor, (tx) =>
+      tx
+        .update(apiTokens)
+        .set({ lastUsedAt: sql`now()`, lastUsedIp: request.ip })
+        .where(
+          and(
+            eq(apiTokens.id, found.id),
+            or(
+              isNull(apiTokens.lastUsedAt),
+              lt(apiTokens.lastUsedAt, sql`now() - interval '1 minute'`),
+            ),
+          ),
+        ),
+    );
+  }
+  return actor;
+}
+
+/** Resolves the caller of every request into request.actor and enforces the route's rule. */
+export function registerAuthHooks(app: FastifyInstance): void {
+  app.decorateRequest('actor', null as never);
+  app.addHook('onRequest', async (request) => {
+    request.actor = { kind: 'anonymous' };
+    const url = request.routeOptions.url;
+    if (!url) return; // no route: the not-found handler answers
+    // Routes of the versioned API need a user unless they say otherwise; the rest (health,
+    // OpenAPI document, docs) are public unless they say otherwise.
+    const requirement =
+      request.routeOptions.config?.auth ?? (url.startsWith('/api/v1/') ? 'user' : 'public');
+    if (requirement === 'public') return;
+    const token = bearer(request);
+    if (!token) throw new UnauthorizedError();
+    if (token.startsWith(PAT_PREFIX)) {
+      request.actor = await actorFromPersonalToken(app, token, request);
+    } else if (token.startsWith('adb_')) {
+      throw invalidToken();
+    } else {
+      request.actor = await actorFromAccessToken(app, token);
+    }
+    const actor = request.actor;
+    if (actor.kind !== 'user') throw invalidToken();
+    if (actor.via === 'token') {
+      if (request.routeOptions.config?.sessionOnly) {
+        throw new ForbiddenError(
+          'Personal access tokens cannot do this; log in instead.',
+          'session_required',
+        );
+      }
+      const needed = READ_METHODS.has(request.method) ? 'read' : 'write';
+      const has =
+        actor.scopes.includes(needed) || (needed === 'read' && actor.scopes.includes('write'));
+      if (!has) {
+        throw new ForbiddenError(`This token lacks the "${needed}" scope.`, 'insufficient_scope');
+      }
+    }
+    if (requirement === 'admin' && actor.role !== 'admin') {
+      throw new ForbiddenError('Only an admin may do this.', 'admin_only');
+    }
+  });
+}
+
+/** The audit context of a request: its actor, client address and request id. */
+export function auditContext(request: FastifyRequest): AuditContext {
+  return { actor: request.actor, ip: request.ip, requestId: request.id };
+}

@@ -1,0 +1,152 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type FieldError } from './errors.js';
+import { problem } from './problem.js';
+
+interface AjvError {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Turns ajv's errors into [{path, message}] naming the field: "/body/email". */
+export function fieldErrors(context: string, validation: AjvError[]): FieldError[] {
+  return validation.map((e) => {
+    let path = `/${context}${e.instancePath ?? ''}`;
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') {
+      path = `${path}/${e.params.missingProperty}`;
+      message = 'is required';
+    } else if (
+      e.keyword === 'additionalProperties' &&
+      typeof e.params?.additionalProperty === 'string'
+    ) {
+      path = `${path}/${e.params.additionalProperty}`;
+      message = 'is not a known field';
+    }
+    return { path, message };
+  });
+}
+
+function send(reply: FastifyReply, body: ReturnType<typeof problem>): FastifyReply {
+  return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+/** Postgres errors that are the client's fault, mapped to 4xx without SQL detail. */
+function postgresProblem(err: {
+  code?: string;
+}): { status: number; code: string; detail: string } | null {
+  switch (err.code) {
+    case '23505':
+      return {
+        status: 409,
+        code: 'conflict',
+        detail: 'An object with these values already exists.',
+      };
+    case '23503':
+      return { status: 404, code: 'not_found', detail: 'A referenced object does not exist.' };
+    case '22P02':
+    case '22007':
+    case '22008':
+      return { status: 400, code: 'bad_request', detail: 'A value has the wrong format.' };
+    case '22001':
+      return { status: 400, code: 'bad_request', detail: 'A value is too long.' };
+    case '23514':
+      return { status: 400, code: 'bad_request', detail: 'A value is not allowed.' };
+    case '42501':
+      return { status: 403, code: 'forbidden', detail: 'You may not do this.' };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The one error handler: every error becomes application/problem+json with a stable code.
+ * 5xx details go to the log with the request id, never into the response.
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler(
+    (error: FastifyError & { validationContext?: string }, request: FastifyRequest, reply) => {
+      const requestId = request.id;
+      if (error instanceof AppError) {
+        if (error.extra.headers) reply.headers(error.extra.headers);
+        return send(
+          reply,
+          problem({
+            status: error.status,
+            code: error.code,
+            detail: error.message,
+            requestId,
+            ...(error.extra.errors ? { errors: error.extra.errors } : {}),
+          }),
+        );
+      }
+      if (error.validation) {
+        const errors = fieldErrors(
+          error.validationContext ?? 'body',
+          error.validation as AjvError[],
+        );
+        return send(
+          reply,
+          problem({
+            status: 400,
+            code: 'validation_error',
+            detail: errors.map((e) => `${e.path} ${e.message}`).join('; '),
+            requestId,
+            errors,
+          }),
+        );
+      }
+      const pg = postgresProblem(error as { code?: string });
+      if (pg) {
+        request.log.info(
+          { pgCode: (error as { code?: string }).code },
+          'database refused the request',
+        );
+        return send(reply, problem({ ...pg, requestId }));
+      }
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500) {
+        const code =
+          status === 413
+            ? 'payload_too_large'
+            : status === 415
+              ? 'unsupported_media_type'
+              : status === 429
+                ? 'too_many_requests'
+                : error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+                  ? 'invalid_json'
+                  : 'bad_request';
+        const detail =
+          status === 413
+            ? 'The request body is larger than this endpoint accepts.'
+            : code === 'invalid_json'
+              ? 'The request body is not valid JSON.'
+              : error.message;
+        return send(reply, problem({ status, code, detail, requestId }));
+      }
+      request.log.error({ err: error }, 'request failed');
+      return send(
+        reply,
+        problem({
+          status: 500,
+          code: 'internal_error',
+          detail: `An internal error occurred. Quote request id ${requestId} when reporting it.`,
+          requestId,
+        }),
+      );
+    },
+  );
+
+  app.setNotFoundHandler((request, reply) =>
+    send(
+      reply,
+      problem({
+        status: 404,
+        code: 'route_not_found',
+        detail: `No route ${request.method} ${request.url.split('?')[0]}.`,
+        requestId: request.id,
+      }),
+    ),
+  );
+}

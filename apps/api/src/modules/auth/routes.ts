@@ -1,0 +1,393 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { eq, sql } from 'drizzle-orm';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { hashPassword, verifyPassword } from '../../crypto/passwords.js';
+import { users } from '../../db/schema.js';
+import { withTenant } from '../../db/tenant.js';
+import { auditContext } from '../../http/auth-hooks.js';
+import {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+} from '../../http/errors.js';
+import { problemResponses } from '../../http/problem.js';
+import { writeAudit } from '../audit/write-audit.js';
+import { userConflict } from '../users/user-conflict.js';
+import { toUserDto } from '../users/user-dto.js';
+import { verifyAccessToken } from './access-token.js';
+import { clearRefreshCookie, refreshTokenOf, setRefreshCookie } from './cookies.js';
+import {
+  createFirstAdmin,
+  registerUser,
+  setupNeeded,
+  writeSystemAudit,
+} from './definer-functions.js';
+import { login } from './login.js';
+import {
+  LoginBody,
+  LoginResponse,
+  MeResponse,
+  NewUserBody,
+  PasswordChangeBody,
+  RefreshBody,
+  SetupStatus,
+} from './schemas.js';
+import {
+  endSession,
+  endSessionByRefreshToken,
+  issueSession,
+  revokeSessions,
+  rotateRefreshToken,
+  tokenResponse,
+} from './sessions.js';
+
+const client = (request: FastifyRequest) => ({
+  ip: request.ip,
+  userAgent: request.headers['user-agent'] ?? null,
+});
+
+const routes: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { config, database, limits } = app.deps;
+  const { db } = database;
+  const jwtKey = config.jwtSecret;
+
+  /** Per-IP limit for every unauthenticated auth endpoint. */
+  const perIp = app.rateLimit({ max: limits.loginPerIp, timeWindow: 60_000, groupId: 'auth-ip' });
+  /** Per-name limit for login, whoever asks and from wherever. */
+  const perName = app.rateLimit({
+    max: limits.loginPerName,
+    timeWindow: 60_000,
+    groupId: 'auth-name',
+    keyGenerator: (req) =>
+      `name:${String((req.body as { username?: unknown })?.username ?? '').toLowerCase()}`,
+  });
+
+  app.get(
+    '/auth/setup',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Is first-admin setup needed?',
+        description:
+          'true while no user exists; the first visitor then creates the admin with POST /auth/setup.',
+        security: [],
+        response: { 200: SetupStatus },
+      },
+    },
+    async () => ({
+      needed: await setupNeeded(db),
+      registration_open: config.registration === 'open',
+    }),
+  );
+
+  app.post(
+    '/auth/setup',
+    {
+      config: { auth: 'public' },
+      onRequest: perIp,
+      schema: {
+        tags: ['auth'],
+        summary: 'Create the first admin',
+        description:
+          'Creates the first user, with the admin role, and logs them in. Refused with 409 once any user exists.',
+        security: [],
+        body: NewUserBody,
+        response: { 201: LoginResponse, ...problemResponses(400, 409, 429) },
+      },
+    },
+    async (request, reply) => {
+      const { username, email, password } = request.body;
+      const passwordHash = await hashPassword(password);
+      let userId: string | null;
+      try {
+        userId = await createFirstAdmin(db, { username, email, passwordHash });
+      } catch (err) {
+        throw userConflict(err);
+      }
+      if (!userId) throw new ConflictError('Setup is already done: an admin exists.', 'setup_done');
+      const id = userId;
+      const session = await withTenant(
+        db,
+        {
+          kind: 'user',
+          userId: id,
+          username,
+          role: 'admin',
+          via: 'session',
+          scopes: ['read', 'write'],
+        },
+        async (tx) => {
+          const [user] = await tx.select().from(users).where(eq(users.id, id));
+          if (!user) throw new NotFoundError('user');
+          const issued = await issueSession(tx, { user, jwtKey, client: client(request) });
+          const ctx = {
+            ...auditContext(request),
+            actor: {
+              kind: 'user' as const,
+              userId: id,
+              username,
+              role: 'admin' as const,
+              via: 'session' as const,
+              scopes: ['read', 'write'] as const,
+            },
+          };
+          await writeAudit(tx, ctx, { action: 'auth.setup', entityType: 'user', entityId: id });
+          return issued;
+        },
+      );
+      setRefreshCookie(reply, config, session.refreshToken);
+      return reply.code(201).send({ ...tokenResponse(session), user: toUserDto(session.user) });
+    },
+  );
+
+  app.post(
+    '/auth/register',
+    {
+      config: { auth: 'public' },
+      onRequest: perIp,
+      schema: {
+        tags: ['auth'],
+        summary: 'Register (when open)',
+        description:
+          'Creates a user with the user role. Only when ACCOUNTDB_REGISTRATION=open; 403 registration_closed otherwise.',
+        security: [],
+        body: NewUserBody,
+        response: {
+          201: Type.Object({ user: Type.Ref('User') }),
+          ...problemResponses(400, 403, 409, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (config.registration !== 'open') {
+        throw new ForbiddenError(
+          'Registration is closed; ask an admin for an account.',
+          'registration_closed',
+        );
+      }
+      const { username, email, password } = request.body;
+      const passwordHash = await hashPassword(password);
+      let userId: string;
+      try {
+        userId = await registerUser(db, { username, email, passwordHash });
+      } catch (err) {
+        throw userConflict(err);
+      }
+      await writeSystemAudit(db, {
+        ownerId: userId,
+        actorType: 'anonymous',
+        actorId: null,
+        actorName: null,
+        action: 'auth.register',
+        entityType: 'user',
+        entityId: userId,
+        ip: request.ip,
+        requestId: request.id,
+        details: {},
+      });
+      const user = await withTenant(
+        db,
+        { kind: 'user', userId, username, role: 'user', via: 'session', scopes: ['read'] },
+        async (tx) => (await tx.select().from(users).where(eq(users.id, userId)))[0],
+      );
+      if (!user) throw new NotFoundError('user');
+      return reply.code(201).send({ user: toUserDto(user) });
+    },
+  );
+
+  app.post(
+    '/auth/login',
+    {
+      config: { auth: 'public' },
+      onRequest: perIp,
+      preHandler: perName,
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in',
+        description:
+          'Exchanges a username (or e-mail) and password for a 15-minute access token and a rotating refresh token ' +
+          '(also set as an HttpOnly cookie). Wrong name and wrong password get the same 401. ' +
+          'After 5 consecutive failures the name is locked with growing backoff (429 login_locked with Retry-After); ' +
+          'attempts are also limited per IP and per name (429 rate_limited).',
+        security: [],
+        body: LoginBody,
+        response: { 200: LoginResponse, ...problemResponses(400, 401, 429) },
+      },
+    },
+    async (request, reply) => {
+      const session = await login({
+        db,
+        jwtKey,
+        login: request.body.username,
+        password: request.body.password,
+        client: client(request),
+        requestId: request.id,
+        lockout: limits.lockout,
+      });
+      setRefreshCookie(reply, config, session.refreshToken);
+      return { ...tokenResponse(session), user: toUserDto(session.user) };
+    },
+  );
+
+  app.post(
+    '/auth/refresh',
+    {
+      config: { auth: 'public' },
+      onRequest: perIp,
+      schema: {
+        tags: ['auth'],
+        summary: 'Rotate the refresh token',
+        description:
+          'Returns a new access token and a new refresh token; the one sent is used up. Sending a used refresh token ' +
+          'again (after a 10-second grace for lost responses) ends that whole login session: 401 refresh_token_reused.',
+        security: [],
+        body: Type.Optional(RefreshBody),
+        response: { 200: LoginResponse, ...problemResponses(400, 401, 403, 429) },
+      },
+    },
+    async (request, reply) => {
+      const token = refreshTokenOf(request, config, request.body?.refresh_token);
+      if (!token)
+        throw new BadRequestError(
+          'Send refresh_token in the body or the refresh cookie.',
+          'refresh_token_missing',
+        );
+      try {
+        const session = await rotateRefreshToken({
+          db,
+          jwtKey,
+          token,
+          client: client(request),
+          requestId: request.id,
+        });
+        setRefreshCookie(reply, config, session.refreshToken);
+        return { ...tokenResponse(session), user: toUserDto(session.user) };
+      } catch (err) {
+        clearRefreshCookie(reply, config);
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log out',
+        description:
+          'Ends the login session of the refresh token sent (body or cookie) and/or of the access token in ' +
+          'Authorization. Always 204; clears the refresh cookie.',
+        body: Type.Optional(RefreshBody),
+        response: { 204: Type.Null(), ...problemResponses(400, 403) },
+      },
+    },
+    async (request, reply) => {
+      const audit = { ip: request.ip, requestId: request.id };
+      const token = refreshTokenOf(request, config, request.body?.refresh_token);
+      if (token) await endSessionByRefreshToken({ db, token, audit });
+      const header = request.headers.authorization;
+      const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+      if (bearer) {
+        const claims = await verifyAccessToken(jwtKey, bearer);
+        if (claims)
+          await endSession({ db, userId: claims.userId, sessionId: claims.sessionId, audit });
+      }
+      clearRefreshCookie(reply, config);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/auth/me',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'The current user',
+        description:
+          'The authenticated user and how they authenticated (session or personal token, with scopes).',
+        response: { 200: MeResponse, ...problemResponses(401) },
+      },
+    },
+    async (request) => {
+      const actor = request.actor;
+      if (actor.kind !== 'user') throw new NotFoundError('user');
+      const [user] = await app.tenant(request, (tx) =>
+        tx.select().from(users).where(eq(users.id, actor.userId)),
+      );
+      if (!user) throw new NotFoundError('user');
+      return {
+        user: toUserDto(user),
+        auth: {
+          via: actor.via,
+          scopes: [...actor.scopes],
+          ...(actor.sessionId ? { session_id: actor.sessionId } : {}),
+          ...(actor.tokenId ? { token_id: actor.tokenId } : {}),
+        },
+      };
+    },
+  );
+
+  app.post(
+    '/auth/password',
+    {
+      config: { sessionOnly: true },
+      onRequest: app.rateLimit({
+        max: 10,
+        timeWindow: 60_000,
+        groupId: 'auth-password',
+        keyGenerator: (req) => `pw:${req.actor.kind === 'user' ? req.actor.userId : req.ip}`,
+      }),
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your password',
+        description:
+          'Needs the current password. Ends every other login session of the user; this one stays. ' +
+          'Not available to personal access tokens.',
+        body: PasswordChangeBody,
+        response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 429) },
+      },
+    },
+    async (request, reply) => {
+      const actor = request.actor;
+      if (actor.kind !== 'user') throw new NotFoundError('user');
+      const newHash = await hashPassword(request.body.new_password);
+      await app.tenant(request, async (tx) => {
+        const [user] = await tx
+          .select()
+          .from(users)
+          .where(eq(users.id, actor.userId))
+          .for('update');
+        if (!user) throw new NotFoundError('user');
+        if (!(await verifyPassword(user.passwordHash, request.body.current_password))) {
+          throw new BadRequestError('The current password is wrong.', 'wrong_password', [
+            { path: '/body/current_password', message: 'is wrong' },
+          ]);
+        }
+        await tx
+          .update(users)
+          .set({ passwordHash: newHash, passwordChangedAt: sql`now()` })
+          .where(eq(users.id, actor.userId));
+        const ended = await revokeSessions(tx, {
+          userId: actor.userId,
+          reason: 'password_change',
+          ...(actor.sessionId ? { exceptSessionId: actor.sessionId } : {}),
+        });
+        await writeAudit(tx, auditContext(request), {
+          action: 'auth.password_change',
+          entityType: 'user',
+          entityId: actor.userId,
+          details: { ended_sessions: ended },
+        });
+      });
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+export default routes;
