@@ -19,7 +19,19 @@ BEGIN
   END IF;
   -- The schema owner must be able to SET ROLE to it (superusers always can).
   IF NOT pg_catalog.pg_has_role(current_user, 'accountdb_app', 'MEMBER') THEN
-    EXECUTE format('GRANT accountdb_app TO %I', current_user);
+    BEGIN
+      EXECUTE format('GRANT accountdb_app TO %I', current_user);
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE EXCEPTION 'the schema owner % must be a member of role accountdb_app', current_user
+        USING HINT = format('As a superuser run: GRANT accountdb_app TO %I; GRANT SET ON PARAMETER app.role TO %I;', current_user, current_user);
+    END;
+  END IF;
+  -- The SECURITY DEFINER functions below pin app.role with a SET clause, which a schema
+  -- owner that is not a superuser may only write when granted (PostgreSQL 15+).
+  IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+     AND NOT pg_catalog.has_parameter_privilege(current_user, 'app.role', 'SET') THEN
+    RAISE EXCEPTION 'the schema owner % may not set parameter app.role', current_user
+      USING HINT = format('As a superuser run: GRANT SET ON PARAMETER app.role TO %I;', current_user);
   END IF;
 END
 $$;
@@ -258,14 +270,24 @@ END
 $$;
 
 -- Open registration: always creates a plain user (the caller checks that registration is on).
+-- Returns NULL while no user exists: the first user is the admin, made by setup.
 CREATE FUNCTION auth_register_user(p_username text, p_email text, p_password_hash text)
 RETURNS uuid
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = '' SET app.role = 'system'
 AS $$
+DECLARE
+  new_id uuid;
+BEGIN
+  LOCK TABLE public.users IN SHARE ROW EXCLUSIVE MODE;
+  IF NOT EXISTS (SELECT 1 FROM public.users) THEN
+    RETURN NULL;
+  END IF;
   INSERT INTO public.users (username, email, password_hash, role)
   VALUES (p_username, p_email, p_password_hash, 'user')
-  RETURNING id
+  RETURNING id INTO new_id;
+  RETURN new_id;
+END
 $$;
 
 -- Login lookup by username or email (case-insensitive). Always returns exactly one row:

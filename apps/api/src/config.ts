@@ -162,21 +162,6 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   }
   const dataDir = path.resolve(value(env, 'ACCOUNTDB_DATA_DIR') ?? './data');
-  const generatedKeys: string[] = [];
-  const secretKey = loadKey({
-    env,
-    spec: { variable: 'ACCOUNTDB_SECRET_KEY', file: 'secret.key', bytes: 32, exact: true },
-    dataDir,
-    production,
-    generated: generatedKeys,
-  });
-  const jwtSecret = loadKey({
-    env,
-    spec: { variable: 'ACCOUNTDB_JWT_SECRET', file: 'jwt.key', bytes: 32, exact: false },
-    dataDir,
-    production,
-    generated: generatedKeys,
-  });
   const redisUrl = value(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
@@ -193,21 +178,40 @@ export function loadConfig(env: Env = process.env): Config {
       );
     }
   }
+  const plain = {
+    apiHost: value(env, 'API_HOST') ?? '127.0.0.1',
+    apiPort: port(env, 'API_PORT', 8080),
+    webPort: port(env, 'WEB_PORT', 3000),
+    registration: oneOf(env, 'ACCOUNTDB_REGISTRATION', ['open', 'closed'], 'closed'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    trustProxy: trustProxy(env),
+    cookieSecure: bool(env, 'COOKIE_SECURE', production),
+  };
+  // Keys last: a start that fails on another variable must not leave key files behind.
+  const generatedKeys: string[] = [];
+  const secretKey = loadKey({
+    env,
+    spec: { variable: 'ACCOUNTDB_SECRET_KEY', file: 'secret.key', bytes: 32, exact: true },
+    dataDir,
+    production,
+    generated: generatedKeys,
+  });
+  const jwtSecret = loadKey({
+    env,
+    spec: { variable: 'ACCOUNTDB_JWT_SECRET', file: 'jwt.key', bytes: 32, exact: false },
+    dataDir,
+    production,
+    generated: generatedKeys,
+  });
   return {
+    ...plain,
     nodeEnv,
     databaseUrl,
     dataDir,
     secretKey,
     jwtSecret,
     generatedKeys,
-    apiHost: value(env, 'API_HOST') ?? '127.0.0.1',
-    apiPort: port(env, 'API_PORT', 8080),
-    webPort: port(env, 'WEB_PORT', 3000),
-    registration: oneOf(env, 'ACCOUNTDB_REGISTRATION', ['open', 'closed'], 'closed'),
     redisUrl,
     corsOrigins,
-    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
-    trustProxy: trustProxy(env),
-    cookieSecure: bool(env, 'COOKIE_SECURE', production),
   };
 }

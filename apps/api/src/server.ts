@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   );
   if (await setupNeeded(database.db)) {
     process.stdout.write(
-      'The database is empty: the first visit creates the admin (POST /api/v1/auth/setup, or `npx accountdb create-admin`).\n\n',
+      'The database is empty: the first visit creates the admin (POST /api/v1/auth/setup).\n\n',
     );
   }
 }

@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -57,17 +58,57 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     };
   }
   let dir: string | undefined;
+  let unlock = () => {};
   if (options.pgliteDir) {
     dir = path.resolve(options.pgliteDir);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    unlock = lockDataDir(dir);
   }
-  const pglite = dir ? new PGlite(dir) : new PGlite();
+  // The extensions the migrations create must be bundled into PGlite up front.
+  const extensions = { pg_trgm };
+  const pglite = dir ? new PGlite(dir, { extensions }) : new PGlite({ extensions });
   await pglite.waitReady;
   const db = drizzlePglite(pglite, { schema }) as unknown as Db;
   return {
     db,
     raw: { kind: 'pglite', pglite },
     describe: dir ? `pglite:${dir}` : 'pglite:memory',
-    close: () => pglite.close(),
+    close: async () => {
+      await pglite.close();
+      unlock();
+    },
   };
+}
+
+/**
+ * The embedded database is one process's: a second process opening the same directory
+ * (an API and a CLI at once) would corrupt it. A lock file beside it holds the owner's pid.
+ */
+function lockDataDir(dir: string): () => void {
+  const lockFile = `${dir}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(lockFile, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(lockFile, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
+        throw new Error(
+          `the embedded database ${dir} is in use by process ${pid}; stop that process first (several processes need DATABASE_URL)`,
+        );
+      }
+      rmSync(lockFile, { force: true }); // left behind by a process that is gone
+    }
+  }
+  throw new Error(`could not lock the embedded database ${dir}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

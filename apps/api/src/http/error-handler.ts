@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from 'drizzle-orm';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError } from './errors.js';
 import { problem } from './problem.js';
@@ -11,21 +12,57 @@ interface AjvError {
 
 /** Turns ajv's errors into [{path, message}] naming the field: "/body/email". */
 export function fieldErrors(context: string, validation: AjvError[]): FieldError[] {
-  return validation.map((e) => {
-    let path = `/${context}${e.instancePath ?? ''}`;
-    let message = e.message ?? 'is invalid';
-    if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') {
-      path = `${path}/${e.params.missingProperty}`;
-      message = 'is required';
-    } else if (
-      e.keyword === 'additionalProperties' &&
-      typeof e.params?.additionalProperty === 'string'
-    ) {
-      path = `${path}/${e.params.additionalProperty}`;
-      message = 'is not a known field';
-    }
-    return { path, message };
-  });
+  // A nullable field that fails reports once per union branch; keep the first (most specific)
+  // message per field.
+  const seen = new Set<string>();
+  return validation
+    .map((e) => {
+      let path = `/${context}${e.instancePath ?? ''}`;
+      let message = e.message ?? 'is invalid';
+      if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') {
+        path = `${path}/${e.params.missingProperty}`;
+        message = 'is required';
+      } else if (
+        e.keyword === 'additionalProperties' &&
+        typeof e.params?.additionalProperty === 'string'
+      ) {
+        path = `${path}/${e.params.additionalProperty}`;
+        message = 'is not a known field';
+      }
+      return { path, message };
+    })
+    .filter((e) => !seen.has(e.path) && seen.add(e.path) !== undefined);
+}
+
+type DatabaseErrorFields = Record<
+  'name' | 'message' | 'code' | 'severity' | 'table' | 'column' | 'constraint' | 'routine',
+  unknown
+>;
+
+const isDatabaseError = (e: unknown): e is DatabaseErrorFields =>
+  typeof e === 'object' &&
+  e !== null &&
+  typeof (e as { code?: unknown }).code === 'string' &&
+  /^[0-9A-Z]{5}$/.test((e as { code: string }).code) &&
+  'severity' in e;
+
+/**
+ * What a 5xx logs of its error. A failed query's error (DrizzleQueryError) quotes the
+ * parameter values in its message and stack, and a database error's detail can quote a
+ * whole row: either may hold a secret, so they log the SQL text and the database error's
+ * identifying fields only.
+ */
+function loggableError(error: Error): Record<string, unknown> {
+  const query = error instanceof DrizzleQueryError ? error.query : undefined;
+  const inner = query !== undefined ? error.cause : error;
+  if (isDatabaseError(inner)) {
+    const { name, message, code, severity, table, column, constraint, routine } = inner;
+    return {
+      err: { type: name, message, code, severity, table, column, constraint, routine },
+      ...(query !== undefined ? { query } : {}),
+    };
+  }
+  return query !== undefined ? { err: inner, query } : { err: error };
 }
 
 function send(reply: FastifyReply, body: ReturnType<typeof problem>): FastifyReply {
@@ -97,12 +134,16 @@ export function registerErrorHandler(app: FastifyInstance): void {
           }),
         );
       }
-      const pg = postgresProblem(error as { code?: string });
+      // Drizzle wraps the driver's error (DrizzleQueryError): its SQLSTATE is on the cause.
+      const cause = (error as { cause?: unknown }).cause;
+      const dbError = (
+        (error as { code?: string }).code === undefined && typeof cause === 'object' && cause
+          ? cause
+          : error
+      ) as { code?: string };
+      const pg = postgresProblem(dbError);
       if (pg) {
-        request.log.info(
-          { pgCode: (error as { code?: string }).code },
-          'database refused the request',
-        );
+        request.log.info({ pgCode: dbError.code }, 'database refused the request');
         return send(reply, problem({ ...pg, requestId }));
       }
       const status = error.statusCode ?? 500;
@@ -125,7 +166,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
               : error.message;
         return send(reply, problem({ status, code, detail, requestId }));
       }
-      request.log.error({ err: error }, 'request failed');
+      request.log.error(loggableError(error), 'request failed');
       return send(
         reply,
         problem({

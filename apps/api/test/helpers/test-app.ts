@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -13,7 +12,8 @@ import { createTestDatabase, type TestDatabase } from './test-db.js';
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const config = loadConfig({
     NODE_ENV: 'test',
-    ACCOUNTDB_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'adb-test-')),
+    // Keys come from the environment, so nothing is ever written to the data dir.
+    ACCOUNTDB_DATA_DIR: path.join(tmpdir(), 'adb-test-unused'),
     ACCOUNTDB_SECRET_KEY: randomBytes(32).toString('base64'),
     ACCOUNTDB_JWT_SECRET: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'silent',

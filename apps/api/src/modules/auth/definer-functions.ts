@@ -26,16 +26,16 @@ export async function createFirstAdmin(
   return row?.id ?? null;
 }
 
+/** Registers a plain user; null while setup has not made the first admin. */
 export async function registerUser(
   db: Db,
   user: { username: string; email: string; passwordHash: string },
-): Promise<string> {
-  const [row] = await anonymous<{ id: string }>(
+): Promise<string | null> {
+  const [row] = await anonymous<{ id: string | null }>(
     db,
     sql`SELECT auth_register_user(${user.username}, ${user.email}, ${user.passwordHash}) AS id`,
   );
-  if (!row) throw new Error('auth_register_user returned no row');
-  return row.id;
+  return row?.id ?? null;
 }
 
 export interface LoginLookup {

@@ -11,6 +11,7 @@ import {
   ConflictError,
   ForbiddenError,
   NotFoundError,
+  TooManyRequestsError,
 } from '../../http/errors.js';
 import { problemResponses } from '../../http/problem.js';
 import { writeAudit } from '../audit/write-audit.js';
@@ -48,6 +49,14 @@ const client = (request: FastifyRequest) => ({
   userAgent: request.headers['user-agent'] ?? null,
 });
 
+/**
+ * POST /auth/refresh and /auth/logout take an optional body: a call with only the cookie or
+ * only Authorization has none, which is validated as {} instead of failing "must be object".
+ */
+const emptyBodyIfNone = async (request: FastifyRequest) => {
+  if (request.body === undefined || request.body === null) request.body = {};
+};
+
 const routes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { config, database, limits } = app.deps;
@@ -56,26 +65,43 @@ const routes: FastifyPluginAsync = async (fastify) => {
 
   /** Per-IP limit for every unauthenticated auth endpoint. */
   const perIp = app.rateLimit({ max: limits.loginPerIp, timeWindow: 60_000, groupId: 'auth-ip' });
-  /** Per-name limit for login, whoever asks and from wherever. */
-  const perName = app.rateLimit({
+  /**
+   * Per-name limit for login, whoever asks and from wherever. Not a second app.rateLimit()
+   * hook: @fastify/rate-limit runs only the first of its hooks on a request (perIp here), so a
+   * second one would never count. createRateLimit() only counts; this hook answers the 429.
+   */
+  const nameLimit = app.createRateLimit({
     max: limits.loginPerName,
     timeWindow: 60_000,
-    groupId: 'auth-name',
     keyGenerator: (req) =>
       `name:${String((req.body as { username?: unknown })?.username ?? '').toLowerCase()}`,
   });
+  const perName = async (request: FastifyRequest) => {
+    const result = await nameLimit(request);
+    if (!result.isAllowed && result.isExceeded) {
+      throw new TooManyRequestsError(
+        `Too many requests; retry in ${result.ttlInSeconds} seconds.`,
+        result.ttl / 1000,
+        'rate_limited',
+      );
+    }
+  };
 
   app.get(
     '/auth/setup',
     {
       config: { auth: 'public' },
+      // Unauthenticated and reaches the database: limited per IP, apart from the login
+      // attempts so that reloading the login page never uses them up.
+      onRequest: app.rateLimit({ max: 120, timeWindow: 60_000, groupId: 'auth-setup-status' }),
       schema: {
         tags: ['auth'],
         summary: 'Is first-admin setup needed?',
         description:
-          'true while no user exists; the first visitor then creates the admin with POST /auth/setup.',
+          'true while no user exists; the first visitor then creates the admin with POST /auth/setup. ' +
+          'Limited to 120 calls a minute per client address (429 rate_limited).',
         security: [],
-        response: { 200: SetupStatus },
+        response: { 200: SetupStatus, ...problemResponses(429) },
       },
     },
     async () => ({
@@ -171,12 +197,19 @@ const routes: FastifyPluginAsync = async (fastify) => {
       }
       const { username, email, password } = request.body;
       const passwordHash = await hashPassword(password);
-      let userId: string;
+      let registered: string | null;
       try {
-        userId = await registerUser(db, { username, email, passwordHash });
+        registered = await registerUser(db, { username, email, passwordHash });
       } catch (err) {
         throw userConflict(err);
       }
+      if (!registered) {
+        throw new ConflictError(
+          'No admin exists yet: complete first-admin setup before anyone registers.',
+          'setup_required',
+        );
+      }
+      const userId = registered;
       await writeSystemAudit(db, {
         ownerId: userId,
         actorType: 'anonymous',
@@ -238,6 +271,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     {
       config: { auth: 'public' },
       onRequest: perIp,
+      preValidation: emptyBodyIfNone,
       schema: {
         tags: ['auth'],
         summary: 'Rotate the refresh token',
@@ -277,6 +311,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     '/auth/logout',
     {
       config: { auth: 'public' },
+      preValidation: emptyBodyIfNone,
       schema: {
         tags: ['auth'],
         summary: 'Log out',

@@ -30,6 +30,21 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Locks every active admin row, in id order, before a change that may take an admin away.
+ * Taken first, in one order, it serialises such changes without deadlocks: two admins
+ * demoting each other at once would otherwise each lock their target and then wait for the
+ * other's (a deadlock, answered 500); this way the second waits, then gets 409 last_admin.
+ */
+async function lockActiveAdmins(tx: Tx): Promise<void> {
+  await tx
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), eq(users.isActive, true)))
+    .orderBy(asc(users.id))
+    .for('update');
+}
+
 /** Refuses a change that would leave no active admin. Locks the admin rows to serialise. */
 async function ensureAnotherActiveAdmin(tx: Tx, userId: string): Promise<void> {
   const others = await tx
@@ -183,8 +198,11 @@ const routes: FastifyPluginAsync = async (fastify) => {
       const { id } = request.params;
       const body = request.body;
       const passwordHash = body.password ? await hashPassword(body.password) : undefined;
+      const mayDropAdmin =
+        (body.role !== undefined && body.role !== 'admin') || body.is_active === false;
       const row = await app
         .tenant(request, async (tx) => {
+          if (mayDropAdmin) await lockActiveAdmins(tx);
           const [current] = await tx.select().from(users).where(eq(users.id, id)).for('update');
           if (!current) throw new NotFoundError('user');
           const losesAdmin =
@@ -257,6 +275,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         throw new BadRequestError('You cannot delete your own user.', 'cannot_delete_self');
       }
       await app.tenant(request, async (tx) => {
+        await lockActiveAdmins(tx);
         const [current] = await tx.select().from(users).where(eq(users.id, id)).for('update');
         if (!current) throw new NotFoundError('user');
         if (current.role === 'admin' && current.isActive) await ensureAnotherActiveAdmin(tx, id);

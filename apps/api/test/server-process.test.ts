@@ -1,0 +1,271 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase } from './helpers/test-db.js';
+
+/**
+ * The real server process: starts on the embedded database (or PostgreSQL), answers health,
+ * tells an empty database's operator how to create the admin, and stops cleanly on SIGTERM.
+ */
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SERVER = path.join(ROOT, 'apps/api/src/server.ts');
+const START_TIMEOUT_MS = 60_000;
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running: ChildProcess[] = [];
+
+afterEach(() => {
+  // A test that failed half-way must not leave its server behind.
+  for (const child of running.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment of the test run, without anything that would pick a database or keys. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of [
+    'DATABASE_URL',
+    'TEST_DATABASE_URL',
+    'ACCOUNTDB_SECRET_KEY',
+    'ACCOUNTDB_JWT_SECRET',
+    'API_HOST',
+    'API_PORT',
+    'REDIS_URL',
+    'CORS_ORIGINS',
+    'TRUST_PROXY',
+    'NODE_ENV',
+    'NODE_OPTIONS',
+  ]) {
+    delete env[name];
+  }
+  return { ...env, LOG_LEVEL: 'info', NO_COLOR: '1' };
+}
+
+function start(env: NodeJS.ProcessEnv, port: number): Server {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hasExited = (s: Server) => s.child.exitCode !== null || s.child.signalCode !== null;
+
+/** Polls until check() is true; fails early if the process died. */
+async function until(s: Server, what: string, check: () => Promise<boolean> | boolean) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    if (hasExited(s)) {
+      throw new Error(
+        `server exited (${s.child.exitCode ?? s.child.signalCode}) before ${what}\nstdout:\n${s.stdout()}\nstderr:\n${s.stderr()}`,
+      );
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}\nstdout:\n${s.stdout()}\nstderr:\n${s.stderr()}`);
+}
+
+async function waitHealthy(s: Server): Promise<void> {
+  await until(s, 'GET /api/health ok', async () => {
+    try {
+      const res = await fetch(`${s.url}/api/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.status !== 200) return false;
+      const body = (await res.json()) as { status?: string; db?: string };
+      return body.status === 'ok' && body.db === 'ok';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** SIGTERM, then the exit code, within 10 s. */
+async function stop(s: Server): Promise<number | null> {
+  const t0 = Date.now();
+  s.child.kill('SIGTERM');
+  const result = await Promise.race([s.exited, sleep(10_000).then(() => 'timeout' as const)]);
+  if (result === 'timeout') {
+    throw new Error(
+      `no exit within 10 s of SIGTERM\nstdout:\n${s.stdout()}\nstderr:\n${s.stderr()}`,
+    );
+  }
+  expect(Date.now() - t0).toBeLessThan(10_000);
+  expect(result.signal, s.stderr()).toBeNull();
+  return result.code;
+}
+
+async function setupNeeded(s: Server): Promise<boolean> {
+  const res = await fetch(`${s.url}/api/v1/auth/setup`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { needed: boolean }).needed;
+}
+
+const FIRST_VISIT = /first visit creates the admin/;
+
+describe('server process on the embedded database', () => {
+  it(
+    'starts, answers health, says the first visit creates the admin, and exits 0 on SIGTERM',
+    async () => {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'adb-server-'));
+      const port = await freePort();
+      const env = {
+        ...baseEnv(),
+        ACCOUNTDB_DATA_DIR: dataDir,
+        API_PORT: String(port),
+        API_HOST: '127.0.0.1',
+      };
+      const server = start(env, port);
+      await waitHealthy(server);
+      expect(await setupNeeded(server)).toBe(true);
+      await until(server, 'the first-visit hint', () => FIRST_VISIT.test(server.stdout()));
+      expect(server.stdout()).toContain(`http://127.0.0.1:${port}/api`);
+      expect(server.stdout()).toContain('applied migration 0001_foundation.sql');
+      // The embedded database and the generated keys live in the data dir, keys 0600.
+      expect(existsSync(path.join(dataDir, 'pglite'))).toBe(true);
+      for (const file of ['secret.key', 'jwt.key']) {
+        expect(statSync(path.join(dataDir, file)).mode & 0o777, file).toBe(0o600);
+      }
+      expect(server.stdout()).toMatch(/ACCOUNTDB_SECRET_KEY is not set: generated a key/);
+
+      // Create the admin over HTTP, then stop.
+      const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          username: 'first_admin',
+          email: 'first_admin@example.com',
+          password: 'a long enough first password',
+        }),
+      });
+      expect(setup.status, await setup.clone().text()).toBe(201);
+      expect(await stop(server)).toBe(0);
+
+      // Second start on the same data dir: same keys (no new ones), data kept, no migration,
+      // no first-visit hint.
+      const port2 = await freePort();
+      const again = start({ ...env, API_PORT: String(port2) }, port2);
+      await waitHealthy(again);
+      expect(await setupNeeded(again)).toBe(false);
+      await until(again, 'the ready line', () => again.stdout().includes('is running at'));
+      expect(again.stdout()).not.toMatch(FIRST_VISIT);
+      expect(again.stdout()).not.toContain('applied migration');
+      expect(again.stdout()).not.toContain('generated a key');
+      const login = await fetch(`${again.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'first_admin', password: 'a long enough first password' }),
+      });
+      expect(login.status).toBe(200);
+      expect(await stop(again)).toBe(0);
+    },
+    3 * START_TIMEOUT_MS,
+  );
+
+  it(
+    'a bad API_PORT stops the start with a non-zero exit naming the variable',
+    async () => {
+      const server = start(
+        {
+          ...baseEnv(),
+          ACCOUNTDB_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'adb-server-')),
+          API_PORT: 'notaport',
+        },
+        0,
+      );
+      const result = await Promise.race([
+        server.exited,
+        sleep(START_TIMEOUT_MS).then(() => 'timeout' as const),
+      ]);
+      expect(result).not.toBe('timeout');
+      if (result === 'timeout') return;
+      expect(result.code).not.toBe(0);
+      expect(result.code).not.toBeNull();
+      expect(server.stderr()).toContain('API_PORT');
+      expect(server.stdout()).not.toContain('is running at');
+    },
+    START_TIMEOUT_MS + 10_000,
+  );
+});
+
+describe('server process on PostgreSQL', () => {
+  it.skipIf(!inject('pgTemplate'))(
+    'starts on DATABASE_URL, answers health and setup, and exits 0 on SIGTERM',
+    async () => {
+      const database = await createTestDatabase({ poolMax: 1 });
+      try {
+        const url = database.url;
+        if (!url) throw new Error('createTestDatabase gave no URL on PostgreSQL');
+        const dataDir = mkdtempSync(path.join(tmpdir(), 'adb-server-'));
+        const port = await freePort();
+        const server = start(
+          {
+            ...baseEnv(),
+            DATABASE_URL: url,
+            ACCOUNTDB_DATA_DIR: dataDir,
+            API_PORT: String(port),
+            API_HOST: '127.0.0.1',
+          },
+          port,
+        );
+        await waitHealthy(server);
+        expect(await setupNeeded(server)).toBe(true);
+        await until(server, 'the first-visit hint', () => FIRST_VISIT.test(server.stdout()));
+        // No embedded database was made, and the password is not in the log.
+        expect(existsSync(path.join(dataDir, 'pglite'))).toBe(false);
+        const password = new URL(url).password;
+        if (password) expect(server.stdout()).not.toContain(password);
+        expect(await stop(server)).toBe(0);
+      } finally {
+        await database.drop();
+      }
+    },
+    2 * START_TIMEOUT_MS,
+  );
+});
