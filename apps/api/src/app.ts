@@ -17,9 +17,12 @@ import Fastify, {
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
+import { DataKeyStore } from './crypto/data-keys.js';
+import { masterKey } from './crypto/envelope.js';
 import type { Database } from './db/client.js';
 import { type Tx, withTenant } from './db/tenant.js';
 import { registerAuthHooks } from './http/auth-hooks.js';
+import { validatorCompiler } from './http/body-validator.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { TooManyRequestsError } from './http/errors.js';
 import { Problem } from './http/problem.js';
@@ -42,6 +45,8 @@ export interface ResolvedDeps {
   database: Database;
   limits: AuthLimits;
   redis: Redis | null;
+  /** Owners' data keys for secrets at rest, unwrapped by the master key. */
+  keys: DataKeyStore;
 }
 
 declare module 'fastify' {
@@ -124,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     database: deps.database,
     limits: { ...DEFAULT_AUTH_LIMITS, ...deps.limits },
     redis,
+    keys: new DataKeyStore(masterKey(config.secretKey)),
   } satisfies ResolvedDeps);
   app.decorate('tenant', function tenant<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>) {
     return withTenant(deps.database.db, request.actor, fn);
@@ -132,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (redis) await redis.quit().catch(() => redis.disconnect());
   });
 
+  app.setValidatorCompiler(validatorCompiler);
   app.addSchema(Problem);
   app.addSchema(User);
   registerErrorHandler(app);
@@ -142,8 +149,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(helmet, {
+    // HSTS only means something behind TLS; a plain-HTTP local start must not send it.
+    hsts: config.cookieSecure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     contentSecurityPolicy: {
       directives: {
+        upgradeInsecureRequests: config.cookieSecure ? [] : null,
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
@@ -159,6 +169,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'if-match',
+      'x-accountdb-csrf',
+      'x-request-id',
+    ],
+    exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id'],
+    maxAge: 600,
   });
   await app.register(cookie);
   await app.register(rateLimit, {
@@ -199,6 +219,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'auth', description: 'Setup, login, sessions and the current user' },
         { name: 'users', description: 'User management (admins)' },
         { name: 'tokens', description: 'Personal access tokens for scripts' },
+        {
+          name: 'accounts',
+          description:
+            'Accounts at online services, with encrypted secrets, 2FA codes, imports and claims',
+        },
+        { name: 'hardware', description: 'Hardware profiles: the identifiers a machine presents' },
+        { name: 'cards', description: 'Redeemable cards with encrypted codes, imports and claims' },
+        { name: 'vms', description: 'Virtual machines and containers, with their status history' },
+        { name: 'proxmox-nodes', description: 'Proxmox VE nodes and their agent keys' },
+        { name: 'dashboard', description: 'Counts, node health and recent activity' },
+        { name: 'audit', description: 'Who did what, when — never a secret' },
       ],
     },
     refResolver: {

@@ -1,9 +1,12 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   customType,
+  doublePrecision,
   integer,
   jsonb,
+  numeric,
   pgTable,
   text,
   timestamp,
@@ -92,5 +95,193 @@ export const auditLog = pgTable('audit_log', {
   details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
 });
 
-export const schema = { users, loginLockouts, refreshTokens, apiTokens, auditLog };
+export const dataKeys = pgTable('data_keys', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  masterKid: text('master_kid').notNull(),
+  wrappedKey: bytea('wrapped_key').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+const tags = () => text('tags').array().notNull().default(sql`'{}'`);
+
+export const proxmoxNodes = pgTable('proxmox_nodes', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  name: text('name').notNull(),
+  hostname: text('hostname'),
+  port: integer('port').notNull().default(8006),
+  cluster: text('cluster'),
+  status: text('status', { enum: ['pending', 'online', 'stale', 'error', 'offline'] })
+    .notNull()
+    .default('pending'),
+  lastSeenAt: ts('last_seen_at'),
+  lastSyncAt: ts('last_sync_at'),
+  lastSyncStats: jsonb('last_sync_stats').$type<Record<string, unknown>>(),
+  lastError: text('last_error'),
+  agentVersion: text('agent_version'),
+  pveVersion: text('pve_version'),
+  apiKeyPrefix: text('api_key_prefix').notNull(),
+  apiKeyHash: bytea('api_key_hash').notNull(),
+  apiKeyRotatedAt: ts('api_key_rotated_at'),
+  syncMode: text('sync_mode', { enum: ['all', 'whitelist'] })
+    .notNull()
+    .default('all'),
+  syncIntervalS: integer('sync_interval_s').notNull().default(60),
+  whitelist: integer('whitelist').array().notNull().default(sql`'{}'`),
+  skippedVmids: integer('skipped_vmids').array().notNull().default(sql`'{}'`),
+  tags: tags(),
+  notes: text('notes'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const accounts = pgTable('accounts', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  externalId: text('external_id'),
+  service: text('service').notNull().default('steam'),
+  username: text('username').notNull(),
+  email: text('email'),
+  status: text('status', { enum: ['active', 'locked', 'disabled', 'banned'] })
+    .notNull()
+    .default('active'),
+  lockedUntil: ts('locked_until'),
+  statusReason: text('status_reason'),
+  tags: tags(),
+  notes: text('notes'),
+  attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+  secretsEnc: text('secrets_enc'),
+  secretFields: text('secret_fields').array().notNull().default(sql`'{}'`),
+  claimedBy: text('claimed_by'),
+  claimedAt: ts('claimed_at'),
+  claimedUntil: ts('claimed_until'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const accountStatusEvents = pgTable('account_status_events', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  accountId: uuid('account_id').notNull(),
+  fromStatus: text('from_status'),
+  toStatus: text('to_status').notNull(),
+  reason: text('reason'),
+  at: ts('at').notNull().defaultNow(),
+});
+
+export const vms = pgTable('vms', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  nodeId: uuid('node_id'),
+  vmid: integer('vmid'),
+  type: text('type', { enum: ['qemu', 'lxc'] })
+    .notNull()
+    .default('qemu'),
+  name: text('name'),
+  status: text('status', { enum: ['running', 'stopped', 'paused', 'unknown'] })
+    .notNull()
+    .default('unknown'),
+  template: boolean('template').notNull().default(false),
+  pveLock: text('pve_lock'),
+  cpuCores: integer('cpu_cores'),
+  memoryMb: bigint('memory_mb', { mode: 'number' }),
+  diskGb: doublePrecision('disk_gb'),
+  ipAddresses: text('ip_addresses').array().notNull().default(sql`'{}'`),
+  macAddresses: text('mac_addresses').array().notNull().default(sql`'{}'`),
+  smbiosUuid: uuid('smbios_uuid'),
+  tags: tags(),
+  pveTags: text('pve_tags').array().notNull().default(sql`'{}'`),
+  description: text('description'),
+  notes: text('notes'),
+  accountId: uuid('account_id'),
+  cpuUsage: doublePrecision('cpu_usage'),
+  memUsage: bigint('mem_usage', { mode: 'number' }),
+  uptimeS: bigint('uptime_s', { mode: 'number' }),
+  source: text('source', { enum: ['agent', 'manual'] })
+    .notNull()
+    .default('manual'),
+  lastSeenAt: ts('last_seen_at'),
+  absentSince: ts('absent_since'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const vmStatusEvents = pgTable('vm_status_events', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  vmId: uuid('vm_id').notNull(),
+  fromStatus: text('from_status'),
+  toStatus: text('to_status').notNull(),
+  at: ts('at').notNull().defaultNow(),
+});
+
+export const hardware = pgTable('hardware', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  accountId: uuid('account_id'),
+  vmId: uuid('vm_id'),
+  biosVendor: text('bios_vendor'),
+  biosVersion: text('bios_version'),
+  diskSerial: text('disk_serial'),
+  diskModel: text('disk_model'),
+  smbiosUuid: uuid('smbios_uuid'),
+  mbManufacturer: text('mb_manufacturer'),
+  mbProduct: text('mb_product'),
+  mbVersion: text('mb_version'),
+  mbSerial: text('mb_serial'),
+  macAddress: text('mac_address'),
+  pcname: text('pcname'),
+  machineGuid: uuid('machine_guid'),
+  hwprofileGuid: uuid('hwprofile_guid'),
+  productId: text('product_id'),
+  deviceId: text('device_id'),
+  tags: tags(),
+  notes: text('notes'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const cards = pgTable('cards', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  code1Enc: text('code1_enc').notNull(),
+  code1Bidx: bytea('code1_bidx').notNull(),
+  code2Enc: text('code2_enc'),
+  code2Bidx: bytea('code2_bidx'),
+  codeHint: text('code_hint').notNull(),
+  status: text('status', { enum: ['available', 'claimed', 'redeemed', 'failed', 'disabled'] })
+    .notNull()
+    .default('available'),
+  failureReason: text('failure_reason'),
+  claimedBy: text('claimed_by'),
+  claimedAt: ts('claimed_at'),
+  claimedUntil: ts('claimed_until'),
+  redeemedAt: ts('redeemed_at'),
+  accountId: uuid('account_id'),
+  value: numeric('value', { precision: 14, scale: 2 }),
+  currency: text('currency'),
+  expiresAt: ts('expires_at'),
+  tags: tags(),
+  notes: text('notes'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const schema = {
+  users,
+  loginLockouts,
+  refreshTokens,
+  apiTokens,
+  auditLog,
+  dataKeys,
+  proxmoxNodes,
+  accounts,
+  accountStatusEvents,
+  vms,
+  vmStatusEvents,
+  hardware,
+  cards,
+};
 export type Schema = typeof schema;

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { dataKeys } from '../db/schema.js';
+import { rowsOf, type Tx, withTenant } from '../db/tenant.js';
+import {
+  type DataKey,
+  type MasterKey,
+  SecretsError,
+  unwrapDataKey,
+  wrapDataKey,
+} from './envelope.js';
+
+/**
+ * Each owner's data key, created on first use and kept unwrapped in memory for this process.
+ * Reads and writes go through the caller's tenant transaction like any tenant table.
+ */
+export class DataKeyStore {
+  private readonly byOwner = new Map<string, DataKey>();
+  private readonly byId = new Map<string, DataKey>();
+
+  constructor(readonly master: MasterKey) {}
+
+  private remember(ownerId: string, key: DataKey): DataKey {
+    if (this.byOwner.size > 10_000) {
+      this.byOwner.clear();
+      this.byId.clear();
+    }
+    this.byOwner.set(ownerId, key);
+    this.byId.set(key.id, key);
+    return key;
+  }
+
+  /** The owner's data key, creating it when the owner has none yet. */
+  async forOwner(tx: Tx, ownerId: string): Promise<DataKey> {
+    const cached = this.byOwner.get(ownerId);
+    if (cached) return cached;
+    let [row] = await tx.select().from(dataKeys).where(eq(dataKeys.ownerId, ownerId));
+    if (!row) {
+      const fresh = randomBytes(32);
+      [row] = await tx
+        .insert(dataKeys)
+        .values({
+          ownerId,
+          masterKid: this.master.kid,
+          wrappedKey: wrapDataKey(this.master, fresh, ownerId),
+        })
+        .onConflictDoNothing({ target: dataKeys.ownerId })
+        .returning();
+      // Lost a race with a concurrent first use: read the winner's key.
+      row ??= (await tx.select().from(dataKeys).where(eq(dataKeys.ownerId, ownerId)))[0];
+      if (!row) throw new SecretsError('could not create a data key');
+    }
+    if (row.masterKid !== this.master.kid) {
+      throw new SecretsError(
+        `data key of owner ${ownerId} is wrapped by master key ${row.masterKid}, not ${this.master.kid}`,
+      );
+    }
+    return this.remember(ownerId, {
+      id: row.id,
+      key: unwrapDataKey(this.master, row.wrappedKey, ownerId),
+    });
+  }
+}
+
+/**
+ * Stops the start when ACCOUNTDB_SECRET_KEY is not the key the stored data keys were
+ * wrapped with: better no start than secrets nobody can read or a mix of two keys.
+ */
+export async function checkMasterKey(db: Db, master: MasterKey): Promise<void> {
+  const kids = await withTenant(db, { kind: 'anonymous' }, async (tx) =>
+    rowsOf<{ kid: string }>(await tx.execute(sql`SELECT secrets_master_kids() AS kid`)).map(
+      (r) => r.kid,
+    ),
+  );
+  const foreign = kids.filter((k) => k !== master.kid);
+  if (foreign.length > 0) {
+    throw new SecretsError(
+      `ACCOUNTDB_SECRET_KEY does not match this database: its secrets are wrapped by master key id ${foreign.join(', ')}, the configured key has id ${master.kid}`,
+    );
+  }
+}

@@ -1,0 +1,207 @@
+import { and, arrayContains, eq, or, type SQL, sql } from 'drizzle-orm';
+import { type TObject, type TSchema, Type } from 'typebox';
+import type { Actor } from '../../db/tenant.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { BadRequestError, ForbiddenError } from '../errors.js';
+import type { ReadContext, ResourceSpec, SortField } from './spec.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: the machinery is generic over every resource
+export type AnySpec = ResourceSpec<any, any, any, any>;
+
+export const MAX_LIMIT = 500;
+
+const TagParam = Type.Union(
+  [
+    Type.String({ minLength: 1, maxLength: 100 }),
+    Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20 }),
+  ],
+  {
+    description: 'Only objects carrying this tag (repeat for all of several tags)',
+  },
+);
+
+/** Query parameters every list and export shares, plus the resource's own filters. */
+export function filterProperties(spec: AnySpec): Record<string, TSchema> {
+  const props: Record<string, TSchema> = {
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: `Fuzzy search (trigram) over the ${spec.entity}'s text fields`,
+      }),
+    ),
+    tag: Type.Optional(TagParam),
+    owner_id: Type.Optional(
+      Type.String({ format: 'uuid', description: 'Admins: only objects of this user' }),
+    ),
+  };
+  for (const [name, f] of Object.entries(spec.filters)) props[name] = Type.Optional(f.schema);
+  return props;
+}
+
+export function listQuerySchema(spec: AnySpec): TObject {
+  return Type.Object(
+    {
+      limit: Type.Integer({
+        minimum: 1,
+        maximum: MAX_LIMIT,
+        default: 50,
+        description: 'Page size',
+      }),
+      cursor: Type.Optional(
+        Type.String({ maxLength: 2000, description: 'next_cursor of the previous page' }),
+      ),
+      sort: Type.Optional(
+        Type.String({
+          maxLength: 200,
+          pattern: '^-?[a-z_]+(,-?[a-z_]+)*$',
+          description: `Comma-separated fields, "-" for descending. Allowed: ${Object.keys(spec.sort).join(', ')}. Default ${spec.defaultSort}.`,
+        }),
+      ),
+      ...filterProperties(spec),
+    },
+    { additionalProperties: false },
+  );
+}
+
+export interface ParsedSort {
+  name: string;
+  field: SortField;
+  desc: boolean;
+}
+
+export function parseSort(spec: AnySpec, param: string | undefined): ParsedSort[] {
+  const parts = (param ?? spec.defaultSort).split(',');
+  const seen = new Set<string>();
+  const out: ParsedSort[] = [];
+  for (const part of parts) {
+    const desc = part.startsWith('-');
+    const name = desc ? part.slice(1) : part;
+    const field = spec.sort[name];
+    if (!field) {
+      throw new BadRequestError(`Cannot sort by "${name}".`, 'invalid_sort', [
+        {
+          path: '/querystring/sort',
+          message: `must be one of ${Object.keys(spec.sort).join(', ')}`,
+        },
+      ]);
+    }
+    if (seen.has(name)) continue;
+    seen.add(name);
+    out.push({ name, field, desc });
+  }
+  return out;
+}
+
+export type FilterQuery = Record<string, unknown> & {
+  q?: string;
+  tag?: string | string[];
+  owner_id?: string;
+};
+
+/** The WHERE condition of a list or export: search, tags, owner (admins) and typed filters. */
+export async function filterCondition(
+  spec: AnySpec,
+  query: FilterQuery,
+  actor: Actor,
+  ctx: ReadContext,
+): Promise<SQL | undefined> {
+  const conditions: Array<SQL | undefined> = [];
+  if (query.q) {
+    const q = query.q.toLowerCase();
+    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conditions.push(or(sql`${spec.search} LIKE ${like}`, sql`${q} <% ${spec.search}`));
+  }
+  if (query.tag !== undefined) {
+    const tags = Array.isArray(query.tag) ? query.tag : [query.tag];
+    conditions.push(arrayContains(spec.table.tags, tags));
+  }
+  if (query.owner_id !== undefined) {
+    if (actor.kind !== 'user' || actor.role !== 'admin') {
+      throw new ForbiddenError('Only an admin may filter by owner_id.', 'admin_only');
+    }
+    conditions.push(eq(spec.table.ownerId, query.owner_id));
+  }
+  for (const [name, f] of Object.entries(spec.filters)) {
+    const value = query[name];
+    if (value !== undefined) conditions.push(await f.where(value as never, ctx));
+  }
+  return and(...conditions);
+}
+
+const cast = (type: SortField['type']) => sql.raw(type);
+
+/** Keyset condition: rows strictly after the cursor in the given order (id breaks ties). */
+export function keysetCondition(
+  sort: ParsedSort[],
+  idColumn: SQL | unknown,
+  values: string[],
+  id: string,
+): SQL {
+  const keys = [
+    ...sort.map((s, i) => ({
+      expr: s.field.expr,
+      type: s.field.type,
+      desc: s.desc,
+      value: values[i],
+    })),
+    { expr: idColumn as SQL, type: 'uuid' as const, desc: sort[0]?.desc ?? false, value: id },
+  ];
+  const branches: SQL[] = [];
+  for (let k = 0; k < keys.length; k++) {
+    const parts: SQL[] = [];
+    for (let j = 0; j < k; j++) {
+      const key = keys[j];
+      if (key) parts.push(sql`${key.expr} = ${key.value}::${cast(key.type)}`);
+    }
+    const key = keys[k];
+    if (!key) continue;
+    parts.push(
+      key.desc
+        ? sql`${key.expr} < ${key.value}::${cast(key.type)}`
+        : sql`${key.expr} > ${key.value}::${cast(key.type)}`,
+    );
+    branches.push(and(...parts) as SQL);
+  }
+  return or(...branches) as SQL;
+}
+
+export function orderBy(sort: ParsedSort[], idColumn: unknown): SQL[] {
+  const order = sort.map((s) => (s.desc ? sql`${s.field.expr} DESC` : sql`${s.field.expr} ASC`));
+  order.push(sort[0]?.desc ? sql`${idColumn} DESC` : sql`${idColumn} ASC`);
+  return order;
+}
+
+/** Sort values of a row as text, selected beside it to build the next cursor exactly. */
+export function sortSelection(sort: ParsedSort[]): Record<string, SQL<string>> {
+  const out: Record<string, SQL<string>> = {};
+  sort.forEach((s, i) => {
+    out[`s${i}`] = sql<string>`(${s.field.expr})::text`;
+  });
+  return out;
+}
+
+export function encodeListCursor(sort: ParsedSort[], values: string[], id: string): string {
+  return encodeCursor([sort.map((s) => `${s.desc ? '-' : ''}${s.name}`).join(','), ...values, id]);
+}
+
+/** Decodes a cursor; it must have been issued for the same sort order. */
+export function decodeListCursor(
+  sort: ParsedSort[],
+  cursor: string,
+): { values: string[]; id: string } {
+  const kinds = ['string', ...sort.map(() => 'string' as const), 'string'] as Array<'string'>;
+  const [order, ...rest] = decodeCursor(cursor, kinds) as string[];
+  const expected = sort.map((s) => `${s.desc ? '-' : ''}${s.name}`).join(',');
+  if (order !== expected) {
+    throw new BadRequestError(
+      'This cursor belongs to another sort order; start again without it.',
+      'invalid_cursor',
+      [{ path: '/querystring/cursor', message: 'was issued for another sort order' }],
+    );
+  }
+  const id = rest.pop() ?? '';
+  if (!/^[0-9a-f-]{36}$/i.test(id))
+    throw new BadRequestError('The cursor is not valid.', 'invalid_cursor');
+  return { values: rest, id };
+}

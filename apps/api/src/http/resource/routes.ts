@@ -1,0 +1,585 @@
+import { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { and, count, eq, inArray, type SQL } from 'drizzle-orm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type TObject, type TSchema, Type } from 'typebox';
+import type { Actor, Tx } from '../../db/tenant.js';
+import { uuidv7 } from '../../db/uuid.js';
+import { writeAudit } from '../../modules/audit/write-audit.js';
+import { auditContext } from '../auth-hooks.js';
+import { validatorFor } from '../body-validator.js';
+import { AppError, ForbiddenError, NotFoundError, PreconditionFailedError } from '../errors.js';
+import { problemResponses } from '../problem.js';
+import { csvLine } from './csv.js';
+import { writeProblem } from './errors.js';
+import { type BulkRowError, insertRows } from './insert-rows.js';
+import {
+  type AnySpec,
+  decodeListCursor,
+  encodeListCursor,
+  type FilterQuery,
+  filterCondition,
+  filterProperties,
+  keysetCondition,
+  listQuerySchema,
+  orderBy,
+  type ParsedSort,
+  parseSort,
+  sortSelection,
+} from './list.js';
+import {
+  etagOf,
+  ifMatchVersion,
+  loadRow,
+  stripVersion,
+  type Versioned,
+  withVersion,
+} from './rows.js';
+import type { ReadContext, WriteContext } from './spec.js';
+
+export const MAX_BULK = 10_000;
+const EXPORT_PAGE = 1000;
+
+const IdParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Object id' }) });
+const OwnerField = Type.Optional(
+  Type.String({
+    format: 'uuid',
+    description: 'Admins: create the object for this user (default: yourself)',
+  }),
+);
+
+/** The owner of a new object: the caller, or the user an admin names in owner_id. */
+function ownerFor(actor: Actor, ownerId: string | undefined): string {
+  if (actor.kind !== 'user') throw new ForbiddenError();
+  if (ownerId === undefined || ownerId === actor.userId) return actor.userId;
+  if (actor.role !== 'admin')
+    throw new ForbiddenError('Only an admin may act for another user.', 'admin_only');
+  return ownerId;
+}
+
+function withOwner(body: TObject): TObject {
+  return Type.Object({ ...body.properties, owner_id: OwnerField }, { additionalProperties: false });
+}
+
+function rethrowWrite(spec: AnySpec, err: unknown): never {
+  throw writeProblem(spec, err) ?? err;
+}
+
+/**
+ * Serves the standard routes of one resource: list, create, get, update, delete, bulk,
+ * bulk-delete and export, all through the request's tenant transaction, with ETags,
+ * per-row bulk errors, audit entries and OpenAPI descriptions.
+ */
+export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { table, entity, path } = spec;
+  const label = spec.label ?? entity.replace(/_/g, ' ');
+  const base = `/${path}`;
+  const keys = app.deps.keys;
+  const dtoRef = Type.Ref((spec.dto as TObject & { $id: string }).$id);
+  const createBody = withOwner(spec.createBody);
+  const validateCreate = validatorFor(createBody);
+  const Page = Type.Object({
+    items: Type.Array(dtoRef),
+    next_cursor: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as cursor for the next page; null on the last',
+    }),
+    total: Type.Integer({ description: 'Objects matching the filters' }),
+  });
+  app.addSchema(spec.dto);
+
+  const readCtx = (tx: Tx, request: FastifyRequest): ReadContext => ({ tx, request, keys });
+  const toDto = (row: Versioned<object>, ctx: ReadContext) =>
+    spec.toDto(stripVersion(row) as never, ctx);
+
+  app.get(
+    base,
+    {
+      schema: {
+        tags: [path],
+        summary: `List ${path}`,
+        description: `${spec.description} Keyset-paginated: follow next_cursor. Filters combine with AND; \`q\` searches fuzzily.`,
+        querystring: listQuerySchema(spec),
+        response: { 200: Page, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const query = request.query as FilterQuery & {
+        limit: number;
+        cursor?: string;
+        sort?: string;
+      };
+      const sort = parseSort(spec, query.sort);
+      const after = query.cursor ? decodeListCursor(sort, query.cursor) : null;
+      return app.tenant(request, async (tx) => {
+        const where = await filterCondition(spec, query, request.actor, readCtx(tx, request));
+        const [total] = (await tx
+          .select({ n: count() })
+          .from(table as never)
+          .where(where)) as Array<{ n: number }>;
+        const rows = (await tx
+          .select({ ...withVersion(table), ...sortSelection(sort) } as never)
+          .from(table as never)
+          .where(
+            and(where, after ? keysetCondition(sort, table.id, after.values, after.id) : undefined),
+          )
+          .orderBy(...orderBy(sort, table.id))
+          .limit(query.limit + 1)) as Array<Versioned<{ id: string }> & Record<string, string>>;
+        const page = rows.slice(0, query.limit);
+        const last = page.at(-1);
+        const ctx = readCtx(tx, request);
+        return {
+          items: await Promise.all(page.map((r) => toDto(r, ctx))),
+          next_cursor:
+            rows.length > query.limit && last
+              ? encodeListCursor(
+                  sort,
+                  sort.map((_, i) => String(last[`s${i}`])),
+                  last.id,
+                )
+              : null,
+          total: total?.n ?? 0,
+        };
+      });
+    },
+  );
+
+  app.post(
+    base,
+    {
+      schema: {
+        tags: [path],
+        summary: `Create ${a(label)}`,
+        description: `Creates ${a(label)}. Answers 201 with the object, its ETag and Location.`,
+        body: createBody,
+        response: { 201: dtoRef, ...problemResponses(400, 401, 403, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { owner_id, ...body } = request.body as Record<string, unknown> & { owner_id?: string };
+      const ownerId = ownerFor(request.actor, owner_id);
+      const { row, dto } = await app
+        .tenant(request, async (tx) => {
+          const ctx: WriteContext = { tx, request, ownerId, keys, rowId: uuidv7() };
+          const values = await spec.toInsert(body, ctx);
+          const [row] = (await tx
+            .insert(table)
+            .values({ ...values, id: ctx.rowId, ownerId } as never)
+            .returning(withVersion(table) as never)) as Versioned<{
+            id: string;
+            ownerId: string;
+          }>[];
+          if (!row) throw new Error('insert returned no row');
+          await spec.afterWrite?.({ before: null, after: stripVersion(row), ctx });
+          await writeAudit(tx, auditContext(request), {
+            action: `${entity}.create`,
+            entityType: entity,
+            entityId: row.id,
+            ownerId,
+            details: { fields: Object.keys(body) },
+          });
+          return { row, dto: { ...(await toDto(row, readCtx(tx, request))), ...ctx.respond } };
+        })
+        .catch((err) => rethrowWrite(spec, err));
+      return reply
+        .code(201)
+        .header('etag', etagOf(row._version))
+        .header('location', `/api/v1/${path}/${row.id}`)
+        .send(dto);
+    },
+  );
+
+  app.get(
+    `${base}/:id`,
+    {
+      schema: {
+        tags: [path],
+        summary: `Get ${a(label)}`,
+        description: `One ${label} with its ETag (send it back in If-Match to update safely). Another user's ${label} answers 404.`,
+        params: IdParams,
+        response: { 200: dtoRef, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { row, dto } = await app.tenant(request, async (tx) => {
+        const row = await loadRow<{ id: string }>(tx, table, request.params.id);
+        if (!row) throw new NotFoundError(label);
+        const ctx = readCtx(tx, request);
+        return {
+          row,
+          dto: spec.toDetail
+            ? await spec.toDetail(stripVersion(row) as never, ctx)
+            : await toDto(row, ctx),
+        };
+      });
+      return reply.header('etag', etagOf(row._version)).send(dto);
+    },
+  );
+
+  app.patch(
+    `${base}/:id`,
+    {
+      schema: {
+        tags: [path],
+        summary: `Update ${a(label)}`,
+        description: `Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.`,
+        params: IdParams,
+        headers: Type.Object({
+          'if-match': Type.Optional(Type.String({ description: 'ETag from a GET' })),
+        }),
+        body: spec.updateBody,
+        response: { 200: dtoRef, ...problemResponses(400, 401, 404, 409, 412, 422) },
+      },
+    },
+    async (request, reply) => {
+      const expected = ifMatchVersion(request.headers['if-match']);
+      const { row, dto } = await app
+        .tenant(request, async (tx) => {
+          const current = await loadRow<{ id: string; ownerId: string }>(
+            tx,
+            table,
+            request.params.id,
+            { forUpdate: true },
+          );
+          if (!current) throw new NotFoundError(label);
+          if (expected !== null && expected !== current._version)
+            throw new PreconditionFailedError();
+          const ctx: WriteContext = {
+            tx,
+            request,
+            ownerId: current.ownerId,
+            keys,
+            rowId: current.id,
+          };
+          const before = stripVersion(current);
+          const changes = await spec.toUpdate(request.body, before, ctx);
+          let row: typeof current | undefined = current;
+          if (Object.keys(changes).length > 0) {
+            [row] = (await tx
+              .update(table)
+              .set(changes as never)
+              .where(eq(table.id, current.id))
+              .returning(withVersion(table) as never)) as Array<typeof current>;
+            if (!row) throw new NotFoundError(label);
+            await spec.afterWrite?.({ before, after: stripVersion(row), ctx });
+          }
+          await writeAudit(tx, auditContext(request), {
+            action: `${entity}.update`,
+            entityType: entity,
+            entityId: current.id,
+            ownerId: current.ownerId,
+            details: { fields: Object.keys(request.body as object) },
+          });
+          return { row, dto: await toDto(row, readCtx(tx, request)) };
+        })
+        .catch((err) => rethrowWrite(spec, err));
+      return reply.header('etag', etagOf(row._version)).send(dto);
+    },
+  );
+
+  app.delete(
+    `${base}/:id`,
+    {
+      schema: {
+        tags: [path],
+        summary: `Delete ${a(label)}`,
+        description: `Deletes the ${label}; links pointing at it are cleared. With If-Match, a stale ETag answers 412.`,
+        params: IdParams,
+        headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
+        response: { 204: Type.Null(), ...problemResponses(400, 401, 404, 412) },
+      },
+    },
+    async (request, reply) => {
+      const expected = ifMatchVersion(request.headers['if-match']);
+      await app.tenant(request, async (tx) => {
+        const current = await loadRow<{ id: string; ownerId: string }>(
+          tx,
+          table,
+          request.params.id,
+          { forUpdate: true },
+        );
+        if (!current) throw new NotFoundError(label);
+        if (expected !== null && expected !== current._version) throw new PreconditionFailedError();
+        await tx.delete(table).where(eq(table.id, current.id));
+        await writeAudit(tx, auditContext(request), {
+          action: `${entity}.delete`,
+          entityType: entity,
+          entityId: current.id,
+          ownerId: current.ownerId,
+        });
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    `${base}/bulk`,
+    {
+      bodyLimit: 32 * 1024 * 1024,
+      schema: {
+        tags: [path],
+        summary: `Create many ${path}`,
+        description:
+          `Creates up to ${MAX_BULK} ${path} in one transaction. Each item is validated like POST ${base}. ` +
+          'When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row ' +
+          '(errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the ' +
+          'failed ones reported.',
+        querystring: Type.Object(
+          {
+            partial: Type.Boolean({
+              default: false,
+              description: 'Write the valid items even when some fail',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        body: Type.Object(
+          {
+            items: Type.Array(Type.Object({}, { additionalProperties: true }), {
+              minItems: 1,
+              maxItems: MAX_BULK,
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            created: Type.Integer(),
+            failed: Type.Integer(),
+            ids: Type.Array(Type.String({ format: 'uuid' }), {
+              description: 'Ids of the created objects, in item order',
+            }),
+            errors: Type.Array(
+              Type.Object({
+                row: Type.Integer({ description: '0-based item index' }),
+                errors: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+              }),
+            ),
+          }),
+          ...problemResponses(400, 401, 403, 413, 422),
+        },
+      },
+    },
+    async (request) => {
+      const { items } = request.body as { items: Array<Record<string, unknown>> };
+      const partial = (request.query as { partial: boolean }).partial;
+      const result = await app.tenant(request, async (tx) => {
+        const errors: BulkRowError[] = [];
+        const prepared: Array<{
+          index: number;
+          values: Record<string, unknown>;
+          ctx: WriteContext;
+        }> = [];
+        for (const [index, item] of items.entries()) {
+          const fieldErrs = validateCreate(item, `body/items/${index}`);
+          if (fieldErrs.length > 0) {
+            errors.push({ row: index, errors: fieldErrs });
+            continue;
+          }
+          const { owner_id, ...body } = item as Record<string, unknown> & { owner_id?: string };
+          try {
+            const ownerId = ownerFor(request.actor, owner_id);
+            const ctx: WriteContext = { tx, request, ownerId, keys, rowId: uuidv7() };
+            prepared.push({
+              index,
+              values: { ...(await spec.toInsert(body, ctx)), id: ctx.rowId, ownerId },
+              ctx,
+            });
+          } catch (err) {
+            if (!(err instanceof AppError)) throw err;
+            errors.push({
+              row: index,
+              errors: err.extra.errors ?? [{ path: `/body/items/${index}`, message: err.message }],
+            });
+          }
+        }
+        if (errors.length > 0 && !partial) throw bulkFailed(errors);
+        const ids = await insertRows(tx, spec, prepared, errors);
+        if (errors.length > 0 && !partial) throw bulkFailed(errors);
+        await writeAudit(tx, auditContext(request), {
+          action: `${entity}.bulk_create`,
+          entityType: entity,
+          details: { created: ids.length, failed: errors.length },
+        });
+        errors.sort((x, y) => x.row - y.row);
+        return { created: ids.length, failed: errors.length, ids, errors };
+      });
+      return result;
+    },
+  );
+
+  app.post(
+    `${base}/bulk-delete`,
+    {
+      schema: {
+        tags: [path],
+        summary: `Delete many ${path}`,
+        description: `Deletes the listed ${path} in one transaction. Ids that do not exist (or are not yours) are reported in not_found.`,
+        body: Type.Object(
+          {
+            ids: Type.Array(Type.String({ format: 'uuid' }), {
+              minItems: 1,
+              maxItems: MAX_BULK,
+              uniqueItems: true,
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            deleted: Type.Integer(),
+            not_found: Type.Array(Type.String({ format: 'uuid' })),
+          }),
+          ...problemResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const { ids } = request.body;
+      return app.tenant(request, async (tx) => {
+        const deleted = (await tx
+          .delete(table)
+          .where(inArray(table.id, ids))
+          .returning({ id: table.id } as never)) as Array<{ id: string }>;
+        const gone = new Set(deleted.map((d) => d.id));
+        await writeAudit(tx, auditContext(request), {
+          action: `${entity}.bulk_delete`,
+          entityType: entity,
+          details: { deleted: deleted.length, ids: deleted.slice(0, 100).map((d) => d.id) },
+        });
+        return { deleted: deleted.length, not_found: ids.filter((id) => !gone.has(id)) };
+      });
+    },
+  );
+
+  const exportQuery = Type.Object(
+    {
+      format: Type.Union([Type.Literal('csv'), Type.Literal('json')], { default: 'json' }),
+      sort: Type.Optional(Type.String({ maxLength: 200, pattern: '^-?[a-z_]+(,-?[a-z_]+)*$' })),
+      ...filterProperties(spec),
+      ...(spec.exportQuery ?? {}),
+    },
+    { additionalProperties: false },
+  );
+
+  app.get(
+    `${base}/export`,
+    {
+      schema: {
+        tags: [path],
+        summary: `Export ${path}`,
+        description:
+          `Streams every ${entity} matching the list filters as CSV or a JSON array (same fields as the API). ` +
+          `Audited. ${spec.exportDescription ?? ''}`,
+        querystring: exportQuery,
+        produces: ['application/json', 'text/csv'],
+        response: problemResponses(400, 401, 403),
+      },
+    },
+    async (request, reply) => {
+      const query = request.query as FilterQuery & { format: 'csv' | 'json'; sort?: string };
+      const sort = parseSort(spec, query.sort);
+      const exporter = spec.exportRow ? await spec.exportRow(request, query) : null;
+      const where = await app.tenant(request, async (tx) => {
+        const condition = await filterCondition(spec, query, request.actor, readCtx(tx, request));
+        await writeAudit(tx, auditContext(request), {
+          action: `${entity}.export`,
+          entityType: entity,
+          details: {
+            format: query.format,
+            filters: Object.keys(query).filter((k) => k !== 'format'),
+            ...(exporter?.auditDetails ?? {}),
+          },
+        });
+        return condition;
+      });
+      const date = new Date().toISOString().slice(0, 10);
+      reply
+        .header(
+          'content-type',
+          query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+        )
+        .header('content-disposition', `attachment; filename="${path}-${date}.${query.format}"`);
+      const pages = exportPages({ app, request, spec, sort, where, toRow: exporter?.toRow });
+      return reply.send(Readable.from(encodeExport(query.format, spec, pages, exporter?.columns)));
+    },
+  );
+}
+
+function bulkFailed(errors: BulkRowError[]): AppError {
+  const sorted = [...errors].sort((x, y) => x.row - y.row);
+  return new AppError(422, 'bulk_failed', `${errors.length} item(s) failed; nothing was written.`, {
+    errors: sorted.flatMap((e) => e.errors),
+  });
+}
+
+async function* exportPages(options: {
+  app: FastifyInstance;
+  request: FastifyRequest;
+  spec: AnySpec;
+  sort: ParsedSort[];
+  where: SQL | undefined;
+  toRow?: ((row: unknown, ctx: ReadContext) => Promise<unknown>) | undefined;
+}): AsyncGenerator<unknown[]> {
+  const { app, request, spec, sort, where } = options;
+  const table = spec.table;
+  let after: { values: string[]; id: string } | null = null;
+  for (;;) {
+    const cursor: { values: string[]; id: string } | null = after;
+    const { items, last } = await app.tenant(request, async (tx) => {
+      const rows = (await tx
+        .select({ ...withVersion(table), ...sortSelection(sort) } as never)
+        .from(table as never)
+        .where(
+          and(
+            where,
+            cursor ? keysetCondition(sort, table.id, cursor.values, cursor.id) : undefined,
+          ),
+        )
+        .orderBy(...orderBy(sort, table.id))
+        .limit(EXPORT_PAGE)) as Array<Versioned<{ id: string }> & Record<string, string>>;
+      const ctx: ReadContext = { tx, request, keys: app.deps.keys };
+      const items = await Promise.all(
+        rows.map((r) =>
+          options.toRow
+            ? options.toRow(stripVersion(r), ctx)
+            : spec.toDto(stripVersion(r) as never, ctx),
+        ),
+      );
+      return { items, last: rows.length === EXPORT_PAGE ? rows.at(-1) : undefined };
+    });
+    if (items.length > 0) yield items;
+    if (!last) return;
+    after = { values: sort.map((_, i) => String(last[`s${i}`])), id: last.id };
+  }
+}
+
+async function* encodeExport(
+  format: 'csv' | 'json',
+  spec: AnySpec,
+  pages: AsyncGenerator<unknown[]>,
+  columns?: Array<{ header: string; value: (row: never) => unknown }>,
+): AsyncGenerator<string> {
+  const cols = (columns ?? spec.csv) as Array<{ header: string; value: (row: unknown) => unknown }>;
+  if (format === 'csv') {
+    yield `\uFEFF${csvLine(cols.map((c) => c.header))}`;
+    for await (const page of pages)
+      yield page.map((row) => csvLine(cols.map((c) => c.value(row)))).join('');
+    return;
+  }
+  yield '[';
+  let first = true;
+  for await (const page of pages) {
+    let chunk = '';
+    for (const row of page) {
+      chunk += `${first ? '' : ','}\n${JSON.stringify(row)}`;
+      first = false;
+    }
+    yield chunk;
+  }
+  yield first ? ']\n' : '\n]\n';
+}
+
+const a = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
+
+export type { TSchema };

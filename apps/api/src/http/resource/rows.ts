@@ -1,0 +1,39 @@
+import { eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/tenant.js';
+import type { ResourceTable } from './spec.js';
+
+/** Every column of the table plus the row version (xmin), which changes on every update. */
+export function withVersion(table: ResourceTable): Record<string, unknown> {
+  return { ...getTableColumns(table), _version: sql<string>`xmin::text` };
+}
+
+export type Versioned<Row> = Row & { _version: string };
+
+export async function loadRow<Row>(
+  tx: Tx,
+  table: ResourceTable,
+  id: string,
+  options: { forUpdate?: boolean; where?: SQL } = {},
+): Promise<Versioned<Row> | undefined> {
+  const query = tx
+    .select(withVersion(table) as never)
+    .from(table as never)
+    .where(options.where ?? eq(table.id, id));
+  const rows = (options.forUpdate ? await query.for('update') : await query) as Versioned<Row>[];
+  return rows[0];
+}
+
+/** Strong ETag of a row version. */
+export const etagOf = (version: string): string => `"${version}"`;
+
+/** The version an If-Match header asks for, or null when absent or "*". */
+export function ifMatchVersion(header: string | undefined): string | null {
+  if (!header || header.trim() === '*') return null;
+  const m = /^\s*(?:W\/)?"([^"]*)"\s*$/.exec(header);
+  return m ? (m[1] ?? '') : header.trim();
+}
+
+export function stripVersion<Row>(row: Versioned<Row>): Row {
+  const { _version: _, ...rest } = row as Versioned<Row> & Record<string, unknown>;
+  return rest as Row;
+}

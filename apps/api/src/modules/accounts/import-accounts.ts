@@ -1,0 +1,164 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import type { DataKeyStore } from '../../crypto/data-keys.js';
+import { accounts } from '../../db/schema.js';
+import type { Tx } from '../../db/tenant.js';
+import { uuidv7 } from '../../db/uuid.js';
+import { validatorFor } from '../../http/body-validator.js';
+import { AppError } from '../../http/errors.js';
+import { writeProblem } from '../../http/resource/errors.js';
+import {
+  type BulkRowError,
+  insertRows,
+  type PreparedRow,
+} from '../../http/resource/insert-rows.js';
+import type { WriteContext } from '../../http/resource/spec.js';
+import { type ImportFormat, parseImport } from './import-formats.js';
+import { accountInsertValues, accountSpec, accountUpdateValues } from './resource.js';
+import { CreateAccount, UpdateAccount } from './schemas.js';
+import { recordStatusChange } from './status.js';
+
+export interface ImportResult {
+  dry_run: boolean;
+  format: ImportFormat;
+  created: number;
+  updated: number;
+  failed: number;
+  errors: Array<{ row: number; message: string }>;
+}
+
+const validateCreate = validatorFor(CreateAccount);
+const validateUpdate = validatorFor(UpdateAccount);
+
+type Row = typeof accounts.$inferSelect;
+
+/** Thrown at the end of a dry run to roll everything back while keeping the result. */
+export class DryRunRollback extends Error {
+  constructor(readonly result: ImportResult) {
+    super('dry run');
+  }
+}
+
+const message = (errors: BulkRowError['errors']) =>
+  errors
+    .map(
+      (e) => `${e.path.replace(/^\/body\/items\/\d+\/?|^\/body\/?/, '') || 'record'} ${e.message}`,
+    )
+    .join('; ');
+
+/**
+ * Imports accounts: creates new ones and updates the owner's existing ones matched by
+ * external_id, row by row (a bad row is reported, the others written). A dry run does all of
+ * it, database checks included, then rolls back.
+ */
+export async function importAccounts(options: {
+  tx: Tx;
+  request: FastifyRequest;
+  keys: DataKeyStore;
+  ownerId: string;
+  format: ImportFormat;
+  payload: unknown;
+  dryRun: boolean;
+}): Promise<ImportResult> {
+  const { tx, ownerId } = options;
+  const records = parseImport(options.format, options.payload);
+  const errors: Array<{ row: number; message: string }> = [];
+  const externalIds = records
+    .map((r) => r.body?.external_id)
+    .filter((v): v is string => typeof v === 'string');
+  const existing = new Map<string, Row>();
+  for (let i = 0; i < externalIds.length; i += 1000) {
+    const rows = await tx
+      .select()
+      .from(accounts)
+      .where(
+        and(
+          eq(accounts.ownerId, ownerId),
+          inArray(accounts.externalId, externalIds.slice(i, i + 1000)),
+        ),
+      )
+      .for('update');
+    for (const r of rows) if (r.externalId) existing.set(r.externalId, r);
+  }
+  const seen = new Map<string, number>();
+  const inserts: PreparedRow[] = [];
+  let updated = 0;
+  for (const record of records) {
+    if (!record.body) {
+      errors.push({ row: record.row, message: record.error ?? 'cannot be read' });
+      continue;
+    }
+    const body = record.body;
+    const externalId = typeof body.external_id === 'string' ? body.external_id : undefined;
+    if (externalId !== undefined) {
+      const first = seen.get(externalId);
+      if (first !== undefined) {
+        errors.push({
+          row: record.row,
+          message: `external_id ${externalId} was already in row ${first}`,
+        });
+        continue;
+      }
+      seen.set(externalId, record.row);
+    }
+    const current = externalId !== undefined ? existing.get(externalId) : undefined;
+    const fieldErrors = (current ? validateUpdate : validateCreate)(body, 'body');
+    if (fieldErrors.length > 0) {
+      errors.push({ row: record.row, message: message(fieldErrors) });
+      continue;
+    }
+    try {
+      if (current) {
+        const ctx: WriteContext = {
+          tx,
+          request: options.request,
+          ownerId,
+          keys: options.keys,
+          rowId: current.id,
+        };
+        await tx.transaction(async (sp) => {
+          const spCtx = { ...ctx, tx: sp as Tx };
+          const changes = await accountUpdateValues(body as never, current, spCtx);
+          const [after] = await sp
+            .update(accounts)
+            .set(changes)
+            .where(eq(accounts.id, current.id))
+            .returning();
+          if (after) await recordStatusChange(sp as Tx, { before: current, after });
+        });
+        updated++;
+      } else {
+        const ctx: WriteContext = {
+          tx,
+          request: options.request,
+          ownerId,
+          keys: options.keys,
+          rowId: uuidv7(),
+        };
+        const values = await accountInsertValues(body as never, ctx);
+        inserts.push({ index: record.row, values: { ...values, id: ctx.rowId, ownerId }, ctx });
+      }
+    } catch (err) {
+      const problem = err instanceof AppError ? err : writeProblem(accountSpec, err);
+      if (!problem) throw err;
+      errors.push({
+        row: record.row,
+        message: problem.extra.errors ? message(problem.extra.errors) : problem.message,
+      });
+    }
+  }
+  const insertErrors: BulkRowError[] = [];
+  const created = (await insertRows(tx, accountSpec, inserts, insertErrors)).length;
+  for (const e of insertErrors) errors.push({ row: e.row, message: message(e.errors) });
+  errors.sort((a, b) => a.row - b.row);
+  const result: ImportResult = {
+    dry_run: options.dryRun,
+    format: options.format,
+    created,
+    updated,
+    failed: errors.length,
+    errors,
+  };
+  if (options.dryRun) throw new DryRunRollback(result);
+  return result;
+}

@@ -1,0 +1,402 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { desc, eq } from 'drizzle-orm';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { accountStatusEvents, accounts } from '../../db/schema.js';
+import { auditContext } from '../../http/auth-hooks.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
+import { problemResponses } from '../../http/problem.js';
+import { Tags } from '../../http/resource/fields.js';
+import { registerResourceRoutes } from '../../http/resource/routes.js';
+import { parseJsonKeepingBigIntegers } from '../../http/safe-json.js';
+import { writeAudit } from '../audit/write-audit.js';
+import { claimAccount, releaseAccount } from './claim-account.js';
+import { DryRunRollback, importAccounts } from './import-accounts.js';
+import { detectFormat, type ImportFormat } from './import-formats.js';
+import { accountSpec, toAccountDto } from './resource.js';
+import { AccountSecrets, SECRET_FIELDS } from './schemas.js';
+import { openSecrets } from './secrets.js';
+import { currentCode } from './totp.js';
+
+const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+function actingFor(request: FastifyRequest, ownerId: string | undefined): string {
+  const actor = request.actor;
+  if (actor.kind !== 'user') throw new ForbiddenError();
+  if (ownerId === undefined || ownerId === actor.userId) return actor.userId;
+  if (actor.role !== 'admin')
+    throw new ForbiddenError('Only an admin may act for another user.', 'admin_only');
+  return ownerId;
+}
+
+function defaultHolder(request: FastifyRequest): string {
+  const actor = request.actor;
+  if (actor.kind !== 'user') return 'unknown';
+  return actor.tokenId ? `${actor.username} (token ${actor.tokenId.slice(0, 8)})` : actor.username;
+}
+
+const routes: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const keys = app.deps.keys;
+
+  // Account ids are often 64-bit (SteamID64): JSON bodies keep long integers as strings.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 },
+    (_req, body, done) => {
+      try {
+        done(null, body === '' ? undefined : parseJsonKeepingBigIntegers(String(body)));
+      } catch (err) {
+        done(
+          Object.assign(err as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
+          undefined,
+        );
+      }
+    },
+  );
+  // Uploads in CSV or JSON lines arrive as text; the import decides how to read them.
+  for (const type of [
+    'text/csv',
+    'text/plain',
+    'application/x-ndjson',
+    'application/jsonl',
+    'application/x-jsonlines',
+  ]) {
+    app.addContentTypeParser(
+      type,
+      { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 },
+      (_req, body, done) => done(null, body),
+    );
+  }
+
+  app.post(
+    '/accounts/import',
+    {
+      bodyLimit: 64 * 1024 * 1024,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Import accounts',
+        description:
+          'Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header ' +
+          "row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB " +
+          'upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard ' +
+          '.maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad ' +
+          'records are reported by row (1-based; CSV: line number) and the rest imported. dry_run=true checks ' +
+          'everything and writes nothing.',
+        querystring: Type.Object(
+          {
+            dry_run: Type.Boolean({ default: false }),
+            format: Type.Optional(
+              Type.Union([Type.Literal('json'), Type.Literal('jsonl'), Type.Literal('csv')], {
+                description: 'Override the format detected from Content-Type',
+              }),
+            ),
+            owner_id: Type.Optional(
+              Type.String({ format: 'uuid', description: 'Admins: import for this user' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            dry_run: Type.Boolean(),
+            format: Type.String(),
+            created: Type.Integer(),
+            updated: Type.Integer(),
+            failed: Type.Integer(),
+            errors: Type.Array(Type.Object({ row: Type.Integer(), message: Type.String() })),
+          }),
+          ...problemResponses(400, 401, 403, 413, 415),
+        },
+      },
+    },
+    async (request) => {
+      const { dry_run: dryRun, owner_id } = request.query;
+      const ownerId = actingFor(request, owner_id);
+      const payload = request.body;
+      const format: ImportFormat =
+        request.query.format ??
+        detectFormat(request.headers['content-type'], typeof payload === 'string' ? payload : '[');
+      try {
+        return await app.tenant(request, async (tx) => {
+          const result = await importAccounts({
+            tx,
+            request,
+            keys,
+            ownerId,
+            format,
+            payload,
+            dryRun,
+          });
+          await writeAudit(tx, auditContext(request), {
+            action: 'account.import',
+            entityType: 'account',
+            ownerId,
+            details: {
+              format,
+              created: result.created,
+              updated: result.updated,
+              failed: result.failed,
+            },
+          });
+          return result;
+        });
+      } catch (err) {
+        if (err instanceof DryRunRollback) return err.result;
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    '/accounts/claim',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Claim an account',
+        description:
+          'Leases one active, unclaimed account matching the filter to the caller for lease_seconds, atomically: ' +
+          'concurrent claimers never get the same account. The least recently claimed account goes first. A lapsed ' +
+          'lease makes the account claimable again. 404 nothing_to_claim when none is free. With ' +
+          'include_secrets=true the answer carries the decrypted secrets (audited).',
+        body: Type.Object(
+          {
+            lease_seconds: Type.Integer({ minimum: 10, maximum: 7 * 86_400, default: 600 }),
+            claimed_by: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 200,
+                description: 'Name of the worker (default: you)',
+              }),
+            ),
+            filter: Type.Optional(
+              Type.Object(
+                {
+                  service: Type.Optional(Type.String({ maxLength: 50 })),
+                  tags: Type.Optional(Tags),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            include_secrets: Type.Boolean({ default: false }),
+            owner_id: Type.Optional(
+              Type.String({
+                format: 'uuid',
+                description: "Admins: claim one of this user's accounts",
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            account: Type.Ref('Account'),
+            secrets: Type.Optional(AccountSecrets),
+          }),
+          ...problemResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const ownerId = actingFor(request, body.owner_id);
+      const claimedBy = body.claimed_by ?? defaultHolder(request);
+      return app.tenant(request, async (tx) => {
+        const row = await claimAccount(tx, {
+          ownerId,
+          claimedBy,
+          leaseSeconds: body.lease_seconds,
+          filter: { service: body.filter?.service, tags: body.filter?.tags },
+        });
+        if (!row) throw new NotFoundError('free account matching the filter', 'nothing_to_claim');
+        await writeAudit(tx, auditContext(request), {
+          action: 'account.claim',
+          entityType: 'account',
+          entityId: row.id,
+          ownerId: row.ownerId,
+          details: {
+            claimed_by: claimedBy,
+            lease_seconds: body.lease_seconds,
+            include_secrets: body.include_secrets,
+          },
+        });
+        if (!body.include_secrets) return { account: toAccountDto(row) };
+        const secrets = await openSecrets({ tx, keys, row });
+        return {
+          account: toAccountDto(row),
+          secrets: Object.fromEntries(SECRET_FIELDS.map((f) => [f, secrets[f] ?? null])) as never,
+        };
+      });
+    },
+  );
+
+  app.post(
+    '/accounts/:id/release',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Release a claimed account',
+        description:
+          "Ends the lease at once. With claimed_by, only that holder's lease is ended (409 not_lease_holder otherwise).",
+        params: IdParams,
+        body: Type.Optional(
+          Type.Object(
+            { claimed_by: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 404, 409) },
+      },
+    },
+    async (request) => {
+      return app.tenant(request, async (tx) => {
+        const { row, heldBy } = await releaseAccount(tx, {
+          id: request.params.id,
+          holder: request.body?.claimed_by,
+        });
+        if (!row && heldBy)
+          throw new ConflictError(`The lease is held by ${heldBy}.`, 'not_lease_holder');
+        if (!row) throw new NotFoundError('account');
+        await writeAudit(tx, auditContext(request), {
+          action: 'account.release',
+          entityType: 'account',
+          entityId: row.id,
+          ownerId: row.ownerId,
+          details: { held_by: heldBy },
+        });
+        return toAccountDto(row);
+      });
+    },
+  );
+
+  app.get(
+    '/accounts/:id/secrets',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: "Reveal an account's secrets",
+        description:
+          'The decrypted secrets (null where none is stored). Every reveal is written to the audit log first; if that ' +
+          'fails, nothing is revealed. Answers carry Cache-Control: no-store.',
+        params: IdParams,
+        response: { 200: AccountSecrets, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      return app.tenant(request, async (tx) => {
+        const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
+        if (!row) throw new NotFoundError('account');
+        await writeAudit(tx, auditContext(request), {
+          action: 'account.reveal_secrets',
+          entityType: 'account',
+          entityId: row.id,
+          ownerId: row.ownerId,
+          details: { fields: row.secretFields },
+        });
+        const secrets = await openSecrets({ tx, keys, row });
+        return Object.fromEntries(SECRET_FIELDS.map((f) => [f, secrets[f] ?? null])) as never;
+      });
+    },
+  );
+
+  app.get(
+    '/accounts/:id/totp',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Current 2FA code',
+        description:
+          "The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret " +
+          '(kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited.',
+        params: IdParams,
+        response: {
+          200: Type.Object({
+            code: Type.String(),
+            period: Type.Integer(),
+            remaining_s: Type.Integer(),
+            kind: Type.Union([Type.Literal('totp'), Type.Literal('steam')]),
+          }),
+          ...problemResponses(400, 401, 404, 409),
+        },
+      },
+    },
+    async (request) => {
+      return app.tenant(request, async (tx) => {
+        const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
+        if (!row) throw new NotFoundError('account');
+        const secrets = await openSecrets({ tx, keys, row });
+        const code = currentCode(secrets);
+        if (!code)
+          throw new ConflictError(
+            'This account has no TOTP secret and no Steam shared_secret.',
+            'no_totp_secret',
+          );
+        await writeAudit(tx, auditContext(request), {
+          action: 'account.totp',
+          entityType: 'account',
+          entityId: row.id,
+          ownerId: row.ownerId,
+          details: { kind: code.kind },
+        });
+        return code;
+      });
+    },
+  );
+
+  app.get(
+    '/accounts/:id/events',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Status history of an account',
+        description: 'Every status change of the account, newest first.',
+        params: IdParams,
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                from_status: Type.Union([Type.String(), Type.Null()]),
+                to_status: Type.String(),
+                reason: Type.Union([Type.String(), Type.Null()]),
+                at: Type.String({ format: 'date-time' }),
+              }),
+            ),
+          }),
+          ...problemResponses(400, 401, 404),
+        },
+      },
+    },
+    async (request) => {
+      return app.tenant(request, async (tx) => {
+        const [row] = await tx
+          .select({ id: accounts.id })
+          .from(accounts)
+          .where(eq(accounts.id, request.params.id));
+        if (!row) throw new NotFoundError('account');
+        const events = await tx
+          .select()
+          .from(accountStatusEvents)
+          .where(eq(accountStatusEvents.accountId, row.id))
+          .orderBy(desc(accountStatusEvents.at), desc(accountStatusEvents.id))
+          .limit(request.query.limit);
+        return {
+          items: events.map((e) => ({
+            from_status: e.fromStatus,
+            to_status: e.toStatus,
+            reason: e.reason,
+            at: e.at.toISOString(),
+          })),
+        };
+      });
+    },
+  );
+
+  registerResourceRoutes(app, accountSpec);
+};
+
+export default routes;

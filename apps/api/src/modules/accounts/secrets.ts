@@ -1,0 +1,98 @@
+import type { DataKeyStore } from '../../crypto/data-keys.js';
+import {
+  ciphertextKeyId,
+  decryptValue,
+  encryptValue,
+  SecretsError,
+  secretAad,
+} from '../../crypto/envelope.js';
+import type { Tx } from '../../db/tenant.js';
+import type { FieldError } from '../../http/errors.js';
+import { ValidationError } from '../../http/errors.js';
+import { SECRET_FIELDS, type SECRET_STRING_FIELDS, type SecretField } from './schemas.js';
+import { parseTotpSecret, steamSecretBytes, TotpSecretError } from './totp.js';
+
+/** The secrets of one account, as stored (encrypted together in accounts.secrets_enc). */
+export type Secrets = Partial<Record<(typeof SECRET_STRING_FIELDS)[number], string>> & {
+  steam_guard?: Record<string, unknown>;
+};
+
+/** Secret changes of a write: a value sets, null removes, absent keeps. */
+export type SecretChanges = Partial<Record<SecretField, string | Record<string, unknown> | null>>;
+
+const aad = (rowId: string, ownerId: string) =>
+  secretAad({ table: 'accounts', column: 'secrets', rowId, ownerId });
+
+/** Picks the secret fields out of a body (and removes them from it). */
+export function takeSecretChanges(body: Record<string, unknown>): SecretChanges {
+  const changes: SecretChanges = {};
+  for (const f of SECRET_FIELDS) {
+    if (f in body) {
+      changes[f] = body[f] as never;
+      delete body[f];
+    }
+  }
+  return changes;
+}
+
+/** Refuses 2FA secrets that cannot make a code, naming the field. */
+export function validateSecretChanges(changes: SecretChanges, pathPrefix = '/body'): void {
+  const errors: FieldError[] = [];
+  const check = (field: 'totp_secret' | 'shared_secret', fn: (v: string) => unknown) => {
+    const v = changes[field];
+    if (typeof v !== 'string') return;
+    try {
+      fn(v);
+    } catch (err) {
+      if (err instanceof TotpSecretError)
+        errors.push({ path: `${pathPrefix}/${field}`, message: err.message });
+      else throw err;
+    }
+  };
+  check('totp_secret', parseTotpSecret);
+  check('shared_secret', steamSecretBytes);
+  if (errors.length > 0) throw new ValidationError(errors);
+}
+
+export function applySecretChanges(current: Secrets, changes: SecretChanges): Secrets {
+  const next: Secrets = { ...current };
+  for (const [field, value] of Object.entries(changes) as Array<[SecretField, unknown]>) {
+    if (value === null || value === undefined) delete next[field];
+    else (next as Record<string, unknown>)[field] = value;
+  }
+  return next;
+}
+
+/** Encrypts the secrets for their row; no secrets → no ciphertext. */
+export async function sealSecrets(options: {
+  tx: Tx;
+  keys: DataKeyStore;
+  rowId: string;
+  ownerId: string;
+  secrets: Secrets;
+}): Promise<{ secretsEnc: string | null; secretFields: string[] }> {
+  const fields = SECRET_FIELDS.filter((f) => options.secrets[f] !== undefined);
+  if (fields.length === 0) return { secretsEnc: null, secretFields: [] };
+  const key = await options.keys.forOwner(options.tx, options.ownerId);
+  return {
+    secretsEnc: encryptValue(
+      key,
+      JSON.stringify(options.secrets),
+      aad(options.rowId, options.ownerId),
+    ),
+    secretFields: fields,
+  };
+}
+
+export async function openSecrets(options: {
+  tx: Tx;
+  keys: DataKeyStore;
+  row: { id: string; ownerId: string; secretsEnc: string | null };
+}): Promise<Secrets> {
+  const { row } = options;
+  if (!row.secretsEnc) return {};
+  const key = await options.keys.forOwner(options.tx, row.ownerId);
+  if (ciphertextKeyId(row.secretsEnc) !== key.id)
+    throw new SecretsError('account secrets use an unknown data key');
+  return JSON.parse(decryptValue(key, row.secretsEnc, aad(row.id, row.ownerId))) as Secrets;
+}

@@ -1,0 +1,129 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { and, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import { auditLog } from '../../db/schema.js';
+import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { ForbiddenError } from '../../http/errors.js';
+import { problemResponses } from '../../http/problem.js';
+
+const Entry = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  owner_id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+  actor_type: Type.String({ description: 'user, token, node, anonymous or system' }),
+  actor_id: Type.Union([Type.String(), Type.Null()]),
+  actor_name: Type.Union([Type.String(), Type.Null()]),
+  action: Type.String({ examples: ['account.reveal_secrets'] }),
+  entity_type: Type.Union([Type.String(), Type.Null()]),
+  entity_id: Type.Union([Type.String(), Type.Null()]),
+  at: Type.String({ format: 'date-time' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  request_id: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Object({}, { additionalProperties: true }),
+});
+
+const routes: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get(
+    '/audit',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Audit log',
+        description:
+          'What happened to your data and your account, newest first: writes, secret reveals, exports, logins, key ' +
+          "rotations. Admins see every user's entries (and those about no known user, such as failed logins with an " +
+          'unknown name). Never contains a secret.',
+        querystring: Type.Object(
+          {
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+            cursor: Type.Optional(Type.String({ maxLength: 500 })),
+            action: Type.Optional(
+              Type.String({
+                maxLength: 100,
+                description: 'Exact action, or a prefix ending in "." (account.)',
+              }),
+            ),
+            entity_type: Type.Optional(Type.String({ maxLength: 50 })),
+            entity_id: Type.Optional(Type.String({ maxLength: 100 })),
+            actor_id: Type.Optional(Type.String({ format: 'uuid' })),
+            owner_id: Type.Optional(
+              Type.String({ format: 'uuid', description: 'Admins: entries about this user' }),
+            ),
+            since: Type.Optional(Type.String({ format: 'date-time' })),
+            until: Type.Optional(Type.String({ format: 'date-time' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(Entry),
+            next_cursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...problemResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const actor = request.actor;
+      if (q.owner_id && !(actor.kind === 'user' && actor.role === 'admin')) {
+        throw new ForbiddenError('Only an admin may filter by owner_id.', 'admin_only');
+      }
+      const conditions: Array<SQL | undefined> = [];
+      if (q.action) {
+        conditions.push(
+          q.action.endsWith('.')
+            ? sql`${auditLog.action} LIKE ${`${q.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`
+            : eq(auditLog.action, q.action),
+        );
+      }
+      if (q.entity_type) conditions.push(eq(auditLog.entityType, q.entity_type));
+      if (q.entity_id) conditions.push(eq(auditLog.entityId, q.entity_id));
+      if (q.actor_id) conditions.push(eq(auditLog.actorId, q.actor_id));
+      if (q.owner_id) conditions.push(eq(auditLog.ownerId, q.owner_id));
+      if (q.since) conditions.push(gte(auditLog.at, new Date(q.since)));
+      if (q.until) conditions.push(lt(auditLog.at, new Date(q.until)));
+      if (q.cursor) {
+        const [at, id] = decodeCursor(q.cursor, ['string', 'string']);
+        conditions.push(
+          or(
+            sql`${auditLog.at} < ${at}::timestamptz`,
+            and(sql`${auditLog.at} = ${at}::timestamptz`, sql`${auditLog.id} < ${id}::uuid`),
+          ),
+        );
+      }
+      const rows = await app.tenant(request, (tx) =>
+        tx
+          .select({ entry: auditLog, atText: sql<string>`${auditLog.at}::text` })
+          .from(auditLog)
+          .where(and(...conditions))
+          .orderBy(desc(auditLog.at), desc(auditLog.id))
+          .limit(q.limit + 1),
+      );
+      const page = rows.slice(0, q.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(({ entry: e }) => ({
+          id: e.id,
+          owner_id: e.ownerId,
+          actor_type: e.actorType,
+          actor_id: e.actorId,
+          actor_name: e.actorName,
+          action: e.action,
+          entity_type: e.entityType,
+          entity_id: e.entityId,
+          at: e.at.toISOString(),
+          ip: e.ip,
+          request_id: e.requestId,
+          details: e.details,
+        })),
+        next_cursor:
+          rows.length > q.limit && last ? encodeCursor([last.atText, last.entry.id]) : null,
+      };
+    },
+  );
+};
+
+export default routes;

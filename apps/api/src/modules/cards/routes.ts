@@ -1,0 +1,339 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { and, arrayContains, eq, type SQL, sql } from 'drizzle-orm';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { leaseOne } from '../../db/lease-one.js';
+import { cards } from '../../db/schema.js';
+import type { Tx } from '../../db/tenant.js';
+import { auditContext } from '../../http/auth-hooks.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
+import { problemResponses } from '../../http/problem.js';
+import { writeProblem } from '../../http/resource/errors.js';
+import { Tags } from '../../http/resource/fields.js';
+import { registerResourceRoutes } from '../../http/resource/routes.js';
+import { writeAudit } from '../audit/write-audit.js';
+import { CardDryRun, importCards } from './import-cards.js';
+import {
+  cardSpec,
+  effectiveCardStatus,
+  effectiveCardStatusSql,
+  revealCard,
+  toCardDto,
+} from './resource.js';
+
+type Row = typeof cards.$inferSelect;
+const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const CardRef = Type.Ref('Card');
+
+function actingFor(request: FastifyRequest, ownerId: string | undefined): string {
+  const actor = request.actor;
+  if (actor.kind !== 'user') throw new ForbiddenError();
+  if (ownerId === undefined || ownerId === actor.userId) return actor.userId;
+  if (actor.role !== 'admin')
+    throw new ForbiddenError('Only an admin may act for another user.', 'admin_only');
+  return ownerId;
+}
+
+async function lockCard(tx: Tx, id: string): Promise<Row> {
+  const [row] = await tx.select().from(cards).where(eq(cards.id, id)).for('update');
+  if (!row) throw new NotFoundError('card');
+  return row;
+}
+
+const routes: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const keys = app.deps.keys;
+
+  app.addContentTypeParser(
+    ['text/plain', 'text/csv'],
+    { parseAs: 'string', bodyLimit: 32 * 1024 * 1024 },
+    (_req, body, done) => done(null, body),
+  );
+
+  /** One state change of a card, audited, answering the card. */
+  async function transition(
+    request: FastifyRequest,
+    id: string,
+    action: string,
+    change: (row: Row) => Record<string, unknown>,
+    details: Record<string, unknown> = {},
+  ) {
+    return app
+      .tenant(request, async (tx) => {
+        const row = await lockCard(tx, id);
+        const [updated] = await tx
+          .update(cards)
+          .set(change(row))
+          .where(eq(cards.id, id))
+          .returning();
+        if (!updated) throw new NotFoundError('card');
+        await writeAudit(tx, auditContext(request), {
+          action: `card.${action}`,
+          entityType: 'card',
+          entityId: id,
+          ownerId: row.ownerId,
+          details: { from: effectiveCardStatus(row), ...details },
+        });
+        return toCardDto(updated);
+      })
+      .catch((err) => {
+        throw writeProblem(cardSpec, err) ?? err;
+      });
+  }
+
+  app.post(
+    '/cards/import',
+    {
+      bodyLimit: 32 * 1024 * 1024,
+      schema: {
+        tags: ['cards'],
+        summary: 'Import cards',
+        description:
+          'Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines ' +
+          'starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as ' +
+          'duplicates and skipped. value, currency, tags and expires_at apply to every imported card. ' +
+          'dry_run=true checks everything and writes nothing.',
+        querystring: Type.Object(
+          {
+            dry_run: Type.Boolean({ default: false }),
+            value: Type.Optional(Type.Number({ minimum: 0, maximum: 1e12 })),
+            currency: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3}$' })),
+            tags: Type.Optional(
+              Type.Union([
+                Type.String({ maxLength: 64 }),
+                Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 }),
+              ]),
+            ),
+            expires_at: Type.Optional(Type.String({ format: 'date-time' })),
+            owner_id: Type.Optional(
+              Type.String({ format: 'uuid', description: 'Admins: import for this user' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        body: Type.String({ maxLength: 32 * 1024 * 1024, description: 'One card a line' }),
+        consumes: ['text/plain', 'text/csv'],
+        response: {
+          200: Type.Object({
+            dry_run: Type.Boolean(),
+            created: Type.Integer(),
+            duplicates: Type.Integer(),
+            failed: Type.Integer(),
+            errors: Type.Array(Type.Object({ row: Type.Integer(), message: Type.String() })),
+          }),
+          ...problemResponses(400, 401, 403, 413, 415),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const ownerId = actingFor(request, q.owner_id);
+      const tags = q.tags === undefined ? undefined : Array.isArray(q.tags) ? q.tags : [q.tags];
+      try {
+        return await app.tenant(request, async (tx) => {
+          const result = await importCards({
+            tx,
+            request,
+            keys,
+            ownerId,
+            text: request.body,
+            defaults: { value: q.value, currency: q.currency, tags, expires_at: q.expires_at },
+            dryRun: q.dry_run,
+          });
+          await writeAudit(tx, auditContext(request), {
+            action: 'card.import',
+            entityType: 'card',
+            ownerId,
+            details: {
+              created: result.created,
+              duplicates: result.duplicates,
+              failed: result.failed,
+            },
+          });
+          return result;
+        });
+      } catch (err) {
+        if (err instanceof CardDryRun) return err.result;
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    '/cards/claim',
+    {
+      schema: {
+        tags: ['cards'],
+        summary: 'Claim a card',
+        description:
+          'Leases one available card (optionally of a currency, a minimum value or with tags) to the caller for ' +
+          'lease_seconds and answers it with its codes (audited). Concurrent claimers never get the same card; ' +
+          'unexpired cards expiring soonest go first. A lapsed lease makes the card available again. ' +
+          '404 nothing_to_claim when none is free.',
+        body: Type.Object(
+          {
+            lease_seconds: Type.Integer({ minimum: 10, maximum: 7 * 86_400, default: 600 }),
+            claimed_by: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            filter: Type.Optional(
+              Type.Object(
+                {
+                  currency: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3}$' })),
+                  min_value: Type.Optional(Type.Number({ minimum: 0 })),
+                  tags: Type.Optional(Tags),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            owner_id: Type.Optional(Type.String({ format: 'uuid' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: CardRef, ...problemResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const ownerId = actingFor(request, body.owner_id);
+      const actor = request.actor;
+      const claimedBy = body.claimed_by ?? (actor.kind === 'user' ? actor.username : 'unknown');
+      return app.tenant(request, async (tx) => {
+        const conditions: Array<SQL | undefined> = [
+          eq(cards.ownerId, ownerId),
+          sql`${effectiveCardStatusSql} = 'available'`,
+          sql`(${cards.expiresAt} IS NULL OR ${cards.expiresAt} > now())`,
+        ];
+        if (body.filter?.currency)
+          conditions.push(eq(cards.currency, body.filter.currency.toUpperCase()));
+        if (body.filter?.min_value !== undefined)
+          conditions.push(sql`${cards.value} >= ${body.filter.min_value}`);
+        if (body.filter?.tags?.length) conditions.push(arrayContains(cards.tags, body.filter.tags));
+        const row = await leaseOne<Row>(tx, {
+          table: cards,
+          where: and(...conditions) as SQL,
+          orderBy: [
+            sql`${cards.expiresAt} ASC NULLS LAST`,
+            sql`${cards.createdAt}`,
+            sql`${cards.id}`,
+          ],
+          set: {
+            status: 'claimed',
+            claimedBy,
+            claimedAt: sql`now()`,
+            claimedUntil: sql`now() + make_interval(secs => ${body.lease_seconds})`,
+          },
+        });
+        if (!row) throw new NotFoundError('available card matching the filter', 'nothing_to_claim');
+        await writeAudit(tx, auditContext(request), {
+          action: 'card.claim',
+          entityType: 'card',
+          entityId: row.id,
+          ownerId: row.ownerId,
+          details: { claimed_by: claimedBy, lease_seconds: body.lease_seconds },
+        });
+        return revealCard(row, { tx, request, keys });
+      });
+    },
+  );
+
+  app.post(
+    '/cards/:id/redeem',
+    {
+      schema: {
+        tags: ['cards'],
+        summary: 'Mark a card redeemed',
+        description:
+          'From available or claimed: the card is redeemed now, optionally onto one of your accounts. 409 when it is redeemed, failed or disabled.',
+        params: IdParams,
+        body: Type.Optional(
+          Type.Object(
+            { account_id: Type.Optional(Type.String({ format: 'uuid' })) },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: CardRef, ...problemResponses(400, 401, 404, 409, 422) },
+      },
+    },
+    async (request) =>
+      transition(
+        request,
+        request.params.id,
+        'redeem',
+        (row) => {
+          const status = effectiveCardStatus(row);
+          if (status !== 'available' && status !== 'claimed') {
+            throw new ConflictError(
+              `The card is ${status}; only an available or claimed card can be redeemed.`,
+              'invalid_transition',
+            );
+          }
+          return {
+            status: 'redeemed',
+            redeemedAt: sql`now()`,
+            accountId: request.body?.account_id ?? row.accountId,
+            claimedBy: null,
+            claimedAt: null,
+            claimedUntil: null,
+          };
+        },
+        { account_id: request.body?.account_id ?? null },
+      ),
+  );
+
+  app.post(
+    '/cards/:id/fail',
+    {
+      schema: {
+        tags: ['cards'],
+        summary: 'Mark a card failed',
+        description: 'From available or claimed: the card did not redeem; the reason is kept.',
+        params: IdParams,
+        body: Type.Object(
+          { reason: Type.String({ minLength: 1, maxLength: 500 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: CardRef, ...problemResponses(400, 401, 404, 409) },
+      },
+    },
+    async (request) =>
+      transition(request, request.params.id, 'fail', (row) => {
+        const status = effectiveCardStatus(row);
+        if (status !== 'available' && status !== 'claimed') {
+          throw new ConflictError(
+            `The card is ${status}; only an available or claimed card can fail.`,
+            'invalid_transition',
+          );
+        }
+        return {
+          status: 'failed',
+          failureReason: request.body.reason,
+          claimedBy: null,
+          claimedAt: null,
+          claimedUntil: null,
+        };
+      }),
+  );
+
+  app.post(
+    '/cards/:id/release',
+    {
+      schema: {
+        tags: ['cards'],
+        summary: 'Release a claimed card',
+        description: 'Ends the lease: the card is available again. 409 when it is not claimed.',
+        params: IdParams,
+        response: { 200: CardRef, ...problemResponses(400, 401, 404, 409) },
+      },
+    },
+    async (request) =>
+      transition(request, request.params.id, 'release', (row) => {
+        if (effectiveCardStatus(row) !== 'claimed') {
+          throw new ConflictError('The card is not claimed.', 'invalid_transition');
+        }
+        return { status: 'available', claimedBy: null, claimedAt: null, claimedUntil: null };
+      }),
+  );
+
+  registerResourceRoutes(app, cardSpec);
+};
+
+export default routes;

@@ -1,0 +1,157 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { count, desc, sql } from 'drizzle-orm';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import { accounts, auditLog, cards, hardware, proxmoxNodes, vms } from '../../db/schema.js';
+import { problemResponses } from '../../http/problem.js';
+import { iso } from '../../http/resource/fields.js';
+import { effectiveStatusSql } from '../accounts/status.js';
+import { effectiveCardStatusSql } from '../cards/resource.js';
+import { effectiveNodeStatus } from '../proxmox-nodes/node-status.js';
+
+const Counts = Type.Object(
+  {},
+  { additionalProperties: Type.Integer(), description: 'Count per status' },
+);
+
+function tally(
+  rows: Array<{ status: string; n: number }>,
+  statuses: readonly string[],
+): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(statuses.map((s) => [s, 0]));
+  for (const r of rows) out[r.status] = (out[r.status] ?? 0) + Number(r.n);
+  return out;
+}
+
+const routes: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get(
+    '/dashboard',
+    {
+      schema: {
+        tags: ['dashboard'],
+        summary: 'Dashboard',
+        description:
+          'Counts by status for accounts, cards, VMs and nodes, node health with freshness of the last sync, and the ' +
+          'most recent audit entries. Admins see the totals of every user.',
+        response: {
+          200: Type.Object({
+            accounts: Type.Object({
+              total: Type.Integer(),
+              by_status: Counts,
+              claimed: Type.Integer(),
+            }),
+            cards: Type.Object({ total: Type.Integer(), by_status: Counts }),
+            vms: Type.Object({
+              total: Type.Integer(),
+              by_status: Counts,
+              absent: Type.Integer(),
+              templates: Type.Integer(),
+            }),
+            hardware: Type.Object({ total: Type.Integer() }),
+            nodes: Type.Object({
+              total: Type.Integer(),
+              by_status: Counts,
+              items: Type.Array(
+                Type.Object({
+                  id: Type.String({ format: 'uuid' }),
+                  name: Type.String(),
+                  status: Type.String(),
+                  last_seen_at: Type.Union([Type.String(), Type.Null()]),
+                  last_sync_at: Type.Union([Type.String(), Type.Null()]),
+                  last_error: Type.Union([Type.String(), Type.Null()]),
+                  sync_age_s: Type.Union([Type.Integer(), Type.Null()], {
+                    description: 'Seconds since the last sync',
+                  }),
+                }),
+              ),
+            }),
+            recent_activity: Type.Array(
+              Type.Object({
+                action: Type.String(),
+                entity_type: Type.Union([Type.String(), Type.Null()]),
+                entity_id: Type.Union([Type.String(), Type.Null()]),
+                actor_name: Type.Union([Type.String(), Type.Null()]),
+                at: Type.String({ format: 'date-time' }),
+              }),
+            ),
+          }),
+          ...problemResponses(401),
+        },
+      },
+    },
+    async (request) =>
+      app.tenant(request, async (tx) => {
+        const [accountRows, [claimed], cardRows, vmRows, [vmExtra], [hw], nodes, recent] =
+          await Promise.all([
+            tx
+              .select({ status: effectiveStatusSql, n: count() })
+              .from(accounts)
+              .groupBy(effectiveStatusSql),
+            tx.select({ n: count() }).from(accounts).where(sql`${accounts.claimedUntil} > now()`),
+            tx
+              .select({ status: sql<string>`${effectiveCardStatusSql}`, n: count() })
+              .from(cards)
+              .groupBy(effectiveCardStatusSql),
+            tx.select({ status: vms.status, n: count() }).from(vms).groupBy(vms.status),
+            tx
+              .select({
+                absent: sql<number>`count(*) FILTER (WHERE ${vms.absentSince} IS NOT NULL)::int`,
+                templates: sql<number>`count(*) FILTER (WHERE ${vms.template})::int`,
+              })
+              .from(vms),
+            tx.select({ n: count() }).from(hardware),
+            tx.select().from(proxmoxNodes).orderBy(proxmoxNodes.name).limit(200),
+            tx.select().from(auditLog).orderBy(desc(auditLog.at), desc(auditLog.id)).limit(15),
+          ]);
+        const sum = (rows: Array<{ n: number }>) => rows.reduce((a, r) => a + Number(r.n), 0);
+        const nodeItems = nodes.map((n) => ({
+          id: n.id,
+          name: n.name,
+          status: effectiveNodeStatus(n),
+          last_seen_at: iso(n.lastSeenAt),
+          last_sync_at: iso(n.lastSyncAt),
+          last_error: n.lastError,
+          sync_age_s: n.lastSyncAt
+            ? Math.max(0, Math.round((Date.now() - n.lastSyncAt.getTime()) / 1000))
+            : null,
+        }));
+        return {
+          accounts: {
+            total: sum(accountRows),
+            by_status: tally(accountRows, ['active', 'locked', 'disabled', 'banned']),
+            claimed: Number(claimed?.n ?? 0),
+          },
+          cards: {
+            total: sum(cardRows),
+            by_status: tally(cardRows, ['available', 'claimed', 'redeemed', 'failed', 'disabled']),
+          },
+          vms: {
+            total: sum(vmRows),
+            by_status: tally(vmRows, ['running', 'stopped', 'paused', 'unknown']),
+            absent: Number(vmExtra?.absent ?? 0),
+            templates: Number(vmExtra?.templates ?? 0),
+          },
+          hardware: { total: Number(hw?.n ?? 0) },
+          nodes: {
+            total: nodes.length,
+            by_status: tally(
+              nodeItems.map((n) => ({ status: n.status, n: 1 })),
+              ['pending', 'online', 'stale', 'error', 'offline'],
+            ),
+            items: nodeItems,
+          },
+          recent_activity: recent.map((e) => ({
+            action: e.action,
+            entity_type: e.entityType,
+            entity_id: e.entityId,
+            actor_name: e.actorName,
+            at: e.at.toISOString(),
+          })),
+        };
+      }),
+  );
+};
+
+export default routes;

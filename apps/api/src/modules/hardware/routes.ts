@@ -1,0 +1,85 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { sql } from 'drizzle-orm';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import { rowsOf } from '../../db/tenant.js';
+import { problemResponses } from '../../http/problem.js';
+import { registerResourceRoutes } from '../../http/resource/routes.js';
+import { hardwareSpec } from './resource.js';
+
+/** Identifier fields whose value should be unique to one machine. */
+const IDENTIFIERS = [
+  'mac_address',
+  'smbios_uuid',
+  'machine_guid',
+  'hwprofile_guid',
+  'disk_serial',
+  'mb_serial',
+  'product_id',
+  'device_id',
+] as const;
+
+const Collision = Type.Object({
+  field: Type.String({ description: 'Identifier field' }),
+  value: Type.String(),
+  owner_id: Type.String({ format: 'uuid' }),
+  count: Type.Integer({ description: 'Records carrying this value' }),
+  hardware_ids: Type.Array(Type.String({ format: 'uuid' })),
+});
+
+const routes: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get(
+    '/hardware/collisions',
+    {
+      schema: {
+        tags: ['hardware'],
+        summary: 'Identifiers used by more than one hardware record',
+        description:
+          'Every MAC, UUID and serial that appears on more than one of your hardware records (a cloned VM that kept ' +
+          "its identity, a copy-paste slip). Admins see collisions within each user's records.",
+        querystring: Type.Object(
+          { field: Type.Optional(Type.Union(IDENTIFIERS.map((f) => Type.Literal(f)))) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ items: Type.Array(Collision) }),
+          ...problemResponses(400, 401),
+        },
+      },
+    },
+    async (request) => {
+      const fields = request.query.field ? [request.query.field] : IDENTIFIERS;
+      const union = sql.join(
+        fields.map(
+          (f) =>
+            sql`SELECT ${f}::text AS field, ${sql.identifier(f)}::text AS value, owner_id, id FROM hardware WHERE ${sql.identifier(f)} IS NOT NULL`,
+        ),
+        sql` UNION ALL `,
+      );
+      const items = await app.tenant(request, async (tx) =>
+        rowsOf<{
+          field: string;
+          value: string;
+          owner_id: string;
+          count: number;
+          hardware_ids: string[];
+        }>(
+          await tx.execute(sql`
+            SELECT field, value, owner_id, count(*)::int AS count, array_agg(id::text ORDER BY id) AS hardware_ids
+            FROM (${union}) ids
+            GROUP BY field, value, owner_id
+            HAVING count(*) > 1
+            ORDER BY count(*) DESC, field, value
+            LIMIT 1000`),
+        ),
+      );
+      return { items };
+    },
+  );
+
+  registerResourceRoutes(app, hardwareSpec);
+};
+
+export default routes;

@@ -1,0 +1,155 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { eq, sql } from 'drizzle-orm';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { proxmoxNodes } from '../../db/schema.js';
+import { auditContext } from '../../http/auth-hooks.js';
+import { NotFoundError } from '../../http/errors.js';
+import { problemResponses } from '../../http/problem.js';
+import { registerResourceRoutes } from '../../http/resource/routes.js';
+import { writeAudit } from '../audit/write-audit.js';
+import { agentConfig, newNodeKey } from './node-keys.js';
+import { nodeSpec, toNodeDto, uniqueVmids } from './resource.js';
+
+type Row = typeof proxmoxNodes.$inferSelect;
+const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const VmidParams = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  vmid: Type.Integer({ minimum: 1, maximum: 999_999_999 }),
+});
+const NodeRef = Type.Ref('ProxmoxNode');
+
+const routes: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  /** Changes a node's whitelist under a row lock, audited. */
+  async function changeWhitelist(
+    request: FastifyRequest,
+    id: string,
+    change: (current: number[]) => number[],
+  ) {
+    return app.tenant(request, async (tx) => {
+      const [row] = await tx
+        .select()
+        .from(proxmoxNodes)
+        .where(eq(proxmoxNodes.id, id))
+        .for('update');
+      if (!row) throw new NotFoundError('Proxmox node');
+      const whitelist = uniqueVmids(change(row.whitelist));
+      const [updated] = (await tx
+        .update(proxmoxNodes)
+        .set({ whitelist })
+        .where(eq(proxmoxNodes.id, id))
+        .returning()) as Row[];
+      if (!updated) throw new NotFoundError('Proxmox node');
+      await writeAudit(tx, auditContext(request), {
+        action: 'proxmox_node.whitelist',
+        entityType: 'proxmox_node',
+        entityId: id,
+        ownerId: row.ownerId,
+        details: { count: whitelist.length },
+      });
+      return toNodeDto(updated);
+    });
+  }
+
+  app.post(
+    '/proxmox-nodes/:id/rotate-key',
+    {
+      schema: {
+        tags: ['proxmox-nodes'],
+        summary: "Rotate a node's agent key",
+        description:
+          'Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once.',
+        params: IdParams,
+        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) =>
+      app.tenant(request, async (tx) => {
+        const key = newNodeKey();
+        const [row] = (await tx
+          .update(proxmoxNodes)
+          .set({ apiKeyPrefix: key.prefix, apiKeyHash: key.hash, apiKeyRotatedAt: sql`now()` })
+          .where(eq(proxmoxNodes.id, request.params.id))
+          .returning()) as Row[];
+        if (!row) throw new NotFoundError('Proxmox node');
+        await writeAudit(tx, auditContext(request), {
+          action: 'proxmox_node.rotate_key',
+          entityType: 'proxmox_node',
+          entityId: row.id,
+          ownerId: row.ownerId,
+          details: { prefix: key.prefix },
+        });
+        return {
+          ...toNodeDto(row),
+          api_key: key.key,
+          agent_config: agentConfig({
+            request,
+            nodeName: row.name,
+            key: key.key,
+            intervalS: row.syncIntervalS,
+          }),
+        };
+      }),
+  );
+
+  app.put(
+    '/proxmox-nodes/:id/whitelist',
+    {
+      schema: {
+        tags: ['proxmox-nodes'],
+        summary: "Replace a node's whitelist",
+        description:
+          'The VMIDs synced when sync_mode is whitelist (kept sorted, without duplicates).',
+        params: IdParams,
+        body: Type.Object(
+          {
+            vmids: Type.Array(Type.Integer({ minimum: 1, maximum: 999_999_999 }), {
+              maxItems: 100_000,
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) => changeWhitelist(request, request.params.id, () => request.body.vmids),
+  );
+
+  app.post(
+    '/proxmox-nodes/:id/whitelist/:vmid',
+    {
+      schema: {
+        tags: ['proxmox-nodes'],
+        summary: "Add a VMID to a node's whitelist",
+        description: 'Idempotent: adding a listed VMID changes nothing.',
+        params: VmidParams,
+        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) =>
+      changeWhitelist(request, request.params.id, (current) => [...current, request.params.vmid]),
+  );
+
+  app.delete(
+    '/proxmox-nodes/:id/whitelist/:vmid',
+    {
+      schema: {
+        tags: ['proxmox-nodes'],
+        summary: "Remove a VMID from a node's whitelist",
+        description: 'Idempotent: removing an unlisted VMID changes nothing.',
+        params: VmidParams,
+        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) =>
+      changeWhitelist(request, request.params.id, (current) =>
+        current.filter((v) => v !== request.params.vmid),
+      ),
+  );
+
+  registerResourceRoutes(app, nodeSpec);
+};
+
+export default routes;

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createUser, setupAdmin, type TestUser } from './helpers/factories.js';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
+
+let t: TestApp;
+let admin: TestUser;
+let alice: TestUser;
+let bob: TestUser;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  admin = await setupAdmin(t.app);
+  alice = await createUser(t.app, admin);
+  bob = await createUser(t.app, admin);
+});
+afterAll(async () => t?.close());
+
+const call = (user: TestUser, method: string, url: string, payload?: unknown) =>
+  t.app.inject({
+    method: method as 'GET',
+    url: `/api/v1${url}`,
+    headers: bearer(user.accessToken),
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+
+describe('audit log', () => {
+  it("shows each user their own entries, newest first, paged; an admin sees everyone's", async () => {
+    const acc = (
+      await call(alice, 'POST', '/accounts', { username: 'audited', password: 'hunter2-hunter2' })
+    ).json();
+    await call(alice, 'GET', `/accounts/${acc.id}/secrets`);
+    await call(bob, 'POST', '/hardware', { pcname: 'bob-pc' });
+    const mine = (await call(alice, 'GET', '/audit?action=account.')).json();
+    expect(mine.items.map((e: { action: string }) => e.action)).toEqual([
+      'account.reveal_secrets',
+      'account.create',
+    ]);
+    expect(mine.items.every((e: { owner_id: string }) => e.owner_id === alice.id)).toBe(true);
+    expect(JSON.stringify(mine)).not.toContain('hunter2-hunter2');
+    expect((await call(alice, 'GET', '/audit?entity_type=hardware')).json().items).toEqual([]);
+    const all = (await call(admin, 'GET', '/audit?entity_type=hardware')).json();
+    expect(all.items.map((e: { owner_id: string }) => e.owner_id)).toContain(bob.id);
+    const page1 = (await call(alice, 'GET', '/audit?limit=1')).json();
+    const page2 = (await call(alice, 'GET', `/audit?limit=1&cursor=${page1.next_cursor}`)).json();
+    expect(page2.items[0].id).not.toBe(page1.items[0].id);
+    expect(new Date(page2.items[0].at).getTime()).toBeLessThanOrEqual(
+      new Date(page1.items[0].at).getTime(),
+    );
+    expect((await call(alice, 'GET', `/audit?owner_id=${bob.id}`)).statusCode).toBe(403);
+  });
+});
+
+describe('dashboard', () => {
+  it('counts only what the caller may see', async () => {
+    const user = await createUser(t.app, admin);
+    await call(user, 'POST', '/accounts/bulk', {
+      items: [{ username: 'a1' }, { username: 'a2', status: 'banned' }],
+    });
+    await call(user, 'POST', '/vms', { name: 'v1', status: 'running' });
+    await call(user, 'POST', '/cards', { code1: 'DASH-0001' });
+    await call(user, 'POST', '/proxmox-nodes', { name: 'dash-node' });
+    const res = await call(user, 'GET', '/dashboard');
+    expect(res.statusCode, res.body).toBe(200);
+    const d = res.json();
+    expect(d.accounts).toMatchObject({
+      total: 2,
+      by_status: { active: 1, banned: 1, locked: 0, disabled: 0 },
+      claimed: 0,
+    });
+    expect(d.vms).toMatchObject({ total: 1, by_status: { running: 1 } });
+    expect(d.cards).toMatchObject({ total: 1, by_status: { available: 1 } });
+    expect(d.nodes).toMatchObject({ total: 1, by_status: { pending: 1 } });
+    expect(d.nodes.items[0]).toMatchObject({
+      name: 'dash-node',
+      status: 'pending',
+      sync_age_s: null,
+    });
+    expect(d.recent_activity.length).toBeGreaterThan(0);
+    const adminView = (await call(admin, 'GET', '/dashboard')).json();
+    expect(adminView.accounts.total).toBeGreaterThanOrEqual(d.accounts.total + 1);
+  });
+});
