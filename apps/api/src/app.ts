@@ -230,6 +230,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'proxmox-nodes', description: 'Proxmox VE nodes and their agent keys' },
         { name: 'dashboard', description: 'Counts, node health and recent activity' },
         { name: 'audit', description: 'Who did what, when — never a secret' },
+        { name: 'agent', description: 'For the agent on a Proxmox host (node key): configuration, sync, heartbeat' },
       ],
     },
     refResolver: {

@@ -111,9 +111,13 @@ describe('schema.ts matches the migrated database', () => {
           if (column.hasDefault && column.defaultFn === undefined && !actual.column_default) {
             problems.push(`${column.name}: schema.ts has a default, the database has none`);
           }
-          if (column.primary !== actual.is_primary) {
+          // A column is part of the key by its own flag or by a composite primaryKey().
+          const declaredPrimary =
+            column.primary ||
+            config.primaryKeys.some((pk) => pk.columns.some((c) => c.name === column.name));
+          if (declaredPrimary !== actual.is_primary) {
             problems.push(
-              `${column.name}: primary key in ${column.primary ? 'schema.ts' : 'the database'} only`,
+              `${column.name}: primary key in ${declaredPrimary ? 'schema.ts' : 'the database'} only`,
             );
           }
         }

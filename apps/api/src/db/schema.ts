@@ -8,6 +8,7 @@ import {
   jsonb,
   numeric,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uuid,
@@ -133,9 +134,23 @@ export const proxmoxNodes = pgTable('proxmox_nodes', {
   skippedVmids: integer('skipped_vmids').array().notNull().default(sql`'{}'`),
   tags: tags(),
   notes: text('notes'),
+  lastObservedAt: ts('last_observed_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
+
+export const agentSyncCycles = pgTable(
+  'agent_sync_cycles',
+  {
+    nodeId: uuid('node_id').notNull(),
+    ownerId: uuid('owner_id').notNull(),
+    cycleId: text('cycle_id').notNull(),
+    bodyHash: bytea('body_hash').notNull(),
+    response: jsonb('response').$type<Record<string, unknown>>().notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.nodeId, t.cycleId] })],
+);
 
 export const accounts = pgTable('accounts', {
   id: id(),
@@ -277,6 +292,7 @@ export const schema = {
   auditLog,
   dataKeys,
   proxmoxNodes,
+  agentSyncCycles,
   accounts,
   accountStatusEvents,
   vms,

@@ -5,11 +5,12 @@ import { apiTokens } from '../db/schema.js';
 import { type Actor, withTenant } from '../db/tenant.js';
 import type { AuditContext } from '../modules/audit/write-audit.js';
 import { verifyAccessToken } from '../modules/auth/access-token.js';
-import { apiTokenLookup, sessionState } from '../modules/auth/definer-functions.js';
+import { apiTokenLookup, nodeKeyLookup, sessionState } from '../modules/auth/definer-functions.js';
+import { NODE_KEY_LOOKUP_LENGTH, NODE_KEY_PREFIX } from '../modules/proxmox-nodes/node-keys.js';
 import { ForbiddenError, UnauthorizedError } from './errors.js';
 
 /** What a route requires of its caller; set in the route's `config`. */
-export type AuthRequirement = 'public' | 'user' | 'admin';
+export type AuthRequirement = 'public' | 'user' | 'admin' | 'node';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -98,6 +99,13 @@ async function actorFromPersonalToken(
   return actor;
 }
 
+async function actorFromNodeKey(app: FastifyInstance, token: string): Promise<Actor> {
+  if (token.length < NODE_KEY_LOOKUP_LENGTH + 8) throw invalidToken();
+  const found = await nodeKeyLookup(app.deps.database.db, token.slice(0, NODE_KEY_LOOKUP_LENGTH));
+  if (!found || !sameHash(found.keyHash, sha256(token)) || !found.ownerActive) throw invalidToken();
+  return { kind: 'node', nodeId: found.nodeId, ownerId: found.ownerId };
+}
+
 /** Resolves the caller of every request into request.actor and enforces the route's rule. */
 export function registerAuthHooks(app: FastifyInstance): void {
   app.decorateRequest('actor', null as never);
@@ -112,6 +120,17 @@ export function registerAuthHooks(app: FastifyInstance): void {
     if (requirement === 'public') return;
     const token = bearer(request);
     if (!token) throw new UnauthorizedError();
+    if (requirement === 'node') {
+      // Agent routes take only a node key; a node key is good for nothing else.
+      if (!token.startsWith(NODE_KEY_PREFIX)) {
+        throw new UnauthorizedError(
+          'Agent routes need the node key (adb_node_…).',
+          'invalid_token',
+        );
+      }
+      request.actor = await actorFromNodeKey(app, token);
+      return;
+    }
     if (token.startsWith(PAT_PREFIX)) {
       request.actor = await actorFromPersonalToken(app, token, request);
     } else if (token.startsWith('adb_')) {

@@ -9,7 +9,6 @@ type Row = typeof accounts.$inferSelect;
 export interface ClaimFilter {
   service?: string | undefined;
   tags?: string[] | undefined;
-  ids?: string[] | undefined;
 }
 
 /**
@@ -30,7 +29,6 @@ export async function claimAccount(
   ];
   if (filter.service) conditions.push(eq(accounts.service, filter.service.toLowerCase()));
   if (filter.tags?.length) conditions.push(arrayContains(accounts.tags, filter.tags));
-  if (filter.ids?.length) conditions.push(sql`${accounts.id} = ANY(${filter.ids}::uuid[])`);
   return leaseOne<Row>(tx, {
     table: accounts,
     where: and(...conditions) as SQL,

@@ -180,6 +180,29 @@ export async function apiTokenLookup(db: Db, prefix: string): Promise<ApiTokenLo
   };
 }
 
+export interface NodeKeyLookup {
+  nodeId: string;
+  ownerId: string;
+  keyHash: Buffer;
+  ownerActive: boolean;
+}
+
+export async function nodeKeyLookup(db: Db, prefix: string): Promise<NodeKeyLookup | null> {
+  const [row] = await anonymous<{
+    node_id: string;
+    owner_id: string;
+    key_hash: Buffer | Uint8Array;
+    owner_active: boolean;
+  }>(db, sql`SELECT * FROM auth_node_key_lookup(${prefix})`);
+  if (!row) return null;
+  return {
+    nodeId: row.node_id,
+    ownerId: row.owner_id,
+    keyHash: Buffer.from(row.key_hash),
+    ownerActive: row.owner_active,
+  };
+}
+
 export interface SystemAuditEntry {
   ownerId: string | null;
   actorType: 'anonymous' | 'system' | 'user';
