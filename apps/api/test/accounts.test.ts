@@ -1,12 +1,15 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createUser, randomName, setupAdmin, type TestUser } from './helpers/factories.js';
-import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { createUser, randomName, type TestUser } from './helpers/factories.js';
+import { ownerQuery as ownerQueryAs } from './helpers/support.js';
+import type { TestApp } from './helpers/test-app.js';
+import { type ApiCall, twoUsers } from './helpers/two-users.js';
 
 let t: TestApp;
 let admin: TestUser;
 let alice: TestUser;
 let bob: TestUser;
+let call: ApiCall;
 const logLines: string[] = [];
 
 beforeAll(async () => {
@@ -16,36 +19,11 @@ beforeAll(async () => {
       done();
     },
   });
-  t = await createTestApp({ logStream, config: { logLevel: 'trace' } });
-  admin = await setupAdmin(t.app);
-  alice = await createUser(t.app, admin);
-  bob = await createUser(t.app, admin);
+  ({ t, admin, alice, bob, call } = await twoUsers({ logStream, config: { logLevel: 'trace' } }));
 });
 afterAll(async () => t?.close());
 
-const call = (
-  user: TestUser,
-  method: string,
-  url: string,
-  payload?: unknown,
-  headers: Record<string, string> = {},
-) =>
-  t.app.inject({
-    method: method as 'GET',
-    url: `/api/v1${url}`,
-    headers: { ...bearer(user.accessToken), ...headers },
-    ...(payload === undefined
-      ? {}
-      : typeof payload === 'string'
-        ? { payload }
-        : { payload: payload as object }),
-  });
-
-async function ownerQuery<T>(text: string): Promise<T[]> {
-  const raw = t.database.raw;
-  if (raw.kind === 'pglite') return (await raw.pglite.query<T>(text)).rows;
-  return (await raw.pool.query(text)).rows as T[];
-}
+const ownerQuery = <T>(text: string) => ownerQueryAs<T>(t.database, text);
 
 const STEAM_SECRET = 'cnOgv/KdpLoP6Nbh0GMkXkPXALQ=';
 const secretValues: string[] = [];

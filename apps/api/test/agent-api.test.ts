@@ -1,25 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createUser, randomName, setupAdmin, type TestUser } from './helpers/factories.js';
-import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { bearer, createUser, randomName, type TestUser } from './helpers/factories.js';
+import { ownerQuery as ownerQueryAs } from './helpers/support.js';
+import type { TestApp } from './helpers/test-app.js';
+import { type ApiCall, twoUsers } from './helpers/two-users.js';
 
 let t: TestApp;
 let admin: TestUser;
 let alice: TestUser;
+let bob: TestUser;
+let call: ApiCall;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  admin = await setupAdmin(t.app);
-  alice = await createUser(t.app, admin);
+  ({ t, admin, alice, bob, call } = await twoUsers());
 });
 afterAll(async () => t?.close());
-
-const asUser = (user: TestUser, method: string, url: string, payload?: unknown) =>
-  t.app.inject({
-    method: method as 'GET',
-    url: `/api/v1${url}`,
-    headers: bearer(user.accessToken),
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
 
 const asNode = (
   key: string,
@@ -35,14 +29,10 @@ const asNode = (
     ...(payload === undefined ? {} : { payload: payload as object }),
   });
 
-async function ownerQuery<T>(text: string): Promise<T[]> {
-  const raw = t.database.raw;
-  if (raw.kind === 'pglite') return (await raw.pglite.query<T>(text)).rows;
-  return (await raw.pool.query(text)).rows as T[];
-}
+const ownerQuery = <T>(text: string) => ownerQueryAs<T>(t.database, text);
 
 async function makeNode(user: TestUser, body: Record<string, unknown> = {}) {
-  const res = await asUser(user, 'POST', '/proxmox-nodes', { name: randomName('pve'), ...body });
+  const res = await call(user, 'POST', '/proxmox-nodes', { name: randomName('pve'), ...body });
   expect(res.statusCode, res.body).toBe(201);
   return res.json() as { id: string; api_key: string; name: string };
 }
@@ -81,7 +71,7 @@ const guest = (vmid: number, extra: Record<string, unknown> = {}) => ({
 });
 
 const vmsOf = async (user: TestUser, nodeId: string) =>
-  (await asUser(user, 'GET', `/vms?node_id=${nodeId}&sort=vmid&limit=500`)).json().items as Array<
+  (await call(user, 'GET', `/vms?node_id=${nodeId}&sort=vmid&limit=500`)).json().items as Array<
     Record<string, unknown>
   >;
 
@@ -89,17 +79,17 @@ describe('agent authentication', () => {
   it('takes only a valid node key, and stops taking it after rotation or owner deactivation', async () => {
     const node = await makeNode(alice);
     expect((await asNode(node.api_key, 'GET', '/agent/config')).statusCode).toBe(200);
-    expect((await asUser(alice, 'GET', '/agent/config')).statusCode).toBe(401);
+    expect((await call(alice, 'GET', '/agent/config')).statusCode).toBe(401);
     expect(
       (await asNode(`${node.api_key.slice(0, -3)}xyz`, 'GET', '/agent/config')).statusCode,
     ).toBe(401);
     // A node key is good for nothing but the agent routes.
     expect((await asNode(node.api_key, 'GET', '/vms')).statusCode).toBe(401);
-    await asUser(alice, 'POST', `/proxmox-nodes/${node.id}/rotate-key`);
+    await call(alice, 'POST', `/proxmox-nodes/${node.id}/rotate-key`);
     expect((await asNode(node.api_key, 'GET', '/agent/config')).statusCode).toBe(401);
     const user = await createUser(t.app, admin);
     const other = await makeNode(user);
-    await asUser(admin, 'PATCH', `/users/${user.id}`, { is_active: false });
+    await call(admin, 'PATCH', `/users/${user.id}`, { is_active: false });
     expect(
       (
         await asNode(other.api_key, 'POST', '/agent/heartbeat', {
@@ -125,7 +115,7 @@ describe('agent authentication', () => {
       (await asNode(node.api_key, 'GET', '/agent/config', undefined, { 'if-none-match': etag }))
         .statusCode,
     ).toBe(304);
-    await asUser(alice, 'POST', `/proxmox-nodes/${node.id}/whitelist/102`);
+    await call(alice, 'POST', `/proxmox-nodes/${node.id}/whitelist/102`);
     const changed = await asNode(node.api_key, 'GET', '/agent/config', undefined, {
       'if-none-match': etag,
     });
@@ -154,7 +144,7 @@ describe('agent sync', () => {
       stale: false,
     });
     const [vm101] = await vmsOf(alice, node.id);
-    await asUser(alice, 'PATCH', `/vms/${vm101?.id}`, { notes: 'my note', tags: ['mine'] });
+    await call(alice, 'PATCH', `/vms/${vm101?.id}`, { notes: 'my note', tags: ['mine'] });
 
     const second = await asNode(
       node.api_key,
@@ -172,7 +162,7 @@ describe('agent sync', () => {
       source: 'agent',
     });
     expect(after.find((v) => v.vmid === 103)?.absent_since).not.toBeNull();
-    const events = (await asUser(alice, 'GET', `/vms/${vm101?.id}/events`)).json().items;
+    const events = (await call(alice, 'GET', `/vms/${vm101?.id}/events`)).json().items;
     expect(events.map((e: { to_status: string }) => e.to_status)).toEqual(['stopped', 'running']);
 
     const third = await asNode(
@@ -183,7 +173,7 @@ describe('agent sync', () => {
     );
     expect(third.json()).toMatchObject({ returned: 1, absent: 0 });
     expect((await vmsOf(alice, node.id)).find((v) => v.vmid === 103)?.absent_since).toBeNull();
-    const node1 = (await asUser(alice, 'GET', `/proxmox-nodes/${node.id}`)).json();
+    const node1 = (await call(alice, 'GET', `/proxmox-nodes/${node.id}`)).json();
     expect(node1).toMatchObject({
       status: 'online',
       agent_version: '0.1.0',
@@ -247,7 +237,7 @@ describe('agent sync', () => {
     );
     expect(res.json()).toMatchObject({ created: 1, ignored: 2 });
     expect((await vmsOf(alice, node.id)).map((v) => v.vmid)).toEqual([401]);
-    expect((await asUser(alice, 'GET', `/proxmox-nodes/${node.id}`)).json().skipped_vmids).toEqual([
+    expect((await call(alice, 'GET', `/proxmox-nodes/${node.id}`)).json().skipped_vmids).toEqual([
       402, 403,
     ]);
   });
@@ -258,7 +248,7 @@ describe('agent sync', () => {
     const res = await asNode(node.api_key, 'POST', '/agent/sync', cycle([]));
     expect(res.json()).toMatchObject({ absent: 0 });
     expect((await vmsOf(alice, node.id)).every((v) => v.absent_since === null)).toBe(true);
-    const n = (await asUser(alice, 'GET', `/proxmox-nodes/${node.id}`)).json();
+    const n = (await call(alice, 'GET', `/proxmox-nodes/${node.id}`)).json();
     expect(n.status).toBe('error');
     expect(n.last_error).toContain('no guests');
   });
@@ -267,7 +257,7 @@ describe('agent sync', () => {
     const node = await makeNode(alice);
     await asNode(node.api_key, 'POST', '/agent/sync', cycle([guest(601)]));
     const old = (await vmsOf(alice, node.id))[0];
-    await asUser(alice, 'PATCH', `/vms/${old?.id}`, { notes: 'the old one' });
+    await call(alice, 'PATCH', `/vms/${old?.id}`, { notes: 'the old one' });
     const res = await asNode(
       node.api_key,
       'POST',
@@ -275,7 +265,7 @@ describe('agent sync', () => {
       cycle([guest(601, { smbios_uuid: '11111111-1111-4111-8111-111111111111', name: 'new-601' })]),
     );
     expect(res.json()).toMatchObject({ created: 1 });
-    const oldNow = (await asUser(alice, 'GET', `/vms/${old?.id}`)).json();
+    const oldNow = (await call(alice, 'GET', `/vms/${old?.id}`)).json();
     expect(oldNow).toMatchObject({ vmid: null, notes: 'the old one' });
     expect(oldNow.absent_since).not.toBeNull();
     expect((await vmsOf(alice, node.id)).find((v) => v.vmid === 601)?.name).toBe('new-601');
@@ -287,9 +277,9 @@ describe('agent sync', () => {
     await asNode(a.api_key, 'POST', '/agent/sync', cycle([guest(701)]));
     const vm = (await vmsOf(alice, a.id))[0];
     const account = (
-      await asUser(alice, 'POST', '/accounts', { username: randomName('acc') })
+      await call(alice, 'POST', '/accounts', { username: randomName('acc') })
     ).json();
-    await asUser(alice, 'PATCH', `/vms/${vm?.id}`, { account_id: account.id, notes: 'keep me' });
+    await call(alice, 'PATCH', `/vms/${vm?.id}`, { account_id: account.id, notes: 'keep me' });
     const res = await asNode(
       b.api_key,
       'POST',
@@ -297,7 +287,7 @@ describe('agent sync', () => {
       cycle([guest(701, { status: 'stopped' })]),
     );
     expect(res.json()).toMatchObject({ created: 0, updated: 1 });
-    const moved = (await asUser(alice, 'GET', `/vms/${vm?.id}`)).json();
+    const moved = (await call(alice, 'GET', `/vms/${vm?.id}`)).json();
     expect(moved).toMatchObject({
       node_id: b.id,
       account_id: account.id,
@@ -309,22 +299,21 @@ describe('agent sync', () => {
       (await asNode(a.api_key, 'POST', '/agent/sync', cycle([guest(702)]))).json(),
     ).toMatchObject({ absent: 0, created: 1 });
     // Another owner's node with the same SMBIOS UUID and VMID does not take it.
-    const bob = await createUser(t.app, admin);
     const c = await makeNode(bob);
     expect(
       (await asNode(c.api_key, 'POST', '/agent/sync', cycle([guest(701)]))).json(),
     ).toMatchObject({ created: 1 });
-    expect((await asUser(alice, 'GET', `/vms/${vm?.id}`)).json().node_id).toBe(b.id);
+    expect((await call(alice, 'GET', `/vms/${vm?.id}`)).json().node_id).toBe(b.id);
   });
 
   it("links the owner's hardware record by SMBIOS UUID or MAC, creating none", async () => {
     const node = await makeNode(alice);
     const g = guest(801);
-    const hw = (await asUser(alice, 'POST', '/hardware', { smbios_uuid: g.smbios_uuid })).json();
+    const hw = (await call(alice, 'POST', '/hardware', { smbios_uuid: g.smbios_uuid })).json();
     const byMac = (
-      await asUser(alice, 'POST', '/hardware', { mac_address: guest(802).mac_addresses[0] })
+      await call(alice, 'POST', '/hardware', { mac_address: guest(802).mac_addresses[0] })
     ).json();
-    const before = (await asUser(alice, 'GET', '/hardware')).json().total;
+    const before = (await call(alice, 'GET', '/hardware')).json().total;
     await asNode(
       node.api_key,
       'POST',
@@ -332,13 +321,13 @@ describe('agent sync', () => {
       cycle([g, guest(802, { smbios_uuid: null })]),
     );
     const vms = await vmsOf(alice, node.id);
-    expect((await asUser(alice, 'GET', `/hardware/${hw.id}`)).json().vm_id).toBe(
+    expect((await call(alice, 'GET', `/hardware/${hw.id}`)).json().vm_id).toBe(
       vms.find((v) => v.vmid === 801)?.id,
     );
-    expect((await asUser(alice, 'GET', `/hardware/${byMac.id}`)).json().vm_id).toBe(
+    expect((await call(alice, 'GET', `/hardware/${byMac.id}`)).json().vm_id).toBe(
       vms.find((v) => v.vmid === 802)?.id,
     );
-    expect((await asUser(alice, 'GET', '/hardware')).json().total).toBe(before);
+    expect((await call(alice, 'GET', '/hardware')).json().total).toBe(before);
   });
 
   it('serialises two agents with the same key syncing at once: no duplicate rows', async () => {
@@ -365,7 +354,7 @@ describe('agent sync', () => {
       agent_version: '0.1.0',
     });
     expect(bad.statusCode).toBe(204);
-    expect((await asUser(alice, 'GET', `/proxmox-nodes/${node.id}`)).json()).toMatchObject({
+    expect((await call(alice, 'GET', `/proxmox-nodes/${node.id}`)).json()).toMatchObject({
       status: 'error',
       last_error: 'Proxmox answered 401',
     });
@@ -373,7 +362,7 @@ describe('agent sync', () => {
       status: 'ok',
       agent_version: '0.1.0',
     });
-    expect((await asUser(alice, 'GET', `/proxmox-nodes/${node.id}`)).json()).toMatchObject({
+    expect((await call(alice, 'GET', `/proxmox-nodes/${node.id}`)).json()).toMatchObject({
       status: 'online',
       last_error: null,
     });

@@ -1,27 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createUser, setupAdmin, type TestUser } from './helpers/factories.js';
-import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { createUser, type TestUser } from './helpers/factories.js';
+import type { TestApp } from './helpers/test-app.js';
+import { type ApiCall, twoUsers } from './helpers/two-users.js';
 
 let t: TestApp;
 let admin: TestUser;
 let alice: TestUser;
 let bob: TestUser;
+let call: ApiCall;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  admin = await setupAdmin(t.app);
-  alice = await createUser(t.app, admin);
-  bob = await createUser(t.app, admin);
+  ({ t, admin, alice, bob, call } = await twoUsers());
 });
 afterAll(async () => t?.close());
-
-const call = (user: TestUser, method: string, url: string, payload?: unknown) =>
-  t.app.inject({
-    method: method as 'GET',
-    url: `/api/v1${url}`,
-    headers: bearer(user.accessToken),
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
 
 describe('audit log', () => {
   it("shows each user their own entries, newest first, paged; an admin sees everyone's", async () => {

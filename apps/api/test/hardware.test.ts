@@ -1,33 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createUser, randomName, setupAdmin, type TestUser } from './helpers/factories.js';
-import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { createUser, randomName, type TestUser } from './helpers/factories.js';
+import type { TestApp } from './helpers/test-app.js';
+import { type ApiCall, twoUsers } from './helpers/two-users.js';
 
 let t: TestApp;
 let admin: TestUser;
 let alice: TestUser;
 let bob: TestUser;
+let call: ApiCall;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  admin = await setupAdmin(t.app);
-  alice = await createUser(t.app, admin);
-  bob = await createUser(t.app, admin);
+  ({ t, admin, alice, bob, call } = await twoUsers());
 });
 afterAll(async () => t?.close());
-
-const call = (
-  user: TestUser,
-  method: string,
-  url: string,
-  payload?: unknown,
-  headers: Record<string, string> = {},
-) =>
-  t.app.inject({
-    method: method as 'GET',
-    url: `/api/v1${url}`,
-    headers: { ...bearer(user.accessToken), ...headers },
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
 
 describe('hardware', () => {
   it('normalises MACs and UUIDs and answers with ETag and Location', async () => {

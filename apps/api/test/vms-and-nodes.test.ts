@@ -1,33 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createUser, setupAdmin, type TestUser } from './helpers/factories.js';
-import { createTestApp, type TestApp } from './helpers/test-app.js';
+import type { TestUser } from './helpers/factories.js';
+import { ownerQuery as ownerQueryAs } from './helpers/support.js';
+import type { TestApp } from './helpers/test-app.js';
+import { type ApiCall, twoUsers } from './helpers/two-users.js';
 
 let t: TestApp;
-let admin: TestUser;
+
 let alice: TestUser;
 let bob: TestUser;
+let call: ApiCall;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  admin = await setupAdmin(t.app);
-  alice = await createUser(t.app, admin);
-  bob = await createUser(t.app, admin);
+  ({ t, alice, bob, call } = await twoUsers());
 });
 afterAll(async () => t?.close());
 
-const call = (user: TestUser, method: string, url: string, payload?: unknown) =>
-  t.app.inject({
-    method: method as 'GET',
-    url: `/api/v1${url}`,
-    headers: bearer(user.accessToken),
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-
-async function ownerQuery<T>(text: string): Promise<T[]> {
-  const raw = t.database.raw;
-  if (raw.kind === 'pglite') return (await raw.pglite.query<T>(text)).rows;
-  return (await raw.pool.query(text)).rows as T[];
-}
+const ownerQuery = <T>(text: string) => ownerQueryAs<T>(t.database, text);
 
 describe('proxmox nodes', () => {
   it('shows the agent key once, stores only its hash, and rotates it', async () => {

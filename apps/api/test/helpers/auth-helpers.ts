@@ -3,24 +3,11 @@ import { expect } from 'vitest';
 import { bearer } from './factories.js';
 import type { TestDatabase } from './test-db.js';
 
+export { ownerQuery } from './support.js';
+
 /**
  * Small helpers shared by the auth-*.test.ts files.
  */
-
-/**
- * Runs SQL as the schema owner, bypassing the request role and row-level security. Tests use
- * it to look at stored state (audit_log, refresh_tokens) and, where a test says so, to move a
- * timestamp into the past instead of waiting for it.
- */
-export async function ownerQuery<T = Record<string, unknown>>(
-  database: TestDatabase,
-  text: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const raw = database.raw;
-  if (raw.kind === 'pglite') return (await raw.pglite.query<T>(text, params)).rows;
-  return (await raw.pool.query(text, params)).rows as T[];
-}
 
 /**
  * Runs one statement as the schema owner in a transaction with app.role = 'system', which the

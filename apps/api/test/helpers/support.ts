@@ -1,5 +1,6 @@
-import type { LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
+import { bearer, type TestUser } from './factories.js';
 import type { TestDatabase } from './test-db.js';
 
 /** Asserts an application/problem+json answer with the given status and stable code. */
@@ -46,4 +47,28 @@ export function searchableText(row: Record<string, unknown>): string {
 export async function allAuditText(database: TestDatabase): Promise<string> {
   const rows = await ownerQuery(database, 'SELECT * FROM audit_log');
   return rows.map(searchableText).join('\n');
+}
+
+/**
+ * Calls /api/v1 as a user: call(alice, 'PATCH', '/vms/…', body, headers). A string payload is
+ * sent as is (set its content-type in headers).
+ */
+export function apiAs(app: FastifyInstance) {
+  return (
+    user: TestUser,
+    method: string,
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> =>
+    app.inject({
+      method: method as 'GET',
+      url: `/api/v1${url}`,
+      headers: { ...bearer(user.accessToken), ...headers },
+      ...(payload === undefined
+        ? {}
+        : typeof payload === 'string'
+          ? { payload }
+          : { payload: payload as object }),
+    });
 }

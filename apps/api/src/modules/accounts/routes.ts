@@ -4,7 +4,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { accountStatusEvents, accounts } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ownerFor } from '../../http/owner-for.js';
 import { problemResponses } from '../../http/problem.js';
 import { Tags } from '../../http/resource/fields.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
@@ -19,15 +20,6 @@ import { openSecrets } from './secrets.js';
 import { currentCode } from './totp.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
-
-function actingFor(request: FastifyRequest, ownerId: string | undefined): string {
-  const actor = request.actor;
-  if (actor.kind !== 'user') throw new ForbiddenError();
-  if (ownerId === undefined || ownerId === actor.userId) return actor.userId;
-  if (actor.role !== 'admin')
-    throw new ForbiddenError('Only an admin may act for another user.', 'admin_only');
-  return ownerId;
-}
 
 function defaultHolder(request: FastifyRequest): string {
   const actor = request.actor;
@@ -99,21 +91,35 @@ const routes: FastifyPluginAsync = async (fastify) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            dry_run: Type.Boolean(),
-            format: Type.String(),
-            created: Type.Integer(),
-            updated: Type.Integer(),
-            failed: Type.Integer(),
-            errors: Type.Array(Type.Object({ row: Type.Integer(), message: Type.String() })),
-          }),
+          200: Type.Object(
+            {
+              dry_run: Type.Boolean(),
+              format: Type.String(),
+              created: Type.Integer(),
+              updated: Type.Integer(),
+              failed: Type.Integer(),
+              errors: Type.Array(Type.Object({ row: Type.Integer(), message: Type.String() })),
+            },
+            {
+              examples: [
+                {
+                  dry_run: false,
+                  format: 'json',
+                  created: 2,
+                  updated: 1,
+                  failed: 1,
+                  errors: [{ row: 4, message: 'username is required' }],
+                },
+              ],
+            },
+          ),
           ...problemResponses(400, 401, 403, 413, 415),
         },
       },
     },
     async (request) => {
       const { dry_run: dryRun, owner_id } = request.query;
-      const ownerId = actingFor(request, owner_id);
+      const ownerId = ownerFor(request.actor, owner_id);
       const payload = request.body;
       const format: ImportFormat =
         request.query.format ??
@@ -187,7 +193,17 @@ const routes: FastifyPluginAsync = async (fastify) => {
               }),
             ),
           },
-          { additionalProperties: false },
+          {
+            additionalProperties: false,
+            examples: [
+              {
+                lease_seconds: 900,
+                claimed_by: 'worker-3',
+                filter: { service: 'steam', tags: ['prime'] },
+                include_secrets: true,
+              },
+            ],
+          },
         ),
         response: {
           200: Type.Object({
@@ -200,7 +216,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     },
     async (request) => {
       const body = request.body;
-      const ownerId = actingFor(request, body.owner_id);
+      const ownerId = ownerFor(request.actor, body.owner_id);
       const claimedBy = body.claimed_by ?? defaultHolder(request);
       return app.tenant(request, async (tx) => {
         const row = await claimAccount(tx, {
@@ -243,7 +259,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         body: Type.Optional(
           Type.Object(
             { claimed_by: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
-            { additionalProperties: false },
+            { additionalProperties: false, examples: [{ claimed_by: 'worker-3' }] },
           ),
         ),
         response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 404, 409) },
@@ -311,12 +327,15 @@ const routes: FastifyPluginAsync = async (fastify) => {
           '(kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited.',
         params: IdParams,
         response: {
-          200: Type.Object({
-            code: Type.String(),
-            period: Type.Integer(),
-            remaining_s: Type.Integer(),
-            kind: Type.Union([Type.Literal('totp'), Type.Literal('steam')]),
-          }),
+          200: Type.Object(
+            {
+              code: Type.String(),
+              period: Type.Integer(),
+              remaining_s: Type.Integer(),
+              kind: Type.Union([Type.Literal('totp'), Type.Literal('steam')]),
+            },
+            { examples: [{ code: 'K7R2D', period: 30, remaining_s: 17, kind: 'steam' }] },
+          ),
           ...problemResponses(400, 401, 404, 409),
         },
       },
@@ -357,16 +376,38 @@ const routes: FastifyPluginAsync = async (fastify) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                from_status: Type.Union([Type.String(), Type.Null()]),
-                to_status: Type.String(),
-                reason: Type.Union([Type.String(), Type.Null()]),
-                at: Type.String({ format: 'date-time' }),
-              }),
-            ),
-          }),
+          200: Type.Object(
+            {
+              items: Type.Array(
+                Type.Object({
+                  from_status: Type.Union([Type.String(), Type.Null()]),
+                  to_status: Type.String(),
+                  reason: Type.Union([Type.String(), Type.Null()]),
+                  at: Type.String({ format: 'date-time' }),
+                }),
+              ),
+            },
+            {
+              examples: [
+                {
+                  items: [
+                    {
+                      from_status: 'active',
+                      to_status: 'locked',
+                      reason: 'Too many login attempts',
+                      at: '2026-11-25T09:30:00.000Z',
+                    },
+                    {
+                      from_status: null,
+                      to_status: 'active',
+                      reason: null,
+                      at: '2026-11-24T12:00:00.000Z',
+                    },
+                  ],
+                },
+              ],
+            },
+          ),
           ...problemResponses(400, 401, 404),
         },
       },

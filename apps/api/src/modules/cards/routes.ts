@@ -6,7 +6,8 @@ import { leaseOne } from '../../db/lease-one.js';
 import { cards } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 import { auditContext } from '../../http/auth-hooks.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ownerFor } from '../../http/owner-for.js';
 import { problemResponses } from '../../http/problem.js';
 import { writeProblem } from '../../http/resource/errors.js';
 import { Tags } from '../../http/resource/fields.js';
@@ -24,15 +25,6 @@ import {
 type Row = typeof cards.$inferSelect;
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const CardRef = Type.Ref('Card');
-
-function actingFor(request: FastifyRequest, ownerId: string | undefined): string {
-  const actor = request.actor;
-  if (actor.kind !== 'user') throw new ForbiddenError();
-  if (ownerId === undefined || ownerId === actor.userId) return actor.userId;
-  if (actor.role !== 'admin')
-    throw new ForbiddenError('Only an admin may act for another user.', 'admin_only');
-  return ownerId;
-}
 
 async function lockCard(tx: Tx, id: string): Promise<Row> {
   const [row] = await tx.select().from(cards).where(eq(cards.id, id)).for('update');
@@ -111,7 +103,11 @@ const routes: FastifyPluginAsync = async (fastify) => {
           },
           { additionalProperties: false },
         ),
-        body: Type.String({ maxLength: 32 * 1024 * 1024, description: 'One card a line' }),
+        body: Type.String({
+          maxLength: 32 * 1024 * 1024,
+          description: 'One card a line',
+          examples: ['# batch 7\nAAAA-BBBB-CCCC-DDDD\nEEEE-FFFF-GGGG-HHHH,4711\n'],
+        }),
         consumes: ['text/plain', 'text/csv'],
         response: {
           200: Type.Object({
@@ -127,7 +123,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     },
     async (request) => {
       const q = request.query;
-      const ownerId = actingFor(request, q.owner_id);
+      const ownerId = ownerFor(request.actor, q.owner_id);
       const tags = q.tags === undefined ? undefined : Array.isArray(q.tags) ? q.tags : [q.tags];
       try {
         return await app.tenant(request, async (tx) => {
@@ -186,14 +182,23 @@ const routes: FastifyPluginAsync = async (fastify) => {
             ),
             owner_id: Type.Optional(Type.String({ format: 'uuid' })),
           },
-          { additionalProperties: false },
+          {
+            additionalProperties: false,
+            examples: [
+              {
+                lease_seconds: 300,
+                claimed_by: 'redeemer-1',
+                filter: { currency: 'EUR', min_value: 20 },
+              },
+            ],
+          },
         ),
         response: { 200: CardRef, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
       const body = request.body;
-      const ownerId = actingFor(request, body.owner_id);
+      const ownerId = ownerFor(request.actor, body.owner_id);
       const actor = request.actor;
       const claimedBy = body.claimed_by ?? (actor.kind === 'user' ? actor.username : 'unknown');
       return app.tenant(request, async (tx) => {
@@ -247,7 +252,10 @@ const routes: FastifyPluginAsync = async (fastify) => {
         body: Type.Optional(
           Type.Object(
             { account_id: Type.Optional(Type.String({ format: 'uuid' })) },
-            { additionalProperties: false },
+            {
+              additionalProperties: false,
+              examples: [{ account_id: '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f' }],
+            },
           ),
         ),
         response: { 200: CardRef, ...problemResponses(400, 401, 404, 409, 422) },
@@ -289,7 +297,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         params: IdParams,
         body: Type.Object(
           { reason: Type.String({ minLength: 1, maxLength: 500 }) },
-          { additionalProperties: false },
+          { additionalProperties: false, examples: [{ reason: 'Code already used' }] },
         ),
         response: { 200: CardRef, ...problemResponses(400, 401, 404, 409) },
       },
