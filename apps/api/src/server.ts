@@ -1,5 +1,7 @@
 import { buildApp } from './app.js';
 import { configOrExit, openAndMigrate } from './boot.js';
+import { checkMasterKey } from './crypto/data-keys.js';
+import { masterKey } from './crypto/envelope.js';
 import { setupNeeded } from './modules/auth/definer-functions.js';
 import { VERSION } from './version.js';
 
@@ -9,6 +11,14 @@ async function main(): Promise<void> {
   const database = await openAndMigrate(config, (msg) =>
     process.stdout.write(`accountdb: ${msg}\n`),
   );
+  // A master key that does not match the stored data keys stops the start before anything
+  // is written with it.
+  try {
+    await checkMasterKey(database.db, masterKey(config.secretKey));
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   const app = await buildApp({ config, database });
   for (const variable of config.generatedKeys) {
     app.log.warn(

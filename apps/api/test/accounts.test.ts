@@ -422,3 +422,23 @@ describe('accounts: export', () => {
     expect(audit.map((a) => a.details.include_secrets ?? false)).toEqual([false, true]);
   });
 });
+
+describe('accounts: small things', () => {
+  it('names the allowed values of an enum field, and releases without a body', async () => {
+    const bad = await call(alice, 'POST', '/accounts', {
+      username: 'enum-check',
+      status: 'sleeping',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors).toEqual([
+      { path: '/body/status', message: 'must be one of "active", "locked", "disabled", "banned"' },
+    ]);
+    const acc = (await call(alice, 'POST', '/accounts', { username: 'no-body-release' })).json();
+    const released = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/accounts/${acc.id}/release`,
+      headers: { authorization: `Bearer ${alice.accessToken}` },
+    });
+    expect(released.statusCode, released.body).toBe(200);
+  });
+});

@@ -15,11 +15,24 @@ export function fieldErrors(context: string, validation: AjvError[]): FieldError
   // A nullable field that fails reports once per union branch; keep the first (most specific)
   // message per field.
   const seen = new Set<string>();
+  // A union of literals fails once per literal: name the allowed values instead.
+  const allowed = new Map<string, unknown[]>();
+  for (const e of validation) {
+    if (e.keyword !== 'const') continue;
+    const list = allowed.get(e.instancePath ?? '') ?? [];
+    list.push(e.params?.allowedValue);
+    allowed.set(e.instancePath ?? '', list);
+  }
   return validation
     .map((e) => {
       let path = `/${context}${e.instancePath ?? ''}`;
       let message = e.message ?? 'is invalid';
-      if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') {
+      const literals = allowed.get(e.instancePath ?? '') ?? [];
+      if (literals.length > 1) {
+        message = `must be one of ${literals.map((v) => JSON.stringify(v)).join(', ')}`;
+      } else if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues)) {
+        message = `must be one of ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+      } else if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') {
         path = `${path}/${e.params.missingProperty}`;
         message = 'is required';
       } else if (
@@ -88,6 +101,15 @@ function postgresProblem(err: {
       return { status: 400, code: 'bad_request', detail: 'A value has the wrong format.' };
     case '22001':
       return { status: 400, code: 'bad_request', detail: 'A value is too long.' };
+    case '22003':
+      return { status: 400, code: 'bad_request', detail: 'A number is out of range.' };
+    case '22021':
+      // PostgreSQL text cannot hold a NUL character (\u0000), which JSON and query strings can.
+      return {
+        status: 400,
+        code: 'bad_request',
+        detail: 'A value contains a character that cannot be stored (NUL).',
+      };
     case '23514':
       return { status: 400, code: 'bad_request', detail: 'A value is not allowed.' };
     case '42501':

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { accountStatusEvents, accounts } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
 import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { ownerFor } from '../../http/owner-for.js';
 import { problemResponses } from '../../http/problem.js';
 import { Tags } from '../../http/resource/fields.js';
@@ -35,7 +36,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
     'application/json',
-    { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 },
+    { parseAs: 'string' },
     (_req, body, done) => {
       try {
         done(null, body === '' ? undefined : parseJsonKeepingBigIntegers(String(body)));
@@ -57,7 +58,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
   ]) {
     app.addContentTypeParser(
       type,
-      { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 },
+      { parseAs: 'string' },
       (_req, body, done) => done(null, body),
     );
   }
@@ -250,6 +251,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
   app.post(
     '/accounts/:id/release',
     {
+      preValidation: emptyBodyIfNone,
       schema: {
         tags: ['accounts'],
         summary: 'Release a claimed account',

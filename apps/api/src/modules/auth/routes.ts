@@ -13,6 +13,7 @@ import {
   NotFoundError,
   TooManyRequestsError,
 } from '../../http/errors.js';
+import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { problemResponses } from '../../http/problem.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { userConflict } from '../users/user-conflict.js';
@@ -53,9 +54,6 @@ const client = (request: FastifyRequest) => ({
  * POST /auth/refresh and /auth/logout take an optional body: a call with only the cookie or
  * only Authorization has none, which is validated as {} instead of failing "must be object".
  */
-const emptyBodyIfNone = async (request: FastifyRequest) => {
-  if (request.body === undefined || request.body === null) request.body = {};
-};
 
 const routes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

@@ -7,6 +7,7 @@ import { cards } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 import { auditContext } from '../../http/auth-hooks.js';
 import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { ownerFor } from '../../http/owner-for.js';
 import { problemResponses } from '../../http/problem.js';
 import { writeProblem } from '../../http/resource/errors.js';
@@ -38,7 +39,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
 
   app.addContentTypeParser(
     ['text/plain', 'text/csv'],
-    { parseAs: 'string', bodyLimit: 32 * 1024 * 1024 },
+    { parseAs: 'string' },
     (_req, body, done) => done(null, body),
   );
 
@@ -88,7 +89,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         querystring: Type.Object(
           {
             dry_run: Type.Boolean({ default: false }),
-            value: Type.Optional(Type.Number({ minimum: 0, maximum: 1e12 })),
+            value: Type.Optional(Type.Number({ minimum: 0, maximum: 999_999_999_999 })),
             currency: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3}$' })),
             tags: Type.Optional(
               Type.Union([
@@ -243,6 +244,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
   app.post(
     '/cards/:id/redeem',
     {
+      preValidation: emptyBodyIfNone,
       schema: {
         tags: ['cards'],
         summary: 'Mark a card redeemed',

@@ -21,7 +21,7 @@ const Code = Type.String({
   description: 'Card code, stored encrypted',
   examples: ['AAAA-BBBB-CCCC-DDDD'],
 });
-const Value = Type.Number({ minimum: 0, maximum: 1e12, description: 'Face value' });
+const Value = Type.Number({ minimum: 0, maximum: 999_999_999_999, description: 'Face value' });
 const Currency = Type.String({
   pattern: '^[A-Za-z]{3}$',
   description: 'ISO 4217 code',
@@ -46,7 +46,19 @@ const common = {
 
 export const CreateCard = Type.Object(
   { code1: Code, code2: Type.Optional(Nullable(Code)), ...common },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { code1: 'AAAA-BBBB-CCCC-DDDD', value: 20, currency: 'EUR', tags: ['batch-7'] },
+      {
+        code1: 'X9Q2-7TZL-M4KD',
+        code2: '4711',
+        value: 50,
+        currency: 'USD',
+        expires_at: '2027-06-30T23:59:59.000Z',
+      },
+    ],
+  },
 );
 export const UpdateCard = Type.Object(
   {
@@ -56,7 +68,11 @@ export const UpdateCard = Type.Object(
     status: Type.Optional(CardStatus),
     failure_reason: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
   },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ status: 'disabled', notes: 'Kept for the spring sale' }, { tags: ['batch-8'] }],
+  },
 );
 
 export const Card = Type.Object(

@@ -7,7 +7,10 @@ import { problemResponses } from '../../http/problem.js';
 import { iso } from '../../http/resource/fields.js';
 import { effectiveStatusSql } from '../accounts/status.js';
 import { effectiveCardStatusSql } from '../cards/resource.js';
-import { effectiveNodeStatus } from '../proxmox-nodes/node-status.js';
+import { effectiveNodeStatus, effectiveNodeStatusSql } from '../proxmox-nodes/node-status.js';
+
+/** Nodes listed with their health; the counts cover every node. */
+const NODE_ITEMS = 200;
 
 const Counts = Type.Object(
   {},
@@ -36,54 +39,102 @@ const routes: FastifyPluginAsync = async (fastify) => {
           'Counts by status for accounts, cards, VMs and nodes, node health with freshness of the last sync, and the ' +
           'most recent audit entries. Admins see the totals of every user.',
         response: {
-          200: Type.Object({
-            accounts: Type.Object({
-              total: Type.Integer(),
-              by_status: Counts,
-              claimed: Type.Integer(),
-            }),
-            cards: Type.Object({ total: Type.Integer(), by_status: Counts }),
-            vms: Type.Object({
-              total: Type.Integer(),
-              by_status: Counts,
-              absent: Type.Integer(),
-              templates: Type.Integer(),
-            }),
-            hardware: Type.Object({ total: Type.Integer() }),
-            nodes: Type.Object({
-              total: Type.Integer(),
-              by_status: Counts,
-              items: Type.Array(
-                Type.Object({
-                  id: Type.String({ format: 'uuid' }),
-                  name: Type.String(),
-                  status: Type.String(),
-                  last_seen_at: Type.Union([Type.String(), Type.Null()]),
-                  last_sync_at: Type.Union([Type.String(), Type.Null()]),
-                  last_error: Type.Union([Type.String(), Type.Null()]),
-                  sync_age_s: Type.Union([Type.Integer(), Type.Null()], {
-                    description: 'Seconds since the last sync',
+          200: Type.Object(
+            {
+              accounts: Type.Object({
+                total: Type.Integer(),
+                by_status: Counts,
+                claimed: Type.Integer(),
+              }),
+              cards: Type.Object({ total: Type.Integer(), by_status: Counts }),
+              vms: Type.Object({
+                total: Type.Integer(),
+                by_status: Counts,
+                absent: Type.Integer(),
+                templates: Type.Integer(),
+              }),
+              hardware: Type.Object({ total: Type.Integer() }),
+              nodes: Type.Object({
+                total: Type.Integer(),
+                by_status: Counts,
+                items: Type.Array(
+                  Type.Object({
+                    id: Type.String({ format: 'uuid' }),
+                    name: Type.String(),
+                    status: Type.String(),
+                    last_seen_at: Type.Union([Type.String(), Type.Null()]),
+                    last_sync_at: Type.Union([Type.String(), Type.Null()]),
+                    last_error: Type.Union([Type.String(), Type.Null()]),
+                    sync_age_s: Type.Union([Type.Integer(), Type.Null()], {
+                      description: 'Seconds since the last sync',
+                    }),
                   }),
+                ),
+              }),
+              recent_activity: Type.Array(
+                Type.Object({
+                  action: Type.String(),
+                  entity_type: Type.Union([Type.String(), Type.Null()]),
+                  entity_id: Type.Union([Type.String(), Type.Null()]),
+                  actor_name: Type.Union([Type.String(), Type.Null()]),
+                  at: Type.String({ format: 'date-time' }),
                 }),
               ),
-            }),
-            recent_activity: Type.Array(
-              Type.Object({
-                action: Type.String(),
-                entity_type: Type.Union([Type.String(), Type.Null()]),
-                entity_id: Type.Union([Type.String(), Type.Null()]),
-                actor_name: Type.Union([Type.String(), Type.Null()]),
-                at: Type.String({ format: 'date-time' }),
-              }),
-            ),
-          }),
+            },
+            {
+              examples: [
+                {
+                  accounts: {
+                    total: 120,
+                    by_status: { active: 104, locked: 6, disabled: 2, banned: 8 },
+                    claimed: 12,
+                  },
+                  cards: {
+                    total: 40,
+                    by_status: { available: 25, claimed: 3, redeemed: 10, failed: 1, disabled: 1 },
+                  },
+                  vms: {
+                    total: 96,
+                    by_status: { running: 80, stopped: 14, paused: 0, unknown: 2 },
+                    absent: 1,
+                    templates: 2,
+                  },
+                  hardware: { total: 96 },
+                  nodes: {
+                    total: 1,
+                    by_status: { pending: 0, online: 1, stale: 0, error: 0, offline: 0 },
+                    items: [
+                      {
+                        id: '0194c3a2-0000-7000-8000-0000000000aa',
+                        name: 'pve1',
+                        status: 'online',
+                        last_seen_at: '2026-11-24T12:00:00.000Z',
+                        last_sync_at: '2026-11-24T12:00:00.000Z',
+                        last_error: null,
+                        sync_age_s: 42,
+                      },
+                    ],
+                  },
+                  recent_activity: [
+                    {
+                      action: 'account.claim',
+                      entity_type: 'account',
+                      entity_id: '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f',
+                      actor_name: 'alice',
+                      at: '2026-11-24T12:00:00.000Z',
+                    },
+                  ],
+                },
+              ],
+            },
+          ),
           ...problemResponses(401),
         },
       },
     },
     async (request) =>
       app.tenant(request, async (tx) => {
-        const [accountRows, [claimed], cardRows, vmRows, [vmExtra], [hw], nodes, recent] =
+        const [accountRows, [claimed], cardRows, vmRows, [vmExtra], [hw], nodes, nodeRows, recent] =
           await Promise.all([
             tx
               .select({ status: effectiveStatusSql, n: count() })
@@ -102,7 +153,11 @@ const routes: FastifyPluginAsync = async (fastify) => {
               })
               .from(vms),
             tx.select({ n: count() }).from(hardware),
-            tx.select().from(proxmoxNodes).orderBy(proxmoxNodes.name).limit(200),
+            tx.select().from(proxmoxNodes).orderBy(proxmoxNodes.name).limit(NODE_ITEMS),
+            tx
+              .select({ status: sql<string>`${effectiveNodeStatusSql}`, n: count() })
+              .from(proxmoxNodes)
+              .groupBy(effectiveNodeStatusSql),
             tx.select().from(auditLog).orderBy(desc(auditLog.at), desc(auditLog.id)).limit(15),
           ]);
         const sum = (rows: Array<{ n: number }>) => rows.reduce((a, r) => a + Number(r.n), 0);
@@ -135,11 +190,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
           },
           hardware: { total: Number(hw?.n ?? 0) },
           nodes: {
-            total: nodes.length,
-            by_status: tally(
-              nodeItems.map((n) => ({ status: n.status, n: 1 })),
-              ['pending', 'online', 'stale', 'error', 'offline'],
-            ),
+            total: sum(nodeRows),
+            by_status: tally(nodeRows, ['pending', 'online', 'stale', 'error', 'offline']),
             items: nodeItems,
           },
           recent_activity: recent.map((e) => ({
