@@ -105,14 +105,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ? incoming
         : crypto.randomUUID();
     },
-    ajv: {
-      customOptions: {
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        allErrors: true,
-      },
-    },
+    // The request validator (strict bodies; query, params and headers coerced) for every
+    // plugin. As a factory, not app.setValidatorCompiler(): Fastify rebuilds the compiler of
+    // a plugin that adds a schema from the factory, which would drop a compiler set on the root.
+    // (The factory is typed as @fastify/ajv-compiler's; any schema compiler works.)
+    schemaController: { compilersFactory: { buildValidator: (() => validatorCompiler) as never } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   };
   const app = Fastify(options);
@@ -138,7 +135,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (redis) await redis.quit().catch(() => redis.disconnect());
   });
 
-  app.setValidatorCompiler(validatorCompiler);
   app.addSchema(Problem);
   app.addSchema(User);
   registerErrorHandler(app);
@@ -230,7 +226,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'proxmox-nodes', description: 'Proxmox VE nodes and their agent keys' },
         { name: 'dashboard', description: 'Counts, node health and recent activity' },
         { name: 'audit', description: 'Who did what, when — never a secret' },
-        { name: 'agent', description: 'For the agent on a Proxmox host (node key): configuration, sync, heartbeat' },
+        {
+          name: 'agent',
+          description: 'For the agent on a Proxmox host (node key): configuration, sync, heartbeat',
+        },
       ],
     },
     refResolver: {

@@ -77,7 +77,8 @@ export function parseSort(spec: AnySpec, param: string | undefined): ParsedSort[
   for (const part of parts) {
     const desc = part.startsWith('-');
     const name = desc ? part.slice(1) : part;
-    const field = spec.sort[name];
+    // Own keys only: "constructor" or "__proto__" must not find Object.prototype's.
+    const field = Object.hasOwn(spec.sort, name) ? spec.sort[name] : undefined;
     if (!field) {
       throw new BadRequestError(`Cannot sort by "${name}".`, 'invalid_sort', [
         {
@@ -190,7 +191,8 @@ export function decodeListCursor(
   sort: ParsedSort[],
   cursor: string,
 ): { values: string[]; id: string } {
-  const kinds = ['string', ...sort.map(() => 'string' as const), 'string'] as Array<'string'>;
+  // The order, each sort value (text its SQL type casts), the row id.
+  const kinds = ['string' as const, ...sort.map((s) => s.field.type), 'uuid' as const];
   const [order, ...rest] = decodeCursor(cursor, kinds) as string[];
   const expected = sort.map((s) => `${s.desc ? '-' : ''}${s.name}`).join(',');
   if (order !== expected) {
@@ -201,7 +203,5 @@ export function decodeListCursor(
     );
   }
   const id = rest.pop() ?? '';
-  if (!/^[0-9a-f-]{36}$/i.test(id))
-    throw new BadRequestError('The cursor is not valid.', 'invalid_cursor');
   return { values: rest, id };
 }

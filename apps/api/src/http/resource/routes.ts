@@ -3,12 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { and, count, eq, inArray, type SQL } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type TObject, type TSchema, Type } from 'typebox';
-import type { Actor, Tx } from '../../db/tenant.js';
+import type { Tx } from '../../db/tenant.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { writeAudit } from '../../modules/audit/write-audit.js';
 import { auditContext } from '../auth-hooks.js';
 import { validatorFor } from '../body-validator.js';
-import { AppError, ForbiddenError, NotFoundError, PreconditionFailedError } from '../errors.js';
+import { AppError, NotFoundError, PreconditionFailedError } from '../errors.js';
+import { ownerFor } from '../owner-for.js';
 import { problemResponses } from '../problem.js';
 import { csvLine } from './csv.js';
 import { writeProblem } from './errors.js';
@@ -40,7 +41,13 @@ import type { ReadContext, WriteContext } from './spec.js';
 export const MAX_BULK = 10_000;
 const EXPORT_PAGE = 1000;
 
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Object id' }) });
+const IdParams = Type.Object({
+  id: Type.String({
+    format: 'uuid',
+    description: 'Object id',
+    examples: ['0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f'],
+  }),
+});
 const OwnerField = Type.Optional(
   Type.String({
     format: 'uuid',
@@ -48,17 +55,16 @@ const OwnerField = Type.Optional(
   }),
 );
 
-/** The owner of a new object: the caller, or the user an admin names in owner_id. */
-function ownerFor(actor: Actor, ownerId: string | undefined): string {
-  if (actor.kind !== 'user') throw new ForbiddenError();
-  if (ownerId === undefined || ownerId === actor.userId) return actor.userId;
-  if (actor.role !== 'admin')
-    throw new ForbiddenError('Only an admin may act for another user.', 'admin_only');
-  return ownerId;
-}
+/** The examples a schema carries (for the OpenAPI examples of derived schemas). */
+const examplesOf = (schema: TSchema): unknown[] =>
+  (schema as { examples?: unknown[] }).examples ?? [];
 
 function withOwner(body: TObject): TObject {
-  return Type.Object({ ...body.properties, owner_id: OwnerField }, { additionalProperties: false });
+  const examples = examplesOf(body);
+  return Type.Object(
+    { ...body.properties, owner_id: OwnerField },
+    { additionalProperties: false, ...(examples.length > 0 ? { examples } : {}) },
+  );
 }
 
 function rethrowWrite(spec: AnySpec, err: unknown): never {
@@ -79,13 +85,26 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
   const dtoRef = Type.Ref((spec.dto as TObject & { $id: string }).$id);
   const createBody = withOwner(spec.createBody);
   const validateCreate = validatorFor(createBody);
-  const Page = Type.Object({
-    items: Type.Array(dtoRef),
-    next_cursor: Type.Union([Type.String(), Type.Null()], {
-      description: 'Pass as cursor for the next page; null on the last',
-    }),
-    total: Type.Integer({ description: 'Objects matching the filters' }),
-  });
+  const dtoExample = examplesOf(spec.dto)[0];
+  const Page = Type.Object(
+    {
+      items: Type.Array(dtoRef),
+      next_cursor: Type.Union([Type.String(), Type.Null()], {
+        description: 'Pass as cursor for the next page; null on the last',
+      }),
+      total: Type.Integer({ description: 'Objects matching the filters' }),
+    },
+    {
+      examples: [
+        {
+          items: dtoExample === undefined ? [] : [dtoExample],
+          next_cursor:
+            'WyJjcmVhdGVkX2F0IiwiMjAyNi0xMS0yNCAxMjowMDowMCswMCIsIjAxOTRjM2EyLTdiMWUtN2MzZC05ZjAwLTFhMmIzYzRkNWU2ZiJd',
+          total: 120,
+        },
+      ],
+    },
+  );
   app.addSchema(spec.dto);
 
   const readCtx = (tx: Tx, request: FastifyRequest): ReadContext => ({ tx, request, keys });
@@ -340,7 +359,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
               maxItems: MAX_BULK,
             }),
           },
-          { additionalProperties: false },
+          { additionalProperties: false, examples: [{ items: examplesOf(spec.createBody) }] },
         ),
         response: {
           200: Type.Object({
@@ -423,7 +442,17 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
               uniqueItems: true,
             }),
           },
-          { additionalProperties: false },
+          {
+            additionalProperties: false,
+            examples: [
+              {
+                ids: [
+                  '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f',
+                  '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e70',
+                ],
+              },
+            ],
+          },
         ),
         response: {
           200: Type.Object({
@@ -473,7 +502,30 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
           `Audited. ${spec.exportDescription ?? ''}`,
         querystring: exportQuery,
         produces: ['application/json', 'text/csv'],
-        response: problemResponses(400, 401, 403),
+        response: {
+          200: {
+            description: 'The export, sent as a file download',
+            content: {
+              'application/json': {
+                schema: Type.Array(dtoRef, {
+                  examples: [dtoExample === undefined ? [] : [dtoExample]],
+                }),
+              },
+              'text/csv': {
+                schema: Type.String({
+                  description: 'UTF-8 with a byte-order mark, a header row, CRLF line ends',
+                  examples: [
+                    csvLine(spec.csv.map((c) => c.header)) +
+                      (dtoExample === undefined
+                        ? ''
+                        : csvLine(spec.csv.map((c) => c.value(dtoExample)))),
+                  ],
+                }),
+              },
+            },
+          } as unknown, // a streamed file: typed loosely so that the stream can be sent
+          ...problemResponses(400, 401, 403),
+        },
       },
     },
     async (request, reply) => {
@@ -482,6 +534,13 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       const exporter = spec.exportRow ? await spec.exportRow(request, query) : null;
       const where = await app.tenant(request, async (tx) => {
         const condition = await filterCondition(spec, query, request.actor, readCtx(tx, request));
+        // The filters run once before the answer starts: a value the database refuses is then
+        // a 4xx (and no audit entry), not a 200 whose stream breaks on its first page.
+        await tx
+          .select({ id: table.id } as never)
+          .from(table as never)
+          .where(condition)
+          .limit(1);
         await writeAudit(tx, auditContext(request), {
           action: `${entity}.export`,
           entityType: entity,

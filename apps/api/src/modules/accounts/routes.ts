@@ -34,20 +34,16 @@ const routes: FastifyPluginAsync = async (fastify) => {
 
   // Account ids are often 64-bit (SteamID64): JSON bodies keep long integers as strings.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'string' },
-    (_req, body, done) => {
-      try {
-        done(null, body === '' ? undefined : parseJsonKeepingBigIntegers(String(body)));
-      } catch (err) {
-        done(
-          Object.assign(err as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
-          undefined,
-        );
-      }
-    },
-  );
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, body === '' ? undefined : parseJsonKeepingBigIntegers(String(body)));
+    } catch (err) {
+      done(
+        Object.assign(err as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
+        undefined,
+      );
+    }
+  });
   // Uploads in CSV or JSON lines arrive as text; the import decides how to read them.
   for (const type of [
     'text/csv',
@@ -56,11 +52,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     'application/jsonl',
     'application/x-jsonlines',
   ]) {
-    app.addContentTypeParser(
-      type,
-      { parseAs: 'string' },
-      (_req, body, done) => done(null, body),
-    );
+    app.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => done(null, body));
   }
 
   app.post(

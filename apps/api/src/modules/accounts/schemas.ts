@@ -129,12 +129,45 @@ export const CreateAccount = Type.Object(
     }),
     ...common,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        external_id: '76561198000000000',
+        service: 'steam',
+        username: 'gaben_fan_42',
+        email: 'fan42@example.com',
+        password: 'hunter2 but longer',
+        email_password: 'mailbox passphrase',
+        shared_secret: 'cnOgv/KdpLoP6Nbh0GMkXkPXALQ=',
+        identity_secret: 'aWRlbnRpdHktc2VjcmV0LTAx',
+        revocation_code: 'R12345',
+        tags: ['prime'],
+      },
+      {
+        service: 'example-mail',
+        username: 'alice.smith',
+        password: 'another passphrase',
+        totp_secret: 'JBSWY3DPEHPK3PXP',
+        status: 'locked',
+        locked_until: '2026-12-01T00:00:00.000Z',
+        status_reason: 'Too many login attempts',
+        attributes: { region: 'eu' },
+      },
+    ],
+  },
 );
 
 export const UpdateAccount = Type.Object(
   { username: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), ...common },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [
+      { status: 'banned', status_reason: 'VAC ban' },
+      { password: 'a new passphrase', tags: ['prime', 'eu'] },
+    ],
+  },
 );
 
 export const Account = Type.Object(
@@ -215,5 +248,19 @@ export const AccountSecrets = Type.Object(
     revocation_code: SecretValue,
     steam_guard: Nullable(Type.Object({}, { additionalProperties: true })),
   },
-  { description: 'The decrypted secrets of one account' },
+  {
+    description: 'The decrypted secrets of one account',
+    examples: [
+      {
+        password: 'hunter2 but longer',
+        email_password: 'mailbox passphrase',
+        vault_password: null,
+        totp_secret: null,
+        shared_secret: 'cnOgv/KdpLoP6Nbh0GMkXkPXALQ=',
+        identity_secret: 'aWRlbnRpdHktc2VjcmV0LTAx',
+        revocation_code: 'R12345',
+        steam_guard: { device_id: 'android:0d9f1c2e-5b1a-4c3e-9a7b-2f6e8d0c4b1a' },
+      },
+    ],
+  },
 );

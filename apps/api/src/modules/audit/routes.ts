@@ -57,10 +57,38 @@ const routes: FastifyPluginAsync = async (fastify) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(Entry),
-            next_cursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: Type.Object(
+            {
+              items: Type.Array(Entry),
+              next_cursor: Type.Union([Type.String(), Type.Null()]),
+            },
+            {
+              examples: [
+                {
+                  items: [
+                    {
+                      id: '0194c3a2-9a00-7000-8000-000000000042',
+                      owner_id: '0194c3a2-0000-7000-8000-000000000001',
+                      actor_type: 'token',
+                      actor_id: '0194c3a2-0000-7000-8000-000000000001',
+                      actor_name: 'alice',
+                      action: 'account.reveal_secrets',
+                      entity_type: 'account',
+                      entity_id: '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f',
+                      at: '2026-11-24T12:00:00.000Z',
+                      ip: '192.0.2.10',
+                      request_id: 'a24f33e0-e044-4fae-9650-5c4dcd4438bb',
+                      details: {
+                        fields: ['password', 'shared_secret'],
+                        token_id: '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f',
+                      },
+                    },
+                  ],
+                  next_cursor: null,
+                },
+              ],
+            },
+          ),
           ...problemResponses(400, 401, 403),
         },
       },
@@ -86,7 +114,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
       if (q.since) conditions.push(gte(auditLog.at, new Date(q.since)));
       if (q.until) conditions.push(lt(auditLog.at, new Date(q.until)));
       if (q.cursor) {
-        const [at, id] = decodeCursor(q.cursor, ['string', 'string']);
+        const [at, id] = decodeCursor(q.cursor, ['timestamptz', 'uuid']);
         conditions.push(
           or(
             sql`${auditLog.at} < ${at}::timestamptz`,

@@ -2,14 +2,22 @@ import { Type } from 'typebox';
 import { PASSWORD_MAX_LENGTH } from '../../crypto/passwords.js';
 import { Email, Password, Username, UserRef } from '../users/schemas.js';
 
-export const SetupStatus = Type.Object({
-  needed: Type.Boolean({ description: 'true until the first admin exists' }),
-  registration_open: Type.Boolean({ description: 'Whether POST /auth/register is available' }),
-});
+export const SetupStatus = Type.Object(
+  {
+    needed: Type.Boolean({ description: 'true until the first admin exists' }),
+    registration_open: Type.Boolean({ description: 'Whether POST /auth/register is available' }),
+  },
+  { examples: [{ needed: true, registration_open: false }] },
+);
 
 export const NewUserBody = Type.Object(
   { username: Username, email: Email, password: Password },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { username: 'admin', email: 'admin@example.com', password: 'correct horse battery staple' },
+    ],
+  },
 );
 
 export const LoginBody = Type.Object(
@@ -27,7 +35,10 @@ export const LoginBody = Type.Object(
       examples: ['correct horse battery staple'],
     }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ username: 'alice', password: 'correct horse battery staple' }],
+  },
 );
 
 export const TokenPair = Type.Object({
@@ -53,7 +64,10 @@ export const RefreshBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ refresh_token: 'adb_rt_3q2-7wEjnKx0V5tLh9Yb1cRzA8uMdFpGsXoQiNkTeJm' }, {}],
+  },
 );
 
 export const PasswordChangeBody = Type.Object(
@@ -61,17 +75,50 @@ export const PasswordChangeBody = Type.Object(
     current_password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
     new_password: Password,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        current_password: 'correct horse battery staple',
+        new_password: 'an even longer passphrase',
+      },
+    ],
+  },
 );
 
-export const MeResponse = Type.Object({
-  user: UserRef,
-  auth: Type.Object({
-    via: Type.Union([Type.Literal('session'), Type.Literal('token')], {
-      description: 'session: logged in with a password; token: a personal access token',
+export const MeResponse = Type.Object(
+  {
+    user: UserRef,
+    auth: Type.Object({
+      via: Type.Union([Type.Literal('session'), Type.Literal('token')], {
+        description: 'session: logged in with a password; token: a personal access token',
+      }),
+      scopes: Type.Array(Type.Union([Type.Literal('read'), Type.Literal('write')])),
+      session_id: Type.Optional(Type.String()),
+      token_id: Type.Optional(Type.String()),
     }),
-    scopes: Type.Array(Type.Union([Type.Literal('read'), Type.Literal('write')])),
-    session_id: Type.Optional(Type.String()),
-    token_id: Type.Optional(Type.String()),
-  }),
-});
+  },
+  {
+    examples: [
+      {
+        user: {
+          id: '0194c3a2-0000-7000-8000-000000000001',
+          username: 'alice',
+          email: 'alice@example.com',
+          role: 'user',
+          is_active: true,
+          failed_login_count: 0,
+          locked_until: null,
+          last_login_at: '2026-11-24T12:00:00.000Z',
+          created_at: '2026-11-20T08:00:00.000Z',
+          updated_at: '2026-11-24T12:00:00.000Z',
+        },
+        auth: {
+          via: 'token',
+          scopes: ['read'],
+          token_id: '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f',
+        },
+      },
+    ],
+  },
+);

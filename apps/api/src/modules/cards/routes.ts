@@ -37,10 +37,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const keys = app.deps.keys;
 
-  app.addContentTypeParser(
-    ['text/plain', 'text/csv'],
-    { parseAs: 'string' },
-    (_req, body, done) => done(null, body),
+  app.addContentTypeParser(['text/plain', 'text/csv'], { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
   );
 
   /** One state change of a card, audited, answering the card. */

@@ -44,7 +44,27 @@ const routes: FastifyPluginAsync = async (fastify) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ items: Type.Array(Collision) }),
+          200: Type.Object(
+            { items: Type.Array(Collision) },
+            {
+              examples: [
+                {
+                  items: [
+                    {
+                      field: 'mac_address',
+                      value: 'BC:24:11:5E:0A:01',
+                      owner_id: '0194c3a2-0000-7000-8000-000000000001',
+                      count: 2,
+                      hardware_ids: [
+                        '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f',
+                        '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e70',
+                      ],
+                    },
+                  ],
+                },
+              ],
+            },
+          ),
           ...problemResponses(400, 401),
         },
       },

@@ -61,10 +61,32 @@ const writable = {
   notes: Type.Optional(Nullable(Notes)),
 };
 
-export const CreateHardware = Type.Object(writable, { additionalProperties: false });
+export const CreateHardware = Type.Object(writable, {
+  additionalProperties: false,
+  examples: [
+    {
+      bios_vendor: 'SeaBIOS',
+      bios_version: 'rel-1.16.3',
+      disk_serial: 'drive-scsi0',
+      disk_model: 'QEMU HARDDISK',
+      mb_manufacturer: 'QEMU',
+      mb_product: 'Standard PC (Q35 + ICH9, 2009)',
+      pcname: 'DESKTOP-7F3K2LQ',
+      smbios_uuid: '{4C4C4544-0042-3510-8052-B4C04F4E4D32}',
+      machine_guid: '6f1c9a2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
+      mac_address: 'bc-24-11-5e-0a-01',
+      tags: ['eu'],
+    },
+    { pcname: 'DESKTOP-Q81ZC0M', mac_address: 'BC24115E0A02' },
+  ],
+});
 export const UpdateHardware = Type.Object(writable, {
   additionalProperties: false,
   minProperties: 1,
+  examples: [
+    { account_id: '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f' },
+    { mac_address: 'BC:24:11:5E:0A:03', notes: 'NIC replaced' },
+  ],
 });
 
 export const Hardware = Type.Object(

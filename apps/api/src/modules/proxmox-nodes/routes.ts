@@ -109,7 +109,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
               maxItems: 100_000,
             }),
           },
-          { additionalProperties: false },
+          { additionalProperties: false, examples: [{ vmids: [101, 102, 105] }] },
         ),
         response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
       },

@@ -53,11 +53,28 @@ export const CreateNode = Type.Object(
     }),
     ...writable,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { name: 'pve1', hostname: 'pve1.lan', tags: ['rack-a'] },
+      {
+        name: 'pve2',
+        hostname: '10.0.0.12',
+        cluster: 'homelab',
+        sync_mode: 'whitelist',
+        whitelist: [101, 102, 105],
+        sync_interval_s: 30,
+      },
+    ],
+  },
 );
 export const UpdateNode = Type.Object(
   { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), ...writable },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ sync_mode: 'all' }, { hostname: 'pve1.example.net', port: 8006 }],
+  },
 );
 
 export const ProxmoxNode = Type.Object(

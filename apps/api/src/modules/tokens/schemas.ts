@@ -40,7 +40,10 @@ export const CreateTokenBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ name: 'claim worker', scopes: ['read', 'write'], expires_in_days: 90 }],
+  },
 );
 
 export const CreatedToken = Type.Object({
@@ -50,4 +53,24 @@ export const CreatedToken = Type.Object({
   }),
 });
 
-export const TokenList = Type.Object({ items: Type.Array(Type.Ref('ApiToken')) });
+export const TokenList = Type.Object(
+  { items: Type.Array(Type.Ref('ApiToken')) },
+  {
+    examples: [
+      {
+        items: [
+          {
+            id: '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f',
+            name: 'claim worker',
+            prefix: 'adb_pat_fym3trwmek31',
+            scopes: ['read', 'write'],
+            expires_at: '2027-02-22T12:00:00.000Z',
+            last_used_at: '2026-11-24T12:00:00.000Z',
+            last_used_ip: '192.0.2.10',
+            created_at: '2026-11-24T11:00:00.000Z',
+          },
+        ],
+      },
+    ],
+  },
+);

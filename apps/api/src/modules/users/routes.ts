@@ -85,7 +85,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
       }
       if (role) filters.push(eq(users.role, role));
       if (is_active !== undefined) filters.push(eq(users.isActive, is_active));
-      const after = cursor ? decodeCursor(cursor, ['string', 'string']) : null;
+      const after = cursor ? decodeCursor(cursor, ['text', 'uuid']) : null;
       return app.tenant(request, async (tx) => {
         const where = and(...filters);
         const [total] = await tx.select({ n: count() }).from(users).where(where);

@@ -28,7 +28,11 @@ export const Role = Type.Union([Type.Literal('admin'), Type.Literal('user')], {
   description: "admin: manages users and sees every user's data; user: sees only their own",
 });
 
-export const Uuid = Type.String({ format: 'uuid', description: 'Object id (UUID)' });
+export const Uuid = Type.String({
+  format: 'uuid',
+  description: 'Object id (UUID)',
+  examples: ['0194c3a2-0000-7000-8000-000000000001'],
+});
 
 export const User = Type.Object(
   {
@@ -49,7 +53,24 @@ export const User = Type.Object(
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
-  { $id: 'User', description: 'A user of this AccountDB instance' },
+  {
+    $id: 'User',
+    description: 'A user of this AccountDB instance',
+    examples: [
+      {
+        id: '0194c3a2-0000-7000-8000-000000000001',
+        username: 'alice',
+        email: 'alice@example.com',
+        role: 'user',
+        is_active: true,
+        failed_login_count: 0,
+        locked_until: null,
+        last_login_at: '2026-11-24T12:00:00.000Z',
+        created_at: '2026-11-20T08:00:00.000Z',
+        updated_at: '2026-11-24T12:00:00.000Z',
+      },
+    ],
+  },
 );
 export type User = Static<typeof User>;
 
@@ -62,7 +83,17 @@ export const CreateUserBody = Type.Object(
     password: Password,
     role: Type.Optional(Role),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        username: 'bob',
+        email: 'bob@example.com',
+        password: 'another long passphrase',
+        role: 'user',
+      },
+    ],
+  },
 );
 
 export const UpdateUserBody = Type.Object(
@@ -76,11 +107,39 @@ export const UpdateUserBody = Type.Object(
     password: Type.Optional(Password),
     unlock: Type.Optional(Type.Literal(true, { description: 'Clears a login lockout' })),
   },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ is_active: false }, { role: 'admin' }, { unlock: true }],
+  },
 );
 
-export const UserList = Type.Object({
-  items: Type.Array(UserRef),
-  next_cursor: Type.Union([Type.String(), Type.Null()]),
-  total: Type.Integer(),
-});
+export const UserList = Type.Object(
+  {
+    items: Type.Array(UserRef),
+    next_cursor: Type.Union([Type.String(), Type.Null()]),
+    total: Type.Integer(),
+  },
+  {
+    examples: [
+      {
+        items: [
+          {
+            id: '0194c3a2-0000-7000-8000-000000000001',
+            username: 'alice',
+            email: 'alice@example.com',
+            role: 'user',
+            is_active: true,
+            failed_login_count: 0,
+            locked_until: null,
+            last_login_at: '2026-11-24T12:00:00.000Z',
+            created_at: '2026-11-20T08:00:00.000Z',
+            updated_at: '2026-11-24T12:00:00.000Z',
+          },
+        ],
+        next_cursor: null,
+        total: 1,
+      },
+    ],
+  },
+);

@@ -24,15 +24,31 @@ const routes: FastifyPluginAsync = async (fastify) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                from_status: Type.Union([Type.String(), Type.Null()]),
-                to_status: Type.String(),
-                at: Type.String({ format: 'date-time' }),
-              }),
-            ),
-          }),
+          200: Type.Object(
+            {
+              items: Type.Array(
+                Type.Object({
+                  from_status: Type.Union([Type.String(), Type.Null()]),
+                  to_status: Type.String(),
+                  at: Type.String({ format: 'date-time' }),
+                }),
+              ),
+            },
+            {
+              examples: [
+                {
+                  items: [
+                    {
+                      from_status: 'running',
+                      to_status: 'stopped',
+                      at: '2026-11-25T09:30:00.000Z',
+                    },
+                    { from_status: null, to_status: 'running', at: '2026-11-24T12:00:00.000Z' },
+                  ],
+                },
+              ],
+            },
+          ),
           ...problemResponses(400, 401, 404),
         },
       },

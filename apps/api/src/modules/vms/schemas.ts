@@ -53,8 +53,33 @@ const writable = {
   notes: Type.Optional(Nullable(Notes)),
 };
 
-export const CreateVm = Type.Object(writable, { additionalProperties: false });
-export const UpdateVm = Type.Object(writable, { additionalProperties: false, minProperties: 1 });
+export const CreateVm = Type.Object(writable, {
+  additionalProperties: false,
+  examples: [
+    {
+      node_id: '0194c3a2-0000-7000-8000-0000000000aa',
+      vmid: 101,
+      type: 'qemu',
+      name: 'farm-101',
+      status: 'running',
+      cpu_cores: 2,
+      memory_mb: 4096,
+      disk_gb: 32,
+      ip_addresses: ['10.0.0.101', 'fd00::101/64'],
+      mac_addresses: ['bc:24:11:5e:0a:01'],
+      tags: ['eu'],
+    },
+    { name: 'laptop-vm', type: 'qemu', status: 'stopped', notes: 'Not on Proxmox' },
+  ],
+});
+export const UpdateVm = Type.Object(writable, {
+  additionalProperties: false,
+  minProperties: 1,
+  examples: [
+    { account_id: '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f' },
+    { notes: 'Reinstalled 2026-11', tags: ['eu', 'rebuilt'] },
+  ],
+});
 
 export const Vm = Type.Object(
   {
