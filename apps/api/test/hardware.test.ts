@@ -198,3 +198,19 @@ describe('hardware', () => {
     expect(items[0]).toMatchObject({ field: 'mac_address', value: '02:00:00:00:00:AA', count: 2 });
   });
 });
+
+describe('hardware: bulk limits', () => {
+  it('takes 10,000 rows in one request and refuses 10,001', async () => {
+    const owner = await createUser(t.app, admin);
+    const items = Array.from({ length: 10_000 }, (_, i) => ({ pcname: `bulk-${i}` }));
+    const ok = await call(owner, 'POST', '/hardware/bulk', { items });
+    expect(ok.statusCode, ok.body.slice(0, 300)).toBe(200);
+    expect(ok.json()).toMatchObject({ created: 10_000, failed: 0 });
+    expect((await call(owner, 'GET', '/hardware?limit=1')).json().total).toBe(10_000);
+    const tooMany = await call(owner, 'POST', '/hardware/bulk', {
+      items: [...items, { pcname: 'one more' }],
+    });
+    expect(tooMany.statusCode).toBe(400);
+    expect((await call(owner, 'GET', '/hardware?limit=1')).json().total).toBe(10_000);
+  }, 120_000);
+});
