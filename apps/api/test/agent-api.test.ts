@@ -368,3 +368,16 @@ describe('agent sync', () => {
     });
   });
 });
+
+describe('agent config over a real socket', () => {
+  it('answers 304 without a body or content-length, so keep-alive clients do not wait', async () => {
+    const node = await makeNode(alice);
+    const first = await asNode(node.api_key, 'GET', '/agent/config');
+    const again = await asNode(node.api_key, 'GET', '/agent/config', undefined, {
+      'if-none-match': first.headers.etag as string,
+    });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    expect(again.headers['content-length']).toBeUndefined();
+  });
+});

@@ -200,7 +200,15 @@ export async function applySync(
     for (let i = 0; i < realEvents.length; i += CHUNK) {
       await tx.insert(vmStatusEvents).values(realEvents.slice(i, i + CHUNK));
     }
-    for (const link of links) await linkHardware(tx, { ownerId, ...link });
+    // Most syncs have nothing to link: look once whether the owner has unlinked hardware.
+    const [unlinked] = links.length
+      ? await tx
+          .select({ id: hardware.id })
+          .from(hardware)
+          .where(and(eq(hardware.ownerId, ownerId), isNull(hardware.vmId)))
+          .limit(1)
+      : [];
+    if (unlinked) for (const link of links) await linkHardware(tx, { ownerId, ...link });
 
     if (body.complete && !suspicious) {
       const reported = new Set(body.vms.map((v) => v.vmid));

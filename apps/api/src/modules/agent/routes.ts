@@ -55,7 +55,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
       };
       const etag = `"${createHash('sha256').update(JSON.stringify(config)).digest('base64url').slice(0, 27)}"`;
       reply.header('etag', etag);
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
       return config;
     },
   );
