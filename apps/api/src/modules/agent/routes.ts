@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { eq, sql } from 'drizzle-orm';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { proxmoxNodes } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
@@ -35,7 +35,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()) }),
         response: {
           200: AgentConfig,
-          304: Type.Null({ description: 'Unchanged since the ETag sent' }),
+          304: Type.Null({ description: 'Unchanged since the ETag sent (no body)' }),
           ...problemResponses(401),
         },
       },
@@ -55,7 +55,10 @@ const routes: FastifyPluginAsync = async (fastify) => {
       };
       const etag = `"${createHash('sha256').update(JSON.stringify(config)).digest('base64url').slice(0, 27)}"`;
       reply.header('etag', etag);
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      if (request.headers['if-none-match'] === etag) {
+        // send() without a payload: a 304 carries no body (null would be serialised as "null").
+        return (reply as unknown as FastifyReply).code(304).send();
+      }
       return config;
     },
   );
