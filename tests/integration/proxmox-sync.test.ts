@@ -130,7 +130,7 @@ beforeAll(async () => {
   const admin = await setupAdmin(t.app);
   alice = await createUser(t.app, admin);
   sim = await startPveSim({
-    vms: 3000,
+    vms: 6000,
     nodes: 2,
     seed: 7,
     authDelayMs: 0,
