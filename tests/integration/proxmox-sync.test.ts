@@ -26,7 +26,7 @@ class SwitchableProxy {
   private server: Server | undefined;
   constructor(private readonly target: URL) {}
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       if (this.down) {
         // What a reverse proxy answers while the API behind it is gone.
         req.resume();
@@ -52,9 +52,10 @@ class SwitchableProxy {
       upstream.on('error', () => res.destroy());
       req.pipe(upstream);
     });
-    this.server.keepAliveTimeout = 120_000;
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    server.keepAliveTimeout = 120_000;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   stop(): Promise<void> {
     return new Promise((resolve) => this.server?.close(() => resolve()) ?? resolve());
