@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { PASSWORD_MAX_LENGTH } from '../../crypto/passwords.js';
-import { Email, Password, Username, UserRef } from '../users/schemas.js';
+import { Email, Password, USER_EXAMPLE, Username, UserRef } from '../users/schemas.js';
 
 export const SetupStatus = Type.Object(
   {
@@ -101,18 +101,7 @@ export const MeResponse = Type.Object(
   {
     examples: [
       {
-        user: {
-          id: '0194c3a2-0000-7000-8000-000000000001',
-          username: 'alice',
-          email: 'alice@example.com',
-          role: 'user',
-          is_active: true,
-          failed_login_count: 0,
-          locked_until: null,
-          last_login_at: '2026-11-24T12:00:00.000Z',
-          created_at: '2026-11-20T08:00:00.000Z',
-          updated_at: '2026-11-24T12:00:00.000Z',
-        },
+        user: USER_EXAMPLE,
         auth: {
           via: 'token',
           scopes: ['read'],

@@ -34,6 +34,20 @@ export const Uuid = Type.String({
   examples: ['0194c3a2-0000-7000-8000-000000000001'],
 });
 
+/** One user as the API shows it, for OpenAPI examples. */
+export const USER_EXAMPLE = {
+  id: '0194c3a2-0000-7000-8000-000000000001',
+  username: 'alice',
+  email: 'alice@example.com',
+  role: 'user',
+  is_active: true,
+  failed_login_count: 0,
+  locked_until: null,
+  last_login_at: '2026-11-24T12:00:00.000Z',
+  created_at: '2026-11-20T08:00:00.000Z',
+  updated_at: '2026-11-24T12:00:00.000Z',
+};
+
 export const User = Type.Object(
   {
     id: Uuid,
@@ -56,20 +70,7 @@ export const User = Type.Object(
   {
     $id: 'User',
     description: 'A user of this AccountDB instance',
-    examples: [
-      {
-        id: '0194c3a2-0000-7000-8000-000000000001',
-        username: 'alice',
-        email: 'alice@example.com',
-        role: 'user',
-        is_active: true,
-        failed_login_count: 0,
-        locked_until: null,
-        last_login_at: '2026-11-24T12:00:00.000Z',
-        created_at: '2026-11-20T08:00:00.000Z',
-        updated_at: '2026-11-24T12:00:00.000Z',
-      },
-    ],
+    examples: [USER_EXAMPLE],
   },
 );
 export type User = Static<typeof User>;
@@ -123,20 +124,7 @@ export const UserList = Type.Object(
   {
     examples: [
       {
-        items: [
-          {
-            id: '0194c3a2-0000-7000-8000-000000000001',
-            username: 'alice',
-            email: 'alice@example.com',
-            role: 'user',
-            is_active: true,
-            failed_login_count: 0,
-            locked_until: null,
-            last_login_at: '2026-11-24T12:00:00.000Z',
-            created_at: '2026-11-20T08:00:00.000Z',
-            updated_at: '2026-11-24T12:00:00.000Z',
-          },
-        ],
+        items: [USER_EXAMPLE],
         next_cursor: null,
         total: 1,
       },
