@@ -1,0 +1,8068 @@
+/**
+ * Generated from the API's OpenAPI document by apps/web/scripts/gen-api-types.ts
+ * (npm run gen:api -w @accountdb/web). Do not edit by hand; a test fails when it drifts.
+ */
+export interface paths {
+  '/api/health': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Health check
+     * @description Answers 200 when the API and its database work, 503 when the database does not.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "status": "ok",
+             *       "db": "ok",
+             *       "version": "0.1.0"
+             *     }
+             */
+            'application/json': {
+              db: 'ok' | 'error';
+              status: 'ok' | 'error';
+              version: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              db: 'ok' | 'error';
+              status: 'ok' | 'error';
+              version: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List accounts
+     * @description Accounts at online services, with their credentials and 2FA secrets stored encrypted. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description A lease is running */
+          claimed?: boolean;
+          /** @description next_cursor of the previous page */
+          cursor?: string;
+          /** @description Exact e-mail, ignoring case */
+          email?: string;
+          external_id?: string;
+          /** @description Has a TOTP or Steam shared secret */
+          has_totp?: boolean;
+          /** @description Page size */
+          limit: number;
+          /** @description Admins: only objects of this user */
+          owner_id?: string;
+          /** @description Fuzzy search (trigram) over the account's text fields */
+          q?: string;
+          service?: string;
+          /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, username, service, status, external_id. Default created_at. */
+          sort?: string;
+          /** @description Status as it stands now */
+          status?: 'active' | 'locked' | 'disabled' | 'banned';
+          /** @description Only objects carrying this tag (repeat for all of several tags) */
+          tag?: string | string[];
+          /** @description Exact username, ignoring case */
+          username?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+             *           "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+             *           "external_id": "76561198000000000",
+             *           "service": "steam",
+             *           "username": "gaben_fan_42",
+             *           "email": "fan42@example.com",
+             *           "status": "active",
+             *           "locked_until": null,
+             *           "status_reason": null,
+             *           "tags": [
+             *             "prime"
+             *           ],
+             *           "notes": null,
+             *           "attributes": {},
+             *           "has_password": true,
+             *           "has_email_password": true,
+             *           "has_vault_password": false,
+             *           "has_totp_secret": false,
+             *           "has_shared_secret": true,
+             *           "has_identity_secret": true,
+             *           "has_revocation_code": true,
+             *           "has_steam_guard": true,
+             *           "has_totp": true,
+             *           "claimed_by": null,
+             *           "claimed_until": null,
+             *           "created_at": "2026-11-24T12:00:00.000Z",
+             *           "updated_at": "2026-11-24T12:00:00.000Z"
+             *         }
+             *       ],
+             *       "next_cursor": "WyJjcmVhdGVkX2F0IiwiMjAyNi0xMS0yNCAxMjowMDowMCswMCIsIjAxOTRjM2EyLTdiMWUtN2MzZC05ZjAwLTFhMmIzYzRkNWU2ZiJd",
+             *       "total": 120
+             *     }
+             */
+            'application/json': {
+              items: components['schemas']['Account'][];
+              /** @description Pass as cursor for the next page; null on the last */
+              next_cursor: string | null;
+              /** @description Objects matching the filters */
+              total: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Create an account
+     * @description Creates an account. Answers 201 with the object, its ETag and Location.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Service-specific extras (not secret) */
+            attributes?: {
+              [key: string]: unknown;
+            };
+            email?: string | null;
+            email_password?: string | null;
+            external_id?: string | null;
+            identity_secret?: string | null;
+            locked_until?: string | null;
+            notes?: string | null;
+            /**
+             * Format: uuid
+             * @description Admins: create the object for this user (default: yourself)
+             */
+            owner_id?: string;
+            password?: string | null;
+            revocation_code?: string | null;
+            /**
+             * @description Service the account belongs to
+             * @example steam
+             */
+            service?: string;
+            shared_secret?: string | null;
+            /** @description active | locked (until locked_until, then active again by itself) | disabled | banned */
+            status?: 'active' | 'locked' | 'disabled' | 'banned';
+            status_reason?: string | null;
+            steam_guard?: {
+              [key: string]: unknown;
+            } | null;
+            /**
+             * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+             * @example [
+             *       "prime",
+             *       "eu"
+             *     ]
+             */
+            tags?: string[];
+            totp_secret?: string | null;
+            /**
+             * @description Login name at the service
+             * @example gaben_fan_42
+             */
+            username: string;
+            vault_password?: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description An account at an online service. Secrets are never included: has_<secret> tells which are stored. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get an account
+     * @description One account with its ETag (send it back in If-Match to update safely). Another user's account answers 404.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description An account at an online service. Secrets are never included: has_<secret> tells which are stored. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /**
+     * Delete an account
+     * @description Deletes the account; links pointing at it are cleared. With If-Match, a stale ETag answers 412.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: {
+          'if-match'?: string;
+        };
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Precondition Failed */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /**
+     * Update an account
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description ETag from a GET */
+          'if-match'?: string;
+        };
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Service-specific extras (not secret) */
+            attributes?: {
+              [key: string]: unknown;
+            };
+            email?: string | null;
+            email_password?: string | null;
+            external_id?: string | null;
+            identity_secret?: string | null;
+            locked_until?: string | null;
+            notes?: string | null;
+            password?: string | null;
+            revocation_code?: string | null;
+            /**
+             * @description Service the account belongs to
+             * @example steam
+             */
+            service?: string;
+            shared_secret?: string | null;
+            /** @description active | locked (until locked_until, then active again by itself) | disabled | banned */
+            status?: 'active' | 'locked' | 'disabled' | 'banned';
+            status_reason?: string | null;
+            steam_guard?: {
+              [key: string]: unknown;
+            } | null;
+            /**
+             * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+             * @example [
+             *       "prime",
+             *       "eu"
+             *     ]
+             */
+            tags?: string[];
+            totp_secret?: string | null;
+            username?: string;
+            vault_password?: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description An account at an online service. Secrets are never included: has_<secret> tells which are stored. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Precondition Failed */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/accounts/{id}/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Status history of an account
+     * @description Every status change of the account, newest first.
+     */
+    get: {
+      parameters: {
+        query: {
+          limit: number;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "from_status": "active",
+             *           "to_status": "locked",
+             *           "reason": "Too many login attempts",
+             *           "at": "2026-11-25T09:30:00.000Z"
+             *         },
+             *         {
+             *           "from_status": null,
+             *           "to_status": "active",
+             *           "reason": null,
+             *           "at": "2026-11-24T12:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              items: {
+                /** Format: date-time */
+                at: string;
+                from_status: string | null;
+                reason: string | null;
+                to_status: string;
+              }[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/{id}/release': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Release a claimed account
+     * @description Ends the lease at once. With claimed_by, only that holder's lease is ended (409 not_lease_holder otherwise).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "claimed_by": "worker-3"
+           *     }
+           */
+          'application/json': {
+            claimed_by?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description An account at an online service. Secrets are never included: has_<secret> tells which are stored. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/{id}/secrets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Reveal an account's secrets
+     * @description The decrypted secrets (null where none is stored). Every reveal is written to the audit log first; if that fails, nothing is revealed. Answers carry Cache-Control: no-store.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The decrypted secrets of one account */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "password": "hunter2 but longer",
+             *       "email_password": "mailbox passphrase",
+             *       "vault_password": null,
+             *       "totp_secret": null,
+             *       "shared_secret": "cnOgv/KdpLoP6Nbh0GMkXkPXALQ=",
+             *       "identity_secret": "aWRlbnRpdHktc2VjcmV0LTAx",
+             *       "revocation_code": "R12345",
+             *       "steam_guard": {
+             *         "device_id": "android:0d9f1c2e-5b1a-4c3e-9a7b-2f6e8d0c4b1a"
+             *       }
+             *     }
+             */
+            'application/json': {
+              email_password: string | null;
+              identity_secret: string | null;
+              password: string | null;
+              revocation_code: string | null;
+              shared_secret: string | null;
+              steam_guard: {
+                [key: string]: unknown;
+              } | null;
+              totp_secret: string | null;
+              vault_password: string | null;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/{id}/totp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Current 2FA code
+     * @description The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret (kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "K7R2D",
+             *       "period": 30,
+             *       "remaining_s": 17,
+             *       "kind": "steam"
+             *     }
+             */
+            'application/json': {
+              code: string;
+              kind: 'totp' | 'steam';
+              period: number;
+              remaining_s: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/bulk': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create many accounts
+     * @description Creates up to 10000 accounts in one transaction. Each item is validated like POST /accounts. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     */
+    post: {
+      parameters: {
+        query: {
+          /** @description Write the valid items even when some fail */
+          partial: boolean;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "items": [
+           *         {
+           *           "external_id": "76561198000000000",
+           *           "service": "steam",
+           *           "username": "gaben_fan_42",
+           *           "email": "fan42@example.com",
+           *           "password": "hunter2 but longer",
+           *           "email_password": "mailbox passphrase",
+           *           "shared_secret": "cnOgv/KdpLoP6Nbh0GMkXkPXALQ=",
+           *           "identity_secret": "aWRlbnRpdHktc2VjcmV0LTAx",
+           *           "revocation_code": "R12345",
+           *           "tags": [
+           *             "prime"
+           *           ]
+           *         },
+           *         {
+           *           "service": "example-mail",
+           *           "username": "alice.smith",
+           *           "password": "another passphrase",
+           *           "totp_secret": "JBSWY3DPEHPK3PXP",
+           *           "status": "locked",
+           *           "locked_until": "2026-12-01T00:00:00.000Z",
+           *           "status_reason": "Too many login attempts",
+           *           "attributes": {
+           *             "region": "eu"
+           *           }
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            items: {
+              [key: string]: unknown;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              created: number;
+              errors: {
+                errors: {
+                  message: string;
+                  path: string;
+                }[];
+                /** @description 0-based item index */
+                row: number;
+              }[];
+              failed: number;
+              /** @description Ids of the created objects, in item order */
+              ids: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/bulk-delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Delete many accounts
+     * @description Deletes the listed accounts in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "ids": [
+           *         "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+           *         "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e70"
+           *       ]
+           *     }
+           */
+          'application/json': {
+            ids: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              deleted: number;
+              not_found: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/claim': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Claim an account
+     * @description Leases one active, unclaimed account matching the filter to the caller for lease_seconds, atomically: concurrent claimers never get the same account. The least recently claimed account goes first. A lapsed lease makes the account claimable again. 404 nothing_to_claim when none is free. With include_secrets=true the answer carries the decrypted secrets (audited).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "lease_seconds": 900,
+           *       "claimed_by": "worker-3",
+           *       "filter": {
+           *         "service": "steam",
+           *         "tags": [
+           *           "prime"
+           *         ]
+           *       },
+           *       "include_secrets": true
+           *     }
+           */
+          'application/json': {
+            /** @description Name of the worker (default: you) */
+            claimed_by?: string;
+            filter?: {
+              service?: string;
+              /**
+               * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+               * @example [
+               *       "prime",
+               *       "eu"
+               *     ]
+               */
+              tags?: string[];
+            };
+            /** @default false */
+            include_secrets: boolean;
+            /** @default 600 */
+            lease_seconds: number;
+            /**
+             * Format: uuid
+             * @description Admins: claim one of this user's accounts
+             */
+            owner_id?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              account: components['schemas']['Account'];
+              /**
+               * @description The decrypted secrets of one account
+               * @example {
+               *       "password": "hunter2 but longer",
+               *       "email_password": "mailbox passphrase",
+               *       "vault_password": null,
+               *       "totp_secret": null,
+               *       "shared_secret": "cnOgv/KdpLoP6Nbh0GMkXkPXALQ=",
+               *       "identity_secret": "aWRlbnRpdHktc2VjcmV0LTAx",
+               *       "revocation_code": "R12345",
+               *       "steam_guard": {
+               *         "device_id": "android:0d9f1c2e-5b1a-4c3e-9a7b-2f6e8d0c4b1a"
+               *       }
+               *     }
+               */
+              secrets?: {
+                email_password: string | null;
+                identity_secret: string | null;
+                password: string | null;
+                revocation_code: string | null;
+                shared_secret: string | null;
+                steam_guard: {
+                  [key: string]: unknown;
+                } | null;
+                totp_secret: string | null;
+                vault_password: string | null;
+              };
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export accounts
+     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description A lease is running */
+          claimed?: boolean;
+          /** @description Exact e-mail, ignoring case */
+          email?: string;
+          external_id?: string;
+          format: 'csv' | 'json';
+          /** @description Has a TOTP or Steam shared secret */
+          has_totp?: boolean;
+          /** @description Include decrypted secrets (audited) */
+          include_secrets: boolean;
+          /** @description Admins: only objects of this user */
+          owner_id?: string;
+          /** @description Fuzzy search (trigram) over the account's text fields */
+          q?: string;
+          service?: string;
+          sort?: string;
+          /** @description Status as it stands now */
+          status?: 'active' | 'locked' | 'disabled' | 'banned';
+          /** @description Only objects carrying this tag (repeat for all of several tags) */
+          tag?: string | string[];
+          /** @description Exact username, ignoring case */
+          username?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The export, sent as a file download */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'][];
+            'text/csv': string;
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/import': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import accounts
+     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard .maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported. dry_run=true checks everything and writes nothing.
+     */
+    post: {
+      parameters: {
+        query: {
+          dry_run: boolean;
+          /** @description Override the format detected from Content-Type */
+          format?: 'json' | 'jsonl' | 'csv';
+          /** @description Admins: import for this user */
+          owner_id?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "dry_run": false,
+             *       "format": "json",
+             *       "created": 2,
+             *       "updated": 1,
+             *       "failed": 1,
+             *       "errors": [
+             *         {
+             *           "row": 4,
+             *           "message": "username is required"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              created: number;
+              dry_run: boolean;
+              errors: {
+                message: string;
+                row: number;
+              }[];
+              failed: number;
+              format: string;
+              updated: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unsupported Media Type */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/agent/config': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Agent configuration
+     * @description What the node's agent should sync and how often. Answers an ETag; with If-None-Match of the same ETag, 304 and no body. Authenticated with the node key (Bearer adb_node_…).
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: {
+          'if-none-match'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description What the agent should do; answered with an ETag (send If-None-Match to get 304 when unchanged) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "node_id": "0194c3a2-0000-7000-8000-0000000000aa",
+             *       "name": "pve1",
+             *       "sync_mode": "all",
+             *       "whitelist": [],
+             *       "interval_s": 60
+             *     }
+             */
+            'application/json': {
+              /** @description Seconds between sync cycles */
+              interval_s: number;
+              /** @description The Proxmox node name this agent syncs (PVE_NODE) */
+              name: string;
+              /** Format: uuid */
+              node_id: string;
+              sync_mode: 'all' | 'whitelist';
+              /** @description VMIDs to sync in whitelist mode */
+              whitelist: number[];
+            };
+          };
+        };
+        /** @description Unchanged since the ETag sent (no body) */
+        304: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/agent/heartbeat': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Report the agent's health
+     * @description Marks the node as seen now (by the server's clock). status error with an error message shows the node as error until a later ok heartbeat or a successful sync; the agent sends it instead of a sync when Proxmox could not be read.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "status": "error",
+           *       "error": "Proxmox answered 401: check PVE_TOKEN_ID/PVE_TOKEN_SECRET",
+           *       "agent_version": "0.1.0"
+           *     }
+           */
+          'application/json': {
+            agent_version: string;
+            /** @description What went wrong (never a secret) */
+            error?: string;
+            pve_version?: string;
+            status: 'ok' | 'error';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/agent/sync': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Push the state of the node's guests
+     * @description One transaction, serialised per node. complete=true means vms is every guest of the node: those missing are marked absent (never deleted) and come back when they reappear. Guests outside a whitelist are ignored and their VMIDs kept as skipped_vmids. A retry with the same cycle_id and body gets the same answer; the same cycle_id with another body is 409 cycle_conflict. A snapshot older than the last applied one changes nothing (stale: true). A complete sync with no guests while guests were known is treated as suspicious: nothing is marked absent and the node shows an error. Your notes and tags are never touched.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "cycle_id": "0194c3a2-1111-7000-8000-000000000001",
+           *       "observed_at": "2026-11-24T12:00:00.000Z",
+           *       "agent_version": "0.1.0",
+           *       "pve_version": "8.4.1",
+           *       "complete": true,
+           *       "vms": [
+           *         {
+           *           "vmid": 101,
+           *           "type": "qemu",
+           *           "name": "farm-101",
+           *           "status": "running",
+           *           "template": false,
+           *           "cpu_cores": 2,
+           *           "memory_mb": 4096,
+           *           "disk_gb": 32,
+           *           "ip_addresses": [
+           *             "10.0.0.101"
+           *           ],
+           *           "mac_addresses": [
+           *             "BC:24:11:5E:0A:01"
+           *           ],
+           *           "smbios_uuid": "4c4c4544-0042-3510-8052-b4c04f4e4d32",
+           *           "tags": [
+           *             "farm"
+           *           ]
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            agent_version: string;
+            /** @description true: vms is every guest of the node (missing ones become absent); false: only these guests */
+            complete: boolean;
+            /** @description Unique per cycle: a retry with the same id and body gets the same answer */
+            cycle_id: string;
+            /**
+             * Format: date-time
+             * @description When the agent read Proxmox (agent clock; only orders snapshots)
+             */
+            observed_at: string;
+            pve_version?: string;
+            vms: {
+              cpu_cores?: number | null;
+              cpu_usage?: number | null;
+              description?: string | null;
+              disk_gb?: number | null;
+              ip_addresses?: string[];
+              lock?: string | null;
+              mac_addresses?: string[];
+              mem_usage?: number | null;
+              memory_mb?: number | null;
+              name?: string | null;
+              smbios_uuid?: string | null;
+              status: 'running' | 'stopped' | 'paused' | 'unknown';
+              /** @description Proxmox tags */
+              tags?: string[];
+              template?: boolean;
+              type: 'qemu' | 'lxc';
+              uptime_s?: number | null;
+              vmid: number;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description Guests missing from this complete sync, now marked absent */
+              absent: number;
+              /** @description Guests new to AccountDB */
+              created: number;
+              /** @description Guests outside the whitelist (their VMIDs are kept as skipped_vmids) */
+              ignored: number;
+              /** @description Guests marked absent before that are back */
+              returned: number;
+              /** @description true: the snapshot is older than one already applied and changed nothing */
+              stale: boolean;
+              unchanged: number;
+              /** @description Guests whose stored state changed */
+              updated: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Audit log
+     * @description What happened to your data and your account, newest first: writes, secret reveals, exports, logins, key rotations. Admins see every user's entries (and those about no known user, such as failed logins with an unknown name). Never contains a secret.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description Exact action, or a prefix ending in "." (account.) */
+          action?: string;
+          actor_id?: string;
+          cursor?: string;
+          entity_id?: string;
+          entity_type?: string;
+          limit: number;
+          /** @description Admins: entries about this user */
+          owner_id?: string;
+          since?: string;
+          until?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-9a00-7000-8000-000000000042",
+             *           "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+             *           "actor_type": "token",
+             *           "actor_id": "0194c3a2-0000-7000-8000-000000000001",
+             *           "actor_name": "alice",
+             *           "action": "account.reveal_secrets",
+             *           "entity_type": "account",
+             *           "entity_id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+             *           "at": "2026-11-24T12:00:00.000Z",
+             *           "ip": "192.0.2.10",
+             *           "request_id": "a24f33e0-e044-4fae-9650-5c4dcd4438bb",
+             *           "details": {
+             *             "fields": [
+             *               "password",
+             *               "shared_secret"
+             *             ],
+             *             "token_id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f"
+             *           }
+             *         }
+             *       ],
+             *       "next_cursor": null
+             *     }
+             */
+            'application/json': {
+              items: {
+                /** @example account.reveal_secrets */
+                action: string;
+                actor_id: string | null;
+                actor_name: string | null;
+                /** @description user, token, node, anonymous or system */
+                actor_type: string;
+                /** Format: date-time */
+                at: string;
+                details: {
+                  [key: string]: unknown;
+                };
+                entity_id: string | null;
+                entity_type: string | null;
+                /** Format: uuid */
+                id: string;
+                ip: string | null;
+                owner_id: string | null;
+                request_id: string | null;
+              }[];
+              next_cursor: string | null;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/login': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Log in
+     * @description Exchanges a username (or e-mail) and password for a 15-minute access token and a rotating refresh token (also set as an HttpOnly cookie). Wrong name and wrong password get the same 401. After 5 consecutive failures the name is locked with growing backoff (429 login_locked with Retry-After); attempts are also limited per IP and per name (429 rate_limited).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "username": "alice",
+           *       "password": "correct horse battery staple"
+           *     }
+           */
+          'application/json': {
+            /** @example correct horse battery staple */
+            password: string;
+            /**
+             * @description Username or e-mail address
+             * @example alice
+             */
+            username: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description JWT for Authorization: Bearer; valid for expires_in seconds */
+              access_token: string;
+              /** @description Seconds until the access token expires */
+              expires_in: number;
+              /** Format: date-time */
+              refresh_expires_at: string;
+              /** @description Opaque, single-use token for POST /auth/refresh (also set as an HttpOnly cookie) */
+              refresh_token: string;
+              /** @enum {string} */
+              token_type: 'Bearer';
+              user: components['schemas']['User'];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/logout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Log out
+     * @description Ends the login session of the refresh token sent (body or cookie) and/or of the access token in Authorization. Always 204; clears the refresh cookie.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Omit to use the refresh cookie (then X-AccountDB-CSRF: 1 is required) */
+            refresh_token?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/me': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The current user
+     * @description The authenticated user and how they authenticated (session or personal token, with scopes).
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "user": {
+             *         "id": "0194c3a2-0000-7000-8000-000000000001",
+             *         "username": "alice",
+             *         "email": "alice@example.com",
+             *         "role": "user",
+             *         "is_active": true,
+             *         "failed_login_count": 0,
+             *         "locked_until": null,
+             *         "last_login_at": "2026-11-24T12:00:00.000Z",
+             *         "created_at": "2026-11-20T08:00:00.000Z",
+             *         "updated_at": "2026-11-24T12:00:00.000Z"
+             *       },
+             *       "auth": {
+             *         "via": "token",
+             *         "scopes": [
+             *           "read"
+             *         ],
+             *         "token_id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f"
+             *       }
+             *     }
+             */
+            'application/json': {
+              auth: {
+                scopes: ('read' | 'write')[];
+                session_id?: string;
+                token_id?: string;
+                /** @description session: logged in with a password; token: a personal access token */
+                via: 'session' | 'token';
+              };
+              user: components['schemas']['User'];
+            };
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Change your password
+     * @description Needs the current password. Ends every other login session of the user; this one stays. Not available to personal access tokens.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "current_password": "correct horse battery staple",
+           *       "new_password": "an even longer passphrase"
+           *     }
+           */
+          'application/json': {
+            current_password: string;
+            /**
+             * @description Password or passphrase, 12-1024 characters, no composition rules
+             * @example correct horse battery staple
+             */
+            new_password: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/refresh': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate the refresh token
+     * @description Returns a new access token and a new refresh token; the one sent is used up. Sending a used refresh token again (after a 10-second grace for lost responses) ends that whole login session: 401 refresh_token_reused.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Omit to use the refresh cookie (then X-AccountDB-CSRF: 1 is required) */
+            refresh_token?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description JWT for Authorization: Bearer; valid for expires_in seconds */
+              access_token: string;
+              /** @description Seconds until the access token expires */
+              expires_in: number;
+              /** Format: date-time */
+              refresh_expires_at: string;
+              /** @description Opaque, single-use token for POST /auth/refresh (also set as an HttpOnly cookie) */
+              refresh_token: string;
+              /** @enum {string} */
+              token_type: 'Bearer';
+              user: components['schemas']['User'];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/register': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Register (when open)
+     * @description Creates a user with the user role. Only when ACCOUNTDB_REGISTRATION=open; 403 registration_closed otherwise.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "username": "admin",
+           *       "email": "admin@example.com",
+           *       "password": "correct horse battery staple"
+           *     }
+           */
+          'application/json': {
+            /**
+             * Format: email
+             * @description E-mail address; unique ignoring case
+             * @example alice@example.com
+             */
+            email: string;
+            /**
+             * @description Password or passphrase, 12-1024 characters, no composition rules
+             * @example correct horse battery staple
+             */
+            password: string;
+            /**
+             * @description Login name: 3-64 letters, digits, dot, dash or underscore; unique ignoring case
+             * @example alice
+             */
+            username: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              user: components['schemas']['User'];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/setup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Is first-admin setup needed?
+     * @description true while no user exists; the first visitor then creates the admin with POST /auth/setup. Limited to 120 calls a minute per client address (429 rate_limited).
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "needed": true,
+             *       "registration_open": false
+             *     }
+             */
+            'application/json': {
+              /** @description true until the first admin exists */
+              needed: boolean;
+              /** @description Whether POST /auth/register is available */
+              registration_open: boolean;
+            };
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Create the first admin
+     * @description Creates the first user, with the admin role, and logs them in. Refused with 409 once any user exists.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "username": "admin",
+           *       "email": "admin@example.com",
+           *       "password": "correct horse battery staple"
+           *     }
+           */
+          'application/json': {
+            /**
+             * Format: email
+             * @description E-mail address; unique ignoring case
+             * @example alice@example.com
+             */
+            email: string;
+            /**
+             * @description Password or passphrase, 12-1024 characters, no composition rules
+             * @example correct horse battery staple
+             */
+            password: string;
+            /**
+             * @description Login name: 3-64 letters, digits, dot, dash or underscore; unique ignoring case
+             * @example alice
+             */
+            username: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description JWT for Authorization: Bearer; valid for expires_in seconds */
+              access_token: string;
+              /** @description Seconds until the access token expires */
+              expires_in: number;
+              /** Format: date-time */
+              refresh_expires_at: string;
+              /** @description Opaque, single-use token for POST /auth/refresh (also set as an HttpOnly cookie) */
+              refresh_token: string;
+              /** @enum {string} */
+              token_type: 'Bearer';
+              user: components['schemas']['User'];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/cards': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List cards
+     * @description Redeemable cards. Codes are stored encrypted and shown masked; GET /cards/{id} shows them (audited). Find a card by its code with ?code= (exact, ignoring case, spaces and dashes). Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     */
+    get: {
+      parameters: {
+        query: {
+          account_id?: string;
+          /** @description Exact code (code1 or code2), found by its blind index */
+          code?: string;
+          currency?: string;
+          /** @description next_cursor of the previous page */
+          cursor?: string;
+          expired?: boolean;
+          /** @description Page size */
+          limit: number;
+          /** @description Admins: only objects of this user */
+          owner_id?: string;
+          /** @description Fuzzy search (trigram) over the card's text fields */
+          q?: string;
+          /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, status, value, expires_at. Default created_at. */
+          sort?: string;
+          /** @description available → claimed (a lease) → redeemed or failed; a lapsed lease is available again; disabled: kept aside */
+          status?: 'available' | 'claimed' | 'redeemed' | 'failed' | 'disabled';
+          /** @description Only objects carrying this tag (repeat for all of several tags) */
+          tag?: string | string[];
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+             *           "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+             *           "code_hint": "••••••••DDDD",
+             *           "has_code2": false,
+             *           "status": "available",
+             *           "failure_reason": null,
+             *           "claimed_by": null,
+             *           "claimed_until": null,
+             *           "redeemed_at": null,
+             *           "account_id": null,
+             *           "value": 20,
+             *           "currency": "EUR",
+             *           "expires_at": null,
+             *           "tags": [
+             *             "batch-7"
+             *           ],
+             *           "notes": null,
+             *           "created_at": "2026-11-24T12:00:00.000Z",
+             *           "updated_at": "2026-11-24T12:00:00.000Z"
+             *         }
+             *       ],
+             *       "next_cursor": "WyJjcmVhdGVkX2F0IiwiMjAyNi0xMS0yNCAxMjowMDowMCswMCIsIjAxOTRjM2EyLTdiMWUtN2MzZC05ZjAwLTFhMmIzYzRkNWU2ZiJd",
+             *       "total": 120
+             *     }
+             */
+            'application/json': {
+              items: components['schemas']['Card'][];
+              /** @description Pass as cursor for the next page; null on the last */
+              next_cursor: string | null;
+              /** @description Objects matching the filters */
+              total: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Create a card
+     * @description Creates a card. Answers 201 with the object, its ETag and Location.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            account_id?: string | null;
+            /**
+             * @description Card code, stored encrypted
+             * @example AAAA-BBBB-CCCC-DDDD
+             */
+            code1: string;
+            code2?: string | null;
+            currency?: string | null;
+            expires_at?: string | null;
+            notes?: string | null;
+            /**
+             * Format: uuid
+             * @description Admins: create the object for this user (default: yourself)
+             */
+            owner_id?: string;
+            /** @description New cards are available unless disabled */
+            status?: 'available' | 'disabled';
+            /**
+             * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+             * @example [
+             *       "prime",
+             *       "eu"
+             *     ]
+             */
+            tags?: string[];
+            value?: number | null;
+          };
+        };
+      };
+      responses: {
+        /** @description A redeemable card (gift or prepaid code). Codes are encrypted; lists show them masked. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Card'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/cards/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get a card
+     * @description One card with its ETag (send it back in If-Match to update safely). Another user's card answers 404.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A redeemable card (gift or prepaid code). Codes are encrypted; lists show them masked. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Card'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /**
+     * Delete a card
+     * @description Deletes the card; links pointing at it are cleared. With If-Match, a stale ETag answers 412.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: {
+          'if-match'?: string;
+        };
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Precondition Failed */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /**
+     * Update a card
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description ETag from a GET */
+          'if-match'?: string;
+        };
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            account_id?: string | null;
+            /**
+             * @description Card code, stored encrypted
+             * @example AAAA-BBBB-CCCC-DDDD
+             */
+            code1?: string;
+            code2?: string | null;
+            currency?: string | null;
+            expires_at?: string | null;
+            failure_reason?: string | null;
+            notes?: string | null;
+            /** @description available → claimed (a lease) → redeemed or failed; a lapsed lease is available again; disabled: kept aside */
+            status?: 'available' | 'claimed' | 'redeemed' | 'failed' | 'disabled';
+            /**
+             * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+             * @example [
+             *       "prime",
+             *       "eu"
+             *     ]
+             */
+            tags?: string[];
+            value?: number | null;
+          };
+        };
+      };
+      responses: {
+        /** @description A redeemable card (gift or prepaid code). Codes are encrypted; lists show them masked. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Card'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Precondition Failed */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/cards/{id}/fail': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mark a card failed
+     * @description From available or claimed: the card did not redeem; the reason is kept.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "reason": "Code already used"
+           *     }
+           */
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description A redeemable card (gift or prepaid code). Codes are encrypted; lists show them masked. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Card'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/cards/{id}/redeem': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mark a card redeemed
+     * @description From available or claimed: the card is redeemed now, optionally onto one of your accounts. 409 when it is redeemed, failed or disabled.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "account_id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f"
+           *     }
+           */
+          'application/json': {
+            /** Format: uuid */
+            account_id?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description A redeemable card (gift or prepaid code). Codes are encrypted; lists show them masked. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Card'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/cards/{id}/release': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Release a claimed card
+     * @description Ends the lease: the card is available again. 409 when it is not claimed.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A redeemable card (gift or prepaid code). Codes are encrypted; lists show them masked. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Card'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/cards/bulk': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create many cards
+     * @description Creates up to 10000 cards in one transaction. Each item is validated like POST /cards. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     */
+    post: {
+      parameters: {
+        query: {
+          /** @description Write the valid items even when some fail */
+          partial: boolean;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "items": [
+           *         {
+           *           "code1": "AAAA-BBBB-CCCC-DDDD",
+           *           "value": 20,
+           *           "currency": "EUR",
+           *           "tags": [
+           *             "batch-7"
+           *           ]
+           *         },
+           *         {
+           *           "code1": "X9Q2-7TZL-M4KD",
+           *           "code2": "4711",
+           *           "value": 50,
+           *           "currency": "USD",
+           *           "expires_at": "2027-06-30T23:59:59.000Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            items: {
+              [key: string]: unknown;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              created: number;
+              errors: {
+                errors: {
+                  message: string;
+                  path: string;
+                }[];
+                /** @description 0-based item index */
+                row: number;
+              }[];
+              failed: number;
+              /** @description Ids of the created objects, in item order */
+              ids: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/cards/bulk-delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Delete many cards
+     * @description Deletes the listed cards in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "ids": [
+           *         "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+           *         "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e70"
+           *       ]
+           *     }
+           */
+          'application/json': {
+            ids: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              deleted: number;
+              not_found: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/cards/claim': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Claim a card
+     * @description Leases one available card (optionally of a currency, a minimum value or with tags) to the caller for lease_seconds and answers it with its codes (audited). Concurrent claimers never get the same card; unexpired cards expiring soonest go first. A lapsed lease makes the card available again. 404 nothing_to_claim when none is free.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "lease_seconds": 300,
+           *       "claimed_by": "redeemer-1",
+           *       "filter": {
+           *         "currency": "EUR",
+           *         "min_value": 20
+           *       }
+           *     }
+           */
+          'application/json': {
+            claimed_by?: string;
+            filter?: {
+              currency?: string;
+              min_value?: number;
+              /**
+               * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+               * @example [
+               *       "prime",
+               *       "eu"
+               *     ]
+               */
+              tags?: string[];
+            };
+            /** @default 600 */
+            lease_seconds: number;
+            /** Format: uuid */
+            owner_id?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description A redeemable card (gift or prepaid code). Codes are encrypted; lists show them masked. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Card'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/cards/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export cards
+     * @description Streams every card matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_codes=true the codes are included in clear; the export is audited as such.
+     */
+    get: {
+      parameters: {
+        query: {
+          account_id?: string;
+          /** @description Exact code (code1 or code2), found by its blind index */
+          code?: string;
+          currency?: string;
+          expired?: boolean;
+          format: 'csv' | 'json';
+          /** @description Include the codes in clear (audited) */
+          include_codes: boolean;
+          /** @description Admins: only objects of this user */
+          owner_id?: string;
+          /** @description Fuzzy search (trigram) over the card's text fields */
+          q?: string;
+          sort?: string;
+          /** @description available → claimed (a lease) → redeemed or failed; a lapsed lease is available again; disabled: kept aside */
+          status?: 'available' | 'claimed' | 'redeemed' | 'failed' | 'disabled';
+          /** @description Only objects carrying this tag (repeat for all of several tags) */
+          tag?: string | string[];
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The export, sent as a file download */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Card'][];
+            'text/csv': string;
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/cards/import': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import cards
+     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as duplicates and skipped. value, currency, tags and expires_at apply to every imported card. dry_run=true checks everything and writes nothing.
+     */
+    post: {
+      parameters: {
+        query: {
+          currency?: string;
+          dry_run: boolean;
+          expires_at?: string;
+          /** @description Admins: import for this user */
+          owner_id?: string;
+          tags?: string | string[];
+          value?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      /** @description One card a line */
+      requestBody: {
+        content: {
+          /**
+           * @example # batch 7
+           *     AAAA-BBBB-CCCC-DDDD
+           *     EEEE-FFFF-GGGG-HHHH,4711
+           */
+          'text/csv': string;
+          /**
+           * @example # batch 7
+           *     AAAA-BBBB-CCCC-DDDD
+           *     EEEE-FFFF-GGGG-HHHH,4711
+           */
+          'text/plain': string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              created: number;
+              dry_run: boolean;
+              duplicates: number;
+              errors: {
+                message: string;
+                row: number;
+              }[];
+              failed: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unsupported Media Type */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/dashboard': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Dashboard
+     * @description Counts by status for accounts, cards, VMs and nodes, node health with freshness of the last sync, and the most recent audit entries. Admins see the totals of every user.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "accounts": {
+             *         "total": 120,
+             *         "by_status": {
+             *           "active": 104,
+             *           "locked": 6,
+             *           "disabled": 2,
+             *           "banned": 8
+             *         },
+             *         "claimed": 12
+             *       },
+             *       "cards": {
+             *         "total": 40,
+             *         "by_status": {
+             *           "available": 25,
+             *           "claimed": 3,
+             *           "redeemed": 10,
+             *           "failed": 1,
+             *           "disabled": 1
+             *         }
+             *       },
+             *       "vms": {
+             *         "total": 96,
+             *         "by_status": {
+             *           "running": 80,
+             *           "stopped": 14,
+             *           "paused": 0,
+             *           "unknown": 2
+             *         },
+             *         "absent": 1,
+             *         "templates": 2
+             *       },
+             *       "hardware": {
+             *         "total": 96
+             *       },
+             *       "nodes": {
+             *         "total": 1,
+             *         "by_status": {
+             *           "pending": 0,
+             *           "online": 1,
+             *           "stale": 0,
+             *           "error": 0,
+             *           "offline": 0
+             *         },
+             *         "items": [
+             *           {
+             *             "id": "0194c3a2-0000-7000-8000-0000000000aa",
+             *             "name": "pve1",
+             *             "status": "online",
+             *             "last_seen_at": "2026-11-24T12:00:00.000Z",
+             *             "last_sync_at": "2026-11-24T12:00:00.000Z",
+             *             "last_error": null,
+             *             "sync_age_s": 42
+             *           }
+             *         ]
+             *       },
+             *       "recent_activity": [
+             *         {
+             *           "action": "account.claim",
+             *           "entity_type": "account",
+             *           "entity_id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+             *           "actor_name": "alice",
+             *           "at": "2026-11-24T12:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              accounts: {
+                /** @description Count per status */
+                by_status: {
+                  [key: string]: number;
+                };
+                claimed: number;
+                total: number;
+              };
+              cards: {
+                /** @description Count per status */
+                by_status: {
+                  [key: string]: number;
+                };
+                total: number;
+              };
+              hardware: {
+                total: number;
+              };
+              nodes: {
+                /** @description Count per status */
+                by_status: {
+                  [key: string]: number;
+                };
+                items: {
+                  /** Format: uuid */
+                  id: string;
+                  last_error: string | null;
+                  last_seen_at: string | null;
+                  last_sync_at: string | null;
+                  name: string;
+                  status: string;
+                  /** @description Seconds since the last sync */
+                  sync_age_s: number | null;
+                }[];
+                total: number;
+              };
+              recent_activity: {
+                action: string;
+                actor_name: string | null;
+                /** Format: date-time */
+                at: string;
+                entity_id: string | null;
+                entity_type: string | null;
+              }[];
+              vms: {
+                absent: number;
+                /** @description Count per status */
+                by_status: {
+                  [key: string]: number;
+                };
+                templates: number;
+                total: number;
+              };
+            };
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/hardware': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List hardware
+     * @description Hardware profiles: BIOS, disk, motherboard, SMBIOS UUID, MAC and Windows identifiers, optionally linked to an account and a VM. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     */
+    get: {
+      parameters: {
+        query: {
+          account_id?: string;
+          /** @description next_cursor of the previous page */
+          cursor?: string;
+          /**
+           * @description UUID, with or without braces; stored lower-case
+           * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
+           */
+          hwprofile_guid?: string;
+          /** @description Page size */
+          limit: number;
+          /** @description true: linked to an account or VM; false: linked to neither */
+          linked?: boolean;
+          /**
+           * @description MAC address in any common spelling; stored as AA:BB:CC:DD:EE:FF
+           * @example BC:24:11:5E:0A:01
+           */
+          mac_address?: string;
+          /**
+           * @description UUID, with or without braces; stored lower-case
+           * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
+           */
+          machine_guid?: string;
+          /** @description Admins: only objects of this user */
+          owner_id?: string;
+          /** @description Fuzzy search (trigram) over the hardware's text fields */
+          q?: string;
+          /**
+           * @description UUID, with or without braces; stored lower-case
+           * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
+           */
+          smbios_uuid?: string;
+          /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, pcname, mac_address, mb_product. Default created_at. */
+          sort?: string;
+          /** @description Only objects carrying this tag (repeat for all of several tags) */
+          tag?: string | string[];
+          /**
+           * @description Any UUID field equals this
+           * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
+           */
+          uuid?: string;
+          vm_id?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+             *           "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+             *           "account_id": null,
+             *           "vm_id": null,
+             *           "bios_vendor": "SeaBIOS",
+             *           "bios_version": "rel-1.16.3",
+             *           "disk_serial": "drive-scsi0",
+             *           "disk_model": "QEMU HARDDISK",
+             *           "mb_manufacturer": "QEMU",
+             *           "mb_product": "Standard PC (Q35 + ICH9, 2009)",
+             *           "mb_version": "pc-q35-8.1",
+             *           "mb_serial": null,
+             *           "pcname": "DESKTOP-7F3K2LQ",
+             *           "product_id": "00330-80000-00000-AA123",
+             *           "device_id": null,
+             *           "smbios_uuid": "4c4c4544-0042-3510-8052-b4c04f4e4d32",
+             *           "machine_guid": null,
+             *           "hwprofile_guid": null,
+             *           "mac_address": "BC:24:11:5E:0A:01",
+             *           "tags": [
+             *             "eu"
+             *           ],
+             *           "notes": null,
+             *           "created_at": "2026-11-24T12:00:00.000Z",
+             *           "updated_at": "2026-11-24T12:00:00.000Z"
+             *         }
+             *       ],
+             *       "next_cursor": "WyJjcmVhdGVkX2F0IiwiMjAyNi0xMS0yNCAxMjowMDowMCswMCIsIjAxOTRjM2EyLTdiMWUtN2MzZC05ZjAwLTFhMmIzYzRkNWU2ZiJd",
+             *       "total": 120
+             *     }
+             */
+            'application/json': {
+              items: components['schemas']['Hardware'][];
+              /** @description Pass as cursor for the next page; null on the last */
+              next_cursor: string | null;
+              /** @description Objects matching the filters */
+              total: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Create a hardware
+     * @description Creates a hardware. Answers 201 with the object, its ETag and Location.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            account_id?: string | null;
+            bios_vendor?: string | null;
+            bios_version?: string | null;
+            device_id?: string | null;
+            disk_model?: string | null;
+            disk_serial?: string | null;
+            hwprofile_guid?: string | null;
+            mac_address?: string | null;
+            machine_guid?: string | null;
+            mb_manufacturer?: string | null;
+            mb_product?: string | null;
+            mb_serial?: string | null;
+            mb_version?: string | null;
+            notes?: string | null;
+            /**
+             * Format: uuid
+             * @description Admins: create the object for this user (default: yourself)
+             */
+            owner_id?: string;
+            pcname?: string | null;
+            product_id?: string | null;
+            smbios_uuid?: string | null;
+            /**
+             * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+             * @example [
+             *       "prime",
+             *       "eu"
+             *     ]
+             */
+            tags?: string[];
+            vm_id?: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description A hardware profile: the identifiers a machine presents */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Hardware'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/hardware/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get a hardware
+     * @description One hardware with its ETag (send it back in If-Match to update safely). Another user's hardware answers 404.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A hardware profile: the identifiers a machine presents */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Hardware'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /**
+     * Delete a hardware
+     * @description Deletes the hardware; links pointing at it are cleared. With If-Match, a stale ETag answers 412.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: {
+          'if-match'?: string;
+        };
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Precondition Failed */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /**
+     * Update a hardware
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description ETag from a GET */
+          'if-match'?: string;
+        };
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            account_id?: string | null;
+            bios_vendor?: string | null;
+            bios_version?: string | null;
+            device_id?: string | null;
+            disk_model?: string | null;
+            disk_serial?: string | null;
+            hwprofile_guid?: string | null;
+            mac_address?: string | null;
+            machine_guid?: string | null;
+            mb_manufacturer?: string | null;
+            mb_product?: string | null;
+            mb_serial?: string | null;
+            mb_version?: string | null;
+            notes?: string | null;
+            pcname?: string | null;
+            product_id?: string | null;
+            smbios_uuid?: string | null;
+            /**
+             * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+             * @example [
+             *       "prime",
+             *       "eu"
+             *     ]
+             */
+            tags?: string[];
+            vm_id?: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description A hardware profile: the identifiers a machine presents */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Hardware'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Precondition Failed */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/hardware/bulk': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create many hardware
+     * @description Creates up to 10000 hardware in one transaction. Each item is validated like POST /hardware. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     */
+    post: {
+      parameters: {
+        query: {
+          /** @description Write the valid items even when some fail */
+          partial: boolean;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "items": [
+           *         {
+           *           "bios_vendor": "SeaBIOS",
+           *           "bios_version": "rel-1.16.3",
+           *           "disk_serial": "drive-scsi0",
+           *           "disk_model": "QEMU HARDDISK",
+           *           "mb_manufacturer": "QEMU",
+           *           "mb_product": "Standard PC (Q35 + ICH9, 2009)",
+           *           "pcname": "DESKTOP-7F3K2LQ",
+           *           "smbios_uuid": "{4C4C4544-0042-3510-8052-B4C04F4E4D32}",
+           *           "machine_guid": "6f1c9a2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+           *           "mac_address": "bc-24-11-5e-0a-01",
+           *           "tags": [
+           *             "eu"
+           *           ]
+           *         },
+           *         {
+           *           "pcname": "DESKTOP-Q81ZC0M",
+           *           "mac_address": "BC24115E0A02"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            items: {
+              [key: string]: unknown;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              created: number;
+              errors: {
+                errors: {
+                  message: string;
+                  path: string;
+                }[];
+                /** @description 0-based item index */
+                row: number;
+              }[];
+              failed: number;
+              /** @description Ids of the created objects, in item order */
+              ids: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/hardware/bulk-delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Delete many hardware
+     * @description Deletes the listed hardware in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "ids": [
+           *         "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+           *         "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e70"
+           *       ]
+           *     }
+           */
+          'application/json': {
+            ids: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              deleted: number;
+              not_found: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/hardware/collisions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Identifiers used by more than one hardware record
+     * @description Every MAC, UUID and serial that appears on more than one of your hardware records (a cloned VM that kept its identity, a copy-paste slip). Admins see collisions within each user's records.
+     */
+    get: {
+      parameters: {
+        query?: {
+          field?:
+            | 'mac_address'
+            | 'smbios_uuid'
+            | 'machine_guid'
+            | 'hwprofile_guid'
+            | 'disk_serial'
+            | 'mb_serial'
+            | 'product_id'
+            | 'device_id';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "field": "mac_address",
+             *           "value": "BC:24:11:5E:0A:01",
+             *           "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+             *           "count": 2,
+             *           "hardware_ids": [
+             *             "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+             *             "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e70"
+             *           ]
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              items: {
+                /** @description Records carrying this value */
+                count: number;
+                /** @description Identifier field */
+                field: string;
+                hardware_ids: string[];
+                /** Format: uuid */
+                owner_id: string;
+                value: string;
+              }[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/hardware/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export hardware
+     * @description Streams every hardware matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     */
+    get: {
+      parameters: {
+        query: {
+          account_id?: string;
+          format: 'csv' | 'json';
+          /**
+           * @description UUID, with or without braces; stored lower-case
+           * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
+           */
+          hwprofile_guid?: string;
+          /** @description true: linked to an account or VM; false: linked to neither */
+          linked?: boolean;
+          /**
+           * @description MAC address in any common spelling; stored as AA:BB:CC:DD:EE:FF
+           * @example BC:24:11:5E:0A:01
+           */
+          mac_address?: string;
+          /**
+           * @description UUID, with or without braces; stored lower-case
+           * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
+           */
+          machine_guid?: string;
+          /** @description Admins: only objects of this user */
+          owner_id?: string;
+          /** @description Fuzzy search (trigram) over the hardware's text fields */
+          q?: string;
+          /**
+           * @description UUID, with or without braces; stored lower-case
+           * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
+           */
+          smbios_uuid?: string;
+          sort?: string;
+          /** @description Only objects carrying this tag (repeat for all of several tags) */
+          tag?: string | string[];
+          /**
+           * @description Any UUID field equals this
+           * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
+           */
+          uuid?: string;
+          vm_id?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The export, sent as a file download */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Hardware'][];
+            'text/csv': string;
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/proxmox-nodes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List proxmox-nodes
+     * @description Proxmox VE nodes. Creating one answers its agent key (adb_node_…) once, with a ready-to-paste agent configuration. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     */
+    get: {
+      parameters: {
+        query: {
+          cluster?: string;
+          /** @description next_cursor of the previous page */
+          cursor?: string;
+          /** @description Page size */
+          limit: number;
+          /** @description Admins: only objects of this user */
+          owner_id?: string;
+          /** @description Fuzzy search (trigram) over the proxmox_node's text fields */
+          q?: string;
+          /** @description Comma-separated fields, "-" for descending. Allowed: created_at, name, status, last_seen_at. Default name. */
+          sort?: string;
+          /** @description pending: the agent never reported; online; stale: no report for 3 sync intervals; offline: for 10; error: the agent reports a problem (judged by the server's clock) */
+          status?: 'pending' | 'online' | 'stale' | 'error' | 'offline';
+          /** @description Only objects carrying this tag (repeat for all of several tags) */
+          tag?: string | string[];
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-0000-7000-8000-0000000000aa",
+             *           "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+             *           "name": "pve1",
+             *           "hostname": "pve1.lan",
+             *           "port": 8006,
+             *           "cluster": null,
+             *           "status": "online",
+             *           "last_seen_at": "2026-11-24T12:00:00.000Z",
+             *           "last_sync_at": "2026-11-24T12:00:00.000Z",
+             *           "last_sync_stats": {
+             *             "created": 0,
+             *             "updated": 3,
+             *             "unchanged": 97,
+             *             "absent": 0,
+             *             "ignored": 0
+             *           },
+             *           "last_error": null,
+             *           "agent_version": "0.1.0",
+             *           "pve_version": "8.4.1",
+             *           "api_key_prefix": "adb_node_Ab12Cd34Ef56",
+             *           "api_key_rotated_at": null,
+             *           "sync_mode": "all",
+             *           "sync_interval_s": 60,
+             *           "whitelist": [],
+             *           "skipped_vmids": [],
+             *           "tags": [],
+             *           "notes": null,
+             *           "created_at": "2026-11-24T12:00:00.000Z",
+             *           "updated_at": "2026-11-24T12:00:00.000Z"
+             *         }
+             *       ],
+             *       "next_cursor": "WyJjcmVhdGVkX2F0IiwiMjAyNi0xMS0yNCAxMjowMDowMCswMCIsIjAxOTRjM2EyLTdiMWUtN2MzZC05ZjAwLTFhMmIzYzRkNWU2ZiJd",
+             *       "total": 120
+             *     }
+             */
+            'application/json': {
+              items: components['schemas']['ProxmoxNode'][];
+              /** @description Pass as cursor for the next page; null on the last */
+              next_cursor: string | null;
+              /** @description Objects matching the filters */
+              total: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Create a Proxmox node
+     * @description Creates a Proxmox node. Answers 201 with the object, its ETag and Location.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            cluster?: string | null;
+            hostname?: string | null;
+            /**
+             * @description Proxmox node name (as in the Proxmox UI)
+             * @example pve1
+             */
+            name: string;
+            notes?: string | null;
+            /**
+             * Format: uuid
+             * @description Admins: create the object for this user (default: yourself)
+             */
+            owner_id?: string;
+            /** @description Proxmox API port (8006) */
+            port?: number;
+            /** @description Seconds between agent syncs */
+            sync_interval_s?: number;
+            /** @description all: sync every guest; whitelist: only the listed VMIDs */
+            sync_mode?: 'all' | 'whitelist';
+            /**
+             * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+             * @example [
+             *       "prime",
+             *       "eu"
+             *     ]
+             */
+            tags?: string[];
+            /** @description VMIDs synced in whitelist mode */
+            whitelist?: number[];
+          };
+        };
+      };
+      responses: {
+        /** @description A Proxmox VE node whose guests an agent keeps in sync */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProxmoxNode'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/proxmox-nodes/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get a Proxmox node
+     * @description One Proxmox node with its ETag (send it back in If-Match to update safely). Another user's Proxmox node answers 404.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A Proxmox VE node whose guests an agent keeps in sync */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProxmoxNode'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /**
+     * Delete a Proxmox node
+     * @description Deletes the Proxmox node; links pointing at it are cleared. With If-Match, a stale ETag answers 412.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: {
+          'if-match'?: string;
+        };
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Precondition Failed */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /**
+     * Update a Proxmox node
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description ETag from a GET */
+          'if-match'?: string;
+        };
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            cluster?: string | null;
+            hostname?: string | null;
+            name?: string;
+            notes?: string | null;
+            /** @description Proxmox API port (8006) */
+            port?: number;
+            /** @description Seconds between agent syncs */
+            sync_interval_s?: number;
+            /** @description all: sync every guest; whitelist: only the listed VMIDs */
+            sync_mode?: 'all' | 'whitelist';
+            /**
+             * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+             * @example [
+             *       "prime",
+             *       "eu"
+             *     ]
+             */
+            tags?: string[];
+            /** @description VMIDs synced in whitelist mode */
+            whitelist?: number[];
+          };
+        };
+      };
+      responses: {
+        /** @description A Proxmox VE node whose guests an agent keeps in sync */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProxmoxNode'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Precondition Failed */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/proxmox-nodes/{id}/rotate-key': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate a node's agent key
+     * @description Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A Proxmox VE node whose guests an agent keeps in sync */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProxmoxNode'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/proxmox-nodes/{id}/whitelist': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Replace a node's whitelist
+     * @description The VMIDs synced when sync_mode is whitelist (kept sorted, without duplicates).
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "vmids": [
+           *         101,
+           *         102,
+           *         105
+           *       ]
+           *     }
+           */
+          'application/json': {
+            vmids: number[];
+          };
+        };
+      };
+      responses: {
+        /** @description A Proxmox VE node whose guests an agent keeps in sync */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProxmoxNode'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/proxmox-nodes/{id}/whitelist/{vmid}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Add a VMID to a node's whitelist
+     * @description Idempotent: adding a listed VMID changes nothing.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          vmid: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A Proxmox VE node whose guests an agent keeps in sync */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProxmoxNode'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    /**
+     * Remove a VMID from a node's whitelist
+     * @description Idempotent: removing an unlisted VMID changes nothing.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          vmid: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A Proxmox VE node whose guests an agent keeps in sync */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProxmoxNode'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/proxmox-nodes/bulk': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create many proxmox-nodes
+     * @description Creates up to 10000 proxmox-nodes in one transaction. Each item is validated like POST /proxmox-nodes. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     */
+    post: {
+      parameters: {
+        query: {
+          /** @description Write the valid items even when some fail */
+          partial: boolean;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "items": [
+           *         {
+           *           "name": "pve1",
+           *           "hostname": "pve1.lan",
+           *           "tags": [
+           *             "rack-a"
+           *           ]
+           *         },
+           *         {
+           *           "name": "pve2",
+           *           "hostname": "10.0.0.12",
+           *           "cluster": "homelab",
+           *           "sync_mode": "whitelist",
+           *           "whitelist": [
+           *             101,
+           *             102,
+           *             105
+           *           ],
+           *           "sync_interval_s": 30
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            items: {
+              [key: string]: unknown;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              created: number;
+              errors: {
+                errors: {
+                  message: string;
+                  path: string;
+                }[];
+                /** @description 0-based item index */
+                row: number;
+              }[];
+              failed: number;
+              /** @description Ids of the created objects, in item order */
+              ids: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/proxmox-nodes/bulk-delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Delete many proxmox-nodes
+     * @description Deletes the listed proxmox-nodes in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "ids": [
+           *         "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+           *         "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e70"
+           *       ]
+           *     }
+           */
+          'application/json': {
+            ids: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              deleted: number;
+              not_found: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/proxmox-nodes/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export proxmox-nodes
+     * @description Streams every proxmox_node matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     */
+    get: {
+      parameters: {
+        query: {
+          cluster?: string;
+          format: 'csv' | 'json';
+          /** @description Admins: only objects of this user */
+          owner_id?: string;
+          /** @description Fuzzy search (trigram) over the proxmox_node's text fields */
+          q?: string;
+          sort?: string;
+          /** @description pending: the agent never reported; online; stale: no report for 3 sync intervals; offline: for 10; error: the agent reports a problem (judged by the server's clock) */
+          status?: 'pending' | 'online' | 'stale' | 'error' | 'offline';
+          /** @description Only objects carrying this tag (repeat for all of several tags) */
+          tag?: string | string[];
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The export, sent as a file download */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProxmoxNode'][];
+            'text/csv': string;
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List your personal access tokens
+     * @description Your tokens, newest first: names, scopes, expiry and last use. Never the tokens themselves.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+             *           "name": "claim worker",
+             *           "prefix": "adb_pat_fym3trwmek31",
+             *           "scopes": [
+             *             "read",
+             *             "write"
+             *           ],
+             *           "expires_at": "2027-02-22T12:00:00.000Z",
+             *           "last_used_at": "2026-11-24T12:00:00.000Z",
+             *           "last_used_ip": "192.0.2.10",
+             *           "created_at": "2026-11-24T11:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              items: components['schemas']['ApiToken'][];
+            };
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Create a personal access token
+     * @description Creates a token for scripts (`Authorization: Bearer adb_pat_…`). The token is in this response only; AccountDB keeps a hash. A read-only token gets 403 insufficient_scope on writes. Only a logged-in user (not another token) may create tokens.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "name": "claim worker",
+           *       "scopes": [
+           *         "read",
+           *         "write"
+           *       ],
+           *       "expires_in_days": 90
+           *     }
+           */
+          'application/json': {
+            /** @description Omit for a token that does not expire */
+            expires_in_days?: number;
+            /**
+             * @description What the token is for
+             * @example claim worker
+             */
+            name: string;
+            /**
+             * @description read: GET requests; write: every method (implies read)
+             * @example [
+             *       "read"
+             *     ]
+             */
+            scopes: ('read' | 'write')[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: date-time */
+              created_at: string;
+              expires_at: string | null;
+              /**
+               * Format: uuid
+               * @description Object id (UUID)
+               * @example 0194c3a2-0000-7000-8000-000000000001
+               */
+              id: string;
+              last_used_at: string | null;
+              last_used_ip: string | null;
+              name: string;
+              /** @description The first characters of the token, to recognise it */
+              prefix: string;
+              scopes: ('read' | 'write')[];
+              /** @description The token (adb_pat_…). Shown only in this response; store it now. */
+              token: string;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tokens/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke a personal access token
+     * @description The token stops working at once. Another user's token answers 404.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id (UUID)
+           * @example 0194c3a2-0000-7000-8000-000000000001
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List users
+     * @description All users, ordered by username, with keyset pagination. Admins only.
+     */
+    get: {
+      parameters: {
+        query: {
+          cursor?: string;
+          is_active?: boolean;
+          limit: number;
+          /** @description Part of the username or e-mail */
+          q?: string;
+          role?: 'admin' | 'user';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-0000-7000-8000-000000000001",
+             *           "username": "alice",
+             *           "email": "alice@example.com",
+             *           "role": "user",
+             *           "is_active": true,
+             *           "failed_login_count": 0,
+             *           "locked_until": null,
+             *           "last_login_at": "2026-11-24T12:00:00.000Z",
+             *           "created_at": "2026-11-20T08:00:00.000Z",
+             *           "updated_at": "2026-11-24T12:00:00.000Z"
+             *         }
+             *       ],
+             *       "next_cursor": null,
+             *       "total": 1
+             *     }
+             */
+            'application/json': {
+              items: components['schemas']['User'][];
+              next_cursor: string | null;
+              total: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Create a user
+     * @description Creates a user (role user unless given). Admins only.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "username": "bob",
+           *       "email": "bob@example.com",
+           *       "password": "another long passphrase",
+           *       "role": "user"
+           *     }
+           */
+          'application/json': {
+            /**
+             * Format: email
+             * @description E-mail address; unique ignoring case
+             * @example alice@example.com
+             */
+            email: string;
+            /**
+             * @description Password or passphrase, 12-1024 characters, no composition rules
+             * @example correct horse battery staple
+             */
+            password: string;
+            /** @description admin: manages users and sees every user's data; user: sees only their own */
+            role?: 'admin' | 'user';
+            /**
+             * @description Login name: 3-64 letters, digits, dot, dash or underscore; unique ignoring case
+             * @example alice
+             */
+            username: string;
+          };
+        };
+      };
+      responses: {
+        /** @description A user of this AccountDB instance */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['User'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get a user
+     * @description Admins only.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id (UUID)
+           * @example 0194c3a2-0000-7000-8000-000000000001
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A user of this AccountDB instance */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['User'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /**
+     * Delete a user
+     * @description Deletes the user and everything they own. You cannot delete yourself or the last active admin; deactivate (PATCH is_active=false) to keep their data. Admins only.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id (UUID)
+           * @example 0194c3a2-0000-7000-8000-000000000001
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /**
+     * Update a user
+     * @description Change username, e-mail or role; `is_active: false` deactivates (every session ends at once, the next request is refused); `password` sets a new password, ends the user's sessions and clears a lockout; `unlock: true` clears a lockout. The last active admin cannot be demoted or deactivated. Admins only.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id (UUID)
+           * @example 0194c3a2-0000-7000-8000-000000000001
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: email
+             * @description E-mail address; unique ignoring case
+             * @example alice@example.com
+             */
+            email?: string;
+            /** @description false deactivates: every session of the user ends at once */
+            is_active?: boolean;
+            /**
+             * @description Password or passphrase, 12-1024 characters, no composition rules
+             * @example correct horse battery staple
+             */
+            password?: string;
+            /** @description admin: manages users and sees every user's data; user: sees only their own */
+            role?: 'admin' | 'user';
+            /**
+             * @description Clears a login lockout
+             * @enum {boolean}
+             */
+            unlock?: true;
+            /**
+             * @description Login name: 3-64 letters, digits, dot, dash or underscore; unique ignoring case
+             * @example alice
+             */
+            username?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description A user of this AccountDB instance */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['User'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/vms': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List vms
+     * @description Virtual machines and containers: entered by hand, or kept current by the agent of a Proxmox node. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description true: missing from the last complete sync of its node */
+          absent?: boolean;
+          account_id?: string;
+          /** @description true: has an account assigned */
+          assigned?: boolean;
+          /** @description next_cursor of the previous page */
+          cursor?: string;
+          /** @description Page size */
+          limit: number;
+          node_id?: string;
+          /** @description Admins: only objects of this user */
+          owner_id?: string;
+          /** @description Fuzzy search (trigram) over the vm's text fields */
+          q?: string;
+          /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, name, vmid, status, last_seen_at. Default created_at. */
+          sort?: string;
+          source?: 'agent' | 'manual';
+          /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */
+          status?: 'running' | 'stopped' | 'paused' | 'unknown';
+          /** @description Only objects carrying this tag (repeat for all of several tags) */
+          tag?: string | string[];
+          template?: boolean;
+          type?: 'qemu' | 'lxc';
+          vmid?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+             *           "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+             *           "node_id": "0194c3a2-0000-7000-8000-0000000000aa",
+             *           "vmid": 101,
+             *           "type": "qemu",
+             *           "name": "farm-101",
+             *           "status": "running",
+             *           "template": false,
+             *           "pve_lock": null,
+             *           "cpu_cores": 2,
+             *           "memory_mb": 4096,
+             *           "disk_gb": 32,
+             *           "ip_addresses": [
+             *             "10.0.0.101"
+             *           ],
+             *           "mac_addresses": [
+             *             "BC:24:11:5E:0A:01"
+             *           ],
+             *           "smbios_uuid": "4c4c4544-0042-3510-8052-b4c04f4e4d32",
+             *           "tags": [
+             *             "eu"
+             *           ],
+             *           "pve_tags": [
+             *             "farm"
+             *           ],
+             *           "description": null,
+             *           "notes": null,
+             *           "account_id": null,
+             *           "cpu_usage": 0.12,
+             *           "mem_usage": 2147483648,
+             *           "uptime_s": 86400,
+             *           "source": "agent",
+             *           "last_seen_at": "2026-11-24T12:00:00.000Z",
+             *           "absent_since": null,
+             *           "created_at": "2026-11-24T12:00:00.000Z",
+             *           "updated_at": "2026-11-24T12:00:00.000Z"
+             *         }
+             *       ],
+             *       "next_cursor": "WyJjcmVhdGVkX2F0IiwiMjAyNi0xMS0yNCAxMjowMDowMCswMCIsIjAxOTRjM2EyLTdiMWUtN2MzZC05ZjAwLTFhMmIzYzRkNWU2ZiJd",
+             *       "total": 120
+             *     }
+             */
+            'application/json': {
+              items: components['schemas']['Vm'][];
+              /** @description Pass as cursor for the next page; null on the last */
+              next_cursor: string | null;
+              /** @description Objects matching the filters */
+              total: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Create a VM
+     * @description Creates a VM. Answers 201 with the object, its ETag and Location.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            account_id?: string | null;
+            cpu_cores?: number | null;
+            description?: string | null;
+            disk_gb?: number | null;
+            /** @description IPv4/IPv6 addresses */
+            ip_addresses?: string[];
+            /** @description MACs, stored as AA:BB:CC:DD:EE:FF */
+            mac_addresses?: string[];
+            memory_mb?: number | null;
+            name?: string | null;
+            node_id?: string | null;
+            notes?: string | null;
+            /**
+             * Format: uuid
+             * @description Admins: create the object for this user (default: yourself)
+             */
+            owner_id?: string;
+            smbios_uuid?: string | null;
+            /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */
+            status?: 'running' | 'stopped' | 'paused' | 'unknown';
+            /**
+             * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+             * @example [
+             *       "prime",
+             *       "eu"
+             *     ]
+             */
+            tags?: string[];
+            template?: boolean;
+            type?: 'qemu' | 'lxc';
+            vmid?: number | null;
+          };
+        };
+      };
+      responses: {
+        /** @description A virtual machine or container, entered by hand or synced from a Proxmox node */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Vm'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/vms/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get a VM
+     * @description One VM with its ETag (send it back in If-Match to update safely). Another user's VM answers 404.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A virtual machine or container, entered by hand or synced from a Proxmox node */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Vm'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /**
+     * Delete a VM
+     * @description Deletes the VM; links pointing at it are cleared. With If-Match, a stale ETag answers 412.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: {
+          'if-match'?: string;
+        };
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Precondition Failed */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /**
+     * Update a VM
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description ETag from a GET */
+          'if-match'?: string;
+        };
+        path: {
+          /**
+           * @description Object id
+           * @example 0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            account_id?: string | null;
+            cpu_cores?: number | null;
+            description?: string | null;
+            disk_gb?: number | null;
+            /** @description IPv4/IPv6 addresses */
+            ip_addresses?: string[];
+            /** @description MACs, stored as AA:BB:CC:DD:EE:FF */
+            mac_addresses?: string[];
+            memory_mb?: number | null;
+            name?: string | null;
+            node_id?: string | null;
+            notes?: string | null;
+            smbios_uuid?: string | null;
+            /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */
+            status?: 'running' | 'stopped' | 'paused' | 'unknown';
+            /**
+             * @description Free labels; trimmed, duplicates dropped (case-insensitive)
+             * @example [
+             *       "prime",
+             *       "eu"
+             *     ]
+             */
+            tags?: string[];
+            template?: boolean;
+            type?: 'qemu' | 'lxc';
+            vmid?: number | null;
+          };
+        };
+      };
+      responses: {
+        /** @description A virtual machine or container, entered by hand or synced from a Proxmox node */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Vm'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Precondition Failed */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/vms/{id}/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Status history of a VM
+     * @description Every status change of the VM (from syncs and edits), newest first.
+     */
+    get: {
+      parameters: {
+        query: {
+          limit: number;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "from_status": "running",
+             *           "to_status": "stopped",
+             *           "at": "2026-11-25T09:30:00.000Z"
+             *         },
+             *         {
+             *           "from_status": null,
+             *           "to_status": "running",
+             *           "at": "2026-11-24T12:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              items: {
+                /** Format: date-time */
+                at: string;
+                from_status: string | null;
+                to_status: string;
+              }[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/vms/bulk': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create many vms
+     * @description Creates up to 10000 vms in one transaction. Each item is validated like POST /vms. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     */
+    post: {
+      parameters: {
+        query: {
+          /** @description Write the valid items even when some fail */
+          partial: boolean;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "items": [
+           *         {
+           *           "node_id": "0194c3a2-0000-7000-8000-0000000000aa",
+           *           "vmid": 101,
+           *           "type": "qemu",
+           *           "name": "farm-101",
+           *           "status": "running",
+           *           "cpu_cores": 2,
+           *           "memory_mb": 4096,
+           *           "disk_gb": 32,
+           *           "ip_addresses": [
+           *             "10.0.0.101",
+           *             "fd00::101/64"
+           *           ],
+           *           "mac_addresses": [
+           *             "bc:24:11:5e:0a:01"
+           *           ],
+           *           "tags": [
+           *             "eu"
+           *           ]
+           *         },
+           *         {
+           *           "name": "laptop-vm",
+           *           "type": "qemu",
+           *           "status": "stopped",
+           *           "notes": "Not on Proxmox"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            items: {
+              [key: string]: unknown;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              created: number;
+              errors: {
+                errors: {
+                  message: string;
+                  path: string;
+                }[];
+                /** @description 0-based item index */
+                row: number;
+              }[];
+              failed: number;
+              /** @description Ids of the created objects, in item order */
+              ids: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/vms/bulk-delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Delete many vms
+     * @description Deletes the listed vms in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "ids": [
+           *         "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+           *         "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e70"
+           *       ]
+           *     }
+           */
+          'application/json': {
+            ids: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              deleted: number;
+              not_found: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/vms/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export vms
+     * @description Streams every vm matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description true: missing from the last complete sync of its node */
+          absent?: boolean;
+          account_id?: string;
+          /** @description true: has an account assigned */
+          assigned?: boolean;
+          format: 'csv' | 'json';
+          node_id?: string;
+          /** @description Admins: only objects of this user */
+          owner_id?: string;
+          /** @description Fuzzy search (trigram) over the vm's text fields */
+          q?: string;
+          sort?: string;
+          source?: 'agent' | 'manual';
+          /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */
+          status?: 'running' | 'stopped' | 'paused' | 'unknown';
+          /** @description Only objects carrying this tag (repeat for all of several tags) */
+          tag?: string | string[];
+          template?: boolean;
+          type?: 'qemu' | 'lxc';
+          vmid?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The export, sent as a file download */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Vm'][];
+            'text/csv': string;
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+  schemas: {
+    /**
+     * @description An account at an online service. Secrets are never included: has_<secret> tells which are stored.
+     * @example {
+     *       "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+     *       "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+     *       "external_id": "76561198000000000",
+     *       "service": "steam",
+     *       "username": "gaben_fan_42",
+     *       "email": "fan42@example.com",
+     *       "status": "active",
+     *       "locked_until": null,
+     *       "status_reason": null,
+     *       "tags": [
+     *         "prime"
+     *       ],
+     *       "notes": null,
+     *       "attributes": {},
+     *       "has_password": true,
+     *       "has_email_password": true,
+     *       "has_vault_password": false,
+     *       "has_totp_secret": false,
+     *       "has_shared_secret": true,
+     *       "has_identity_secret": true,
+     *       "has_revocation_code": true,
+     *       "has_steam_guard": true,
+     *       "has_totp": true,
+     *       "claimed_by": null,
+     *       "claimed_until": null,
+     *       "created_at": "2026-11-24T12:00:00.000Z",
+     *       "updated_at": "2026-11-24T12:00:00.000Z"
+     *     }
+     */
+    Account: {
+      attributes: {
+        [key: string]: unknown;
+      };
+      claimed_by: string | null;
+      claimed_until: string | null;
+      /** Format: date-time */
+      created_at: string;
+      email: string | null;
+      external_id: string | null;
+      has_email_password: boolean;
+      has_identity_secret: boolean;
+      has_password: boolean;
+      has_revocation_code: boolean;
+      has_shared_secret: boolean;
+      has_steam_guard: boolean;
+      /** @description A 2FA code can be made (totp_secret or shared_secret) */
+      has_totp: boolean;
+      has_totp_secret: boolean;
+      has_vault_password: boolean;
+      /** Format: uuid */
+      id: string;
+      locked_until: string | null;
+      notes: string | null;
+      /** Format: uuid */
+      owner_id: string;
+      service: string;
+      /** @description active | locked (until locked_until, then active again by itself) | disabled | banned */
+      status: 'active' | 'locked' | 'disabled' | 'banned';
+      status_reason: string | null;
+      tags: string[];
+      /** Format: date-time */
+      updated_at: string;
+      username: string;
+    };
+    /** @description A personal access token (never the token itself) */
+    ApiToken: {
+      /** Format: date-time */
+      created_at: string;
+      expires_at: string | null;
+      /**
+       * Format: uuid
+       * @description Object id (UUID)
+       * @example 0194c3a2-0000-7000-8000-000000000001
+       */
+      id: string;
+      last_used_at: string | null;
+      last_used_ip: string | null;
+      name: string;
+      /** @description The first characters of the token, to recognise it */
+      prefix: string;
+      scopes: ('read' | 'write')[];
+    };
+    /**
+     * @description A redeemable card (gift or prepaid code). Codes are encrypted; lists show them masked.
+     * @example {
+     *       "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+     *       "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+     *       "code_hint": "••••••••DDDD",
+     *       "has_code2": false,
+     *       "status": "available",
+     *       "failure_reason": null,
+     *       "claimed_by": null,
+     *       "claimed_until": null,
+     *       "redeemed_at": null,
+     *       "account_id": null,
+     *       "value": 20,
+     *       "currency": "EUR",
+     *       "expires_at": null,
+     *       "tags": [
+     *         "batch-7"
+     *       ],
+     *       "notes": null,
+     *       "created_at": "2026-11-24T12:00:00.000Z",
+     *       "updated_at": "2026-11-24T12:00:00.000Z"
+     *     }
+     */
+    Card: {
+      account_id: string | null;
+      claimed_by: string | null;
+      claimed_until: string | null;
+      /** @description The code masked but for its last characters */
+      code_hint: string;
+      /** @description Only in GET /cards/{id} (audited) and claims */
+      code1?: string;
+      code2?: string | null;
+      /** Format: date-time */
+      created_at: string;
+      currency: string | null;
+      expires_at: string | null;
+      failure_reason: string | null;
+      has_code2: boolean;
+      /** Format: uuid */
+      id: string;
+      notes: string | null;
+      /** Format: uuid */
+      owner_id: string;
+      redeemed_at: string | null;
+      /** @description available → claimed (a lease) → redeemed or failed; a lapsed lease is available again; disabled: kept aside */
+      status: 'available' | 'claimed' | 'redeemed' | 'failed' | 'disabled';
+      tags: string[];
+      /** Format: date-time */
+      updated_at: string;
+      value: number | null;
+    };
+    /**
+     * @description A hardware profile: the identifiers a machine presents
+     * @example {
+     *       "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+     *       "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+     *       "account_id": null,
+     *       "vm_id": null,
+     *       "bios_vendor": "SeaBIOS",
+     *       "bios_version": "rel-1.16.3",
+     *       "disk_serial": "drive-scsi0",
+     *       "disk_model": "QEMU HARDDISK",
+     *       "mb_manufacturer": "QEMU",
+     *       "mb_product": "Standard PC (Q35 + ICH9, 2009)",
+     *       "mb_version": "pc-q35-8.1",
+     *       "mb_serial": null,
+     *       "pcname": "DESKTOP-7F3K2LQ",
+     *       "product_id": "00330-80000-00000-AA123",
+     *       "device_id": null,
+     *       "smbios_uuid": "4c4c4544-0042-3510-8052-b4c04f4e4d32",
+     *       "machine_guid": null,
+     *       "hwprofile_guid": null,
+     *       "mac_address": "BC:24:11:5E:0A:01",
+     *       "tags": [
+     *         "eu"
+     *       ],
+     *       "notes": null,
+     *       "created_at": "2026-11-24T12:00:00.000Z",
+     *       "updated_at": "2026-11-24T12:00:00.000Z"
+     *     }
+     */
+    Hardware: {
+      account_id: string | null;
+      bios_vendor: string | null;
+      bios_version: string | null;
+      /** Format: date-time */
+      created_at: string;
+      device_id: string | null;
+      disk_model: string | null;
+      disk_serial: string | null;
+      hwprofile_guid: string | null;
+      /** Format: uuid */
+      id: string;
+      mac_address: string | null;
+      machine_guid: string | null;
+      mb_manufacturer: string | null;
+      mb_product: string | null;
+      mb_serial: string | null;
+      mb_version: string | null;
+      notes: string | null;
+      /** Format: uuid */
+      owner_id: string;
+      pcname: string | null;
+      product_id: string | null;
+      smbios_uuid: string | null;
+      tags: string[];
+      /** Format: date-time */
+      updated_at: string;
+      vm_id: string | null;
+    };
+    /** @description Problem details (RFC 9457), served as application/problem+json */
+    Problem: {
+      /**
+       * @description Stable machine-readable error code
+       * @example validation_error
+       */
+      code: string;
+      /** @description What went wrong in this case */
+      detail: string;
+      /** @description Per-field problems of a validation error */
+      errors?: {
+        message: string;
+        /** @description Offending field, e.g. /body/email */
+        path: string;
+      }[];
+      /** @description The request id, also in the x-request-id header */
+      request_id?: string;
+      /** @description HTTP status code */
+      status: number;
+      /** @description Short human summary of the problem type */
+      title: string;
+      /**
+       * @description URI naming the problem type
+       * @example urn:accountdb:problem:validation_error
+       */
+      type: string;
+    };
+    /**
+     * @description A Proxmox VE node whose guests an agent keeps in sync
+     * @example {
+     *       "id": "0194c3a2-0000-7000-8000-0000000000aa",
+     *       "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+     *       "name": "pve1",
+     *       "hostname": "pve1.lan",
+     *       "port": 8006,
+     *       "cluster": null,
+     *       "status": "online",
+     *       "last_seen_at": "2026-11-24T12:00:00.000Z",
+     *       "last_sync_at": "2026-11-24T12:00:00.000Z",
+     *       "last_sync_stats": {
+     *         "created": 0,
+     *         "updated": 3,
+     *         "unchanged": 97,
+     *         "absent": 0,
+     *         "ignored": 0
+     *       },
+     *       "last_error": null,
+     *       "agent_version": "0.1.0",
+     *       "pve_version": "8.4.1",
+     *       "api_key_prefix": "adb_node_Ab12Cd34Ef56",
+     *       "api_key_rotated_at": null,
+     *       "sync_mode": "all",
+     *       "sync_interval_s": 60,
+     *       "whitelist": [],
+     *       "skipped_vmids": [],
+     *       "tags": [],
+     *       "notes": null,
+     *       "created_at": "2026-11-24T12:00:00.000Z",
+     *       "updated_at": "2026-11-24T12:00:00.000Z"
+     *     }
+     */
+    ProxmoxNode: {
+      /** @description Ready-to-paste agent environment file: only in the create and rotate-key answers */
+      agent_config?: string;
+      agent_version: string | null;
+      /** @description The agent key (adb_node_…): only in the create and rotate-key answers */
+      api_key?: string;
+      /** @description First characters of the agent key, to recognise it */
+      api_key_prefix: string;
+      api_key_rotated_at: string | null;
+      cluster: string | null;
+      /** Format: date-time */
+      created_at: string;
+      hostname: string | null;
+      /** Format: uuid */
+      id: string;
+      last_error: string | null;
+      last_seen_at: string | null;
+      last_sync_at: string | null;
+      last_sync_stats: {
+        [key: string]: unknown;
+      } | null;
+      name: string;
+      notes: string | null;
+      /** Format: uuid */
+      owner_id: string;
+      port: number;
+      pve_version: string | null;
+      /** @description VMIDs the agent saw but did not sync (whitelist mode) */
+      skipped_vmids: number[];
+      /** @description pending: the agent never reported; online; stale: no report for 3 sync intervals; offline: for 10; error: the agent reports a problem (judged by the server's clock) */
+      status: 'pending' | 'online' | 'stale' | 'error' | 'offline';
+      sync_interval_s: number;
+      sync_mode: 'all' | 'whitelist';
+      tags: string[];
+      /** Format: date-time */
+      updated_at: string;
+      whitelist: number[];
+    };
+    /**
+     * @description A user of this AccountDB instance
+     * @example {
+     *       "id": "0194c3a2-0000-7000-8000-000000000001",
+     *       "username": "alice",
+     *       "email": "alice@example.com",
+     *       "role": "user",
+     *       "is_active": true,
+     *       "failed_login_count": 0,
+     *       "locked_until": null,
+     *       "last_login_at": "2026-11-24T12:00:00.000Z",
+     *       "created_at": "2026-11-20T08:00:00.000Z",
+     *       "updated_at": "2026-11-24T12:00:00.000Z"
+     *     }
+     */
+    User: {
+      /** Format: date-time */
+      created_at: string;
+      email: string;
+      /** @description Consecutive failed logins since the last success */
+      failed_login_count: number;
+      /**
+       * Format: uuid
+       * @description Object id (UUID)
+       * @example 0194c3a2-0000-7000-8000-000000000001
+       */
+      id: string;
+      /** @description A deactivated user cannot log in; open sessions end at once */
+      is_active: boolean;
+      last_login_at: string | null;
+      /** @description Logins are refused until then after repeated failures */
+      locked_until: string | null;
+      /** @description admin: manages users and sees every user's data; user: sees only their own */
+      role: 'admin' | 'user';
+      /** Format: date-time */
+      updated_at: string;
+      username: string;
+    };
+    /**
+     * @description A virtual machine or container, entered by hand or synced from a Proxmox node
+     * @example {
+     *       "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+     *       "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+     *       "node_id": "0194c3a2-0000-7000-8000-0000000000aa",
+     *       "vmid": 101,
+     *       "type": "qemu",
+     *       "name": "farm-101",
+     *       "status": "running",
+     *       "template": false,
+     *       "pve_lock": null,
+     *       "cpu_cores": 2,
+     *       "memory_mb": 4096,
+     *       "disk_gb": 32,
+     *       "ip_addresses": [
+     *         "10.0.0.101"
+     *       ],
+     *       "mac_addresses": [
+     *         "BC:24:11:5E:0A:01"
+     *       ],
+     *       "smbios_uuid": "4c4c4544-0042-3510-8052-b4c04f4e4d32",
+     *       "tags": [
+     *         "eu"
+     *       ],
+     *       "pve_tags": [
+     *         "farm"
+     *       ],
+     *       "description": null,
+     *       "notes": null,
+     *       "account_id": null,
+     *       "cpu_usage": 0.12,
+     *       "mem_usage": 2147483648,
+     *       "uptime_s": 86400,
+     *       "source": "agent",
+     *       "last_seen_at": "2026-11-24T12:00:00.000Z",
+     *       "absent_since": null,
+     *       "created_at": "2026-11-24T12:00:00.000Z",
+     *       "updated_at": "2026-11-24T12:00:00.000Z"
+     *     }
+     */
+    Vm: {
+      absent_since: string | null;
+      account_id: string | null;
+      cpu_cores: number | null;
+      cpu_usage: number | null;
+      /** Format: date-time */
+      created_at: string;
+      description: string | null;
+      disk_gb: number | null;
+      /** Format: uuid */
+      id: string;
+      ip_addresses: string[];
+      last_seen_at: string | null;
+      mac_addresses: string[];
+      mem_usage: number | null;
+      memory_mb: number | null;
+      name: string | null;
+      node_id: string | null;
+      notes: string | null;
+      /** Format: uuid */
+      owner_id: string;
+      pve_lock: string | null;
+      pve_tags: string[];
+      smbios_uuid: string | null;
+      source: 'agent' | 'manual';
+      /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */
+      status: 'running' | 'stopped' | 'paused' | 'unknown';
+      tags: string[];
+      template: boolean;
+      type: 'qemu' | 'lxc';
+      /** Format: date-time */
+      updated_at: string;
+      uptime_s: number | null;
+      vmid: number | null;
+    };
+  };
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
+}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;

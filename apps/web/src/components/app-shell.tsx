@@ -1,0 +1,77 @@
+'use client';
+
+import Link from 'next/link';
+import { usePathname, useRouter } from 'next/navigation';
+import { type ReactNode, useEffect } from 'react';
+import { api, loginUrl, session, unwrap, useSession } from '../lib/api';
+import { ThemeToggle } from './theme-toggle';
+import { cx } from './ui';
+import { UserMenu } from './user-menu';
+
+const NAV = [{ href: '/', label: 'Dashboard' }];
+
+/**
+ * The frame of every page behind login. Without an access token in memory (a reload, a new
+ * tab) it asks for one with the refresh cookie; without a session it sends the person to
+ * first-run setup when no user exists yet, else to the login page with the way back.
+ */
+export function AppShell({ children }: { children: ReactNode }) {
+  const current = useSession();
+  const router = useRouter();
+  const pathname = usePathname();
+
+  useEffect(() => {
+    if (session.current) return;
+    let cancelled = false;
+    (async () => {
+      const renewed = await session.refresh();
+      if (cancelled || renewed) return;
+      const setup = await api.GET('/api/v1/auth/setup').then(unwrap, () => null);
+      if (cancelled) return;
+      router.replace(setup?.needed ? '/setup' : loginUrl());
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [router]);
+
+  if (!current) {
+    return (
+      <main className="flex min-h-screen items-center justify-center" aria-busy="true">
+        <p className="text-sm text-zinc-500">Loading…</p>
+      </main>
+    );
+  }
+
+  return (
+    <div className="min-h-screen">
+      <header className="sticky top-0 z-10 border-b border-zinc-200 bg-white/90 backdrop-blur dark:border-zinc-800 dark:bg-zinc-900/90">
+        <div className="mx-auto flex h-14 max-w-7xl items-center gap-4 px-4">
+          <Link href="/" className="font-bold text-indigo-600 dark:text-indigo-400">
+            AccountDB
+          </Link>
+          <nav aria-label="Main" className="flex flex-1 items-center gap-1">
+            {NAV.map((item) => (
+              <Link
+                key={item.href}
+                href={item.href}
+                aria-current={pathname === item.href ? 'page' : undefined}
+                className={cx(
+                  'rounded-md px-3 py-1.5 text-sm font-medium',
+                  pathname === item.href
+                    ? 'bg-zinc-100 text-zinc-900 dark:bg-zinc-800 dark:text-white'
+                    : 'text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800',
+                )}
+              >
+                {item.label}
+              </Link>
+            ))}
+          </nav>
+          <ThemeToggle />
+          <UserMenu user={current.user} />
+        </div>
+      </header>
+      <div className="mx-auto max-w-7xl px-4 py-6">{children}</div>
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { api, unwrap } from './api';
+
+export const queryKeys = {
+  setup: ['auth', 'setup'] as const,
+  dashboard: ['dashboard'] as const,
+};
+
+/** GET /auth/setup: is first-run setup needed, is registration open. */
+export function useSetupStatus() {
+  return useQuery({
+    queryKey: queryKeys.setup,
+    queryFn: async () => unwrap(await api.GET('/api/v1/auth/setup')),
+    staleTime: 0,
+  });
+}
+
+/** GET /dashboard, polled every 10 seconds while the page is visible. */
+export function useDashboard() {
+  return useQuery({
+    queryKey: queryKeys.dashboard,
+    queryFn: async () => unwrap(await api.GET('/api/v1/dashboard')),
+    refetchInterval: 10_000,
+  });
+}
