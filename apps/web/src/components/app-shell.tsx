@@ -2,13 +2,27 @@
 
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
-import { type ReactNode, useEffect } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { api, loginUrl, session, unwrap, useSession } from '../lib/api';
 import { ThemeToggle } from './theme-toggle';
 import { cx } from './ui';
 import { UserMenu } from './user-menu';
 
-const NAV = [{ href: '/', label: 'Dashboard' }];
+const NAV: ReadonlyArray<{ href: string; label: string; admin?: boolean }> = [
+  { href: '/', label: 'Dashboard' },
+  { href: '/accounts', label: 'Accounts' },
+  { href: '/hardware', label: 'Hardware' },
+  { href: '/cards', label: 'Cards' },
+  { href: '/vms', label: 'VMs' },
+  { href: '/nodes', label: 'Nodes' },
+  { href: '/audit', label: 'Audit' },
+  { href: '/admin/users', label: 'Users', admin: true },
+];
+
+/** The nav item of a path: the dashboard only at "/", the others for their whole subtree. */
+function isCurrent(pathname: string, href: string): boolean {
+  return href === '/' ? pathname === '/' : pathname === href || pathname.startsWith(`${href}/`);
+}
 
 /**
  * The frame of every page behind login. Without an access token in memory (a reload, a new
@@ -19,6 +33,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   const current = useSession();
   const router = useRouter();
   const pathname = usePathname();
+  const [menuOpen, setMenuOpen] = useState(false);
 
   useEffect(() => {
     if (session.current) return;
@@ -43,22 +58,32 @@ export function AppShell({ children }: { children: ReactNode }) {
     );
   }
 
+  const items = NAV.filter((item) => !item.admin || current.user.role === 'admin');
   return (
     <div className="min-h-screen">
       <header className="sticky top-0 z-10 border-b border-zinc-200 bg-white/90 backdrop-blur dark:border-zinc-800 dark:bg-zinc-900/90">
-        <div className="mx-auto flex h-14 max-w-7xl items-center gap-4 px-4">
+        <div className="relative mx-auto flex h-14 max-w-7xl items-center gap-3 px-4">
           <Link href="/" className="font-bold text-indigo-600 dark:text-indigo-400">
             AccountDB
           </Link>
-          <nav aria-label="Main" className="flex flex-1 items-center gap-1">
-            {NAV.map((item) => (
+          <nav
+            aria-label="Main"
+            className={cx(
+              'flex-1 items-center gap-1',
+              menuOpen
+                ? 'absolute top-14 right-0 left-0 flex flex-col items-stretch border-b border-zinc-200 bg-white p-2 dark:border-zinc-800 dark:bg-zinc-900'
+                : 'hidden md:flex',
+            )}
+          >
+            {items.map((item) => (
               <Link
                 key={item.href}
                 href={item.href}
-                aria-current={pathname === item.href ? 'page' : undefined}
+                onClick={() => setMenuOpen(false)}
+                aria-current={isCurrent(pathname, item.href) ? 'page' : undefined}
                 className={cx(
                   'rounded-md px-3 py-1.5 text-sm font-medium',
-                  pathname === item.href
+                  isCurrent(pathname, item.href)
                     ? 'bg-zinc-100 text-zinc-900 dark:bg-zinc-800 dark:text-white'
                     : 'text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800',
                 )}
@@ -67,6 +92,16 @@ export function AppShell({ children }: { children: ReactNode }) {
               </Link>
             ))}
           </nav>
+          <div className="flex-1 md:hidden" />
+          <button
+            type="button"
+            className="rounded-md px-2 py-1.5 text-sm md:hidden hover:bg-zinc-200 dark:hover:bg-zinc-800"
+            aria-expanded={menuOpen}
+            aria-label="Menu"
+            onClick={() => setMenuOpen((open) => !open)}
+          >
+            ☰
+          </button>
           <ThemeToggle />
           <UserMenu user={current.user} />
         </div>

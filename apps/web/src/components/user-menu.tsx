@@ -47,6 +47,12 @@ export function UserMenu({ user }: { user: User }) {
           <p className="mt-1 text-xs text-zinc-500">Role: {user.role}</p>
         </div>
         <Link
+          href="/settings"
+          className="mt-1 block rounded px-2 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800"
+        >
+          Settings
+        </Link>
+        <Link
           href="/logout"
           className="mt-1 block rounded px-2 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800"
         >
