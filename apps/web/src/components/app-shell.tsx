@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { type ReactNode, useEffect, useState } from 'react';
+import { CommandPalette, CommandPaletteButton } from '../features/search/command-palette';
 import { api, loginUrl, session, unwrap, useSession } from '../lib/api';
 import { ThemeToggle } from './theme-toggle';
 import { cx } from './ui';
@@ -102,11 +103,13 @@ export function AppShell({ children }: { children: ReactNode }) {
           >
             ☰
           </button>
+          <CommandPaletteButton />
           <ThemeToggle />
           <UserMenu user={current.user} />
         </div>
       </header>
-      <div className="mx-auto max-w-7xl px-4 py-6">{children}</div>
+      <main className="mx-auto max-w-7xl px-4 py-6">{children}</main>
+      <CommandPalette isAdmin={current.user.role === 'admin'} />
     </div>
   );
 }
