@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: builds what is missing or stale, then starts the API and the web UI.
+// `npm run dev` (--dev): no builds; the API under `tsx watch` and the web under `next dev`,
+// both reloading on every change.
 // - the API: tsc -b (incremental); it runs its migrations at start and prints its URL.
 // - the web: `next build` when apps/web/.next is missing or older than the web's sources.
 // A failed build stops here with its exit code. The web starts once the API answers, serves
@@ -18,11 +20,14 @@ function fail(message, code = 1) {
   process.exit(code);
 }
 
-const tsc = spawnSync(
-  process.execPath,
-  [`${root}node_modules/typescript/bin/tsc`, '-b', 'apps/api'],
-  { cwd: root, stdio: 'inherit' },
-);
+const dev = process.argv.includes('--dev');
+
+const tsc = dev
+  ? { status: 0 }
+  : spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-b', 'apps/api'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
 if (tsc.status !== 0) fail('API build failed', tsc.status ?? 1);
 
 /** Newest modification time under the given paths (files and directories, recursively). */
@@ -43,7 +48,7 @@ const buildId = path.join(web, '.next/BUILD_ID');
 const sources = ['src', 'public', 'next.config.mjs', 'postcss.config.mjs', 'package.json'].map(
   (p) => path.join(web, p),
 );
-if (!existsSync(buildId) || statSync(buildId).mtimeMs < newest(sources)) {
+if (!dev && (!existsSync(buildId) || statSync(buildId).mtimeMs < newest(sources))) {
   process.stdout.write('accountdb: building the web UI (next build)…\n');
   const build = spawnSync(process.execPath, [nextBin, 'build'], {
     cwd: web,
@@ -85,7 +90,9 @@ function watch(name, child) {
 
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopAll(signal));
 
-const api = spawn(process.execPath, ['apps/api/dist/server.js'], {
+const tsxCli = path.join(root, 'node_modules/tsx/dist/cli.mjs');
+const apiArgs = dev ? [tsxCli, 'watch', 'apps/api/src/server.ts'] : ['apps/api/dist/server.js'];
+const api = spawn(process.execPath, apiArgs, {
   cwd: root,
   stdio: 'inherit',
   env: apiEnv,
@@ -117,11 +124,15 @@ if (!(await apiReady())) {
   }
 } else {
   const webHost = apiHost;
-  const next = spawn(process.execPath, [nextBin, 'start', '-p', webPort, '-H', webHost], {
-    cwd: web,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { NEXT_TELEMETRY_DISABLED: '1', ...process.env, API_HOST: loopback, API_PORT: apiPort },
-  });
+  const next = spawn(
+    process.execPath,
+    [nextBin, dev ? 'dev' : 'start', '-p', webPort, '-H', webHost],
+    {
+      cwd: web,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { NEXT_TELEMETRY_DISABLED: '1', ...process.env, API_HOST: loopback, API_PORT: apiPort },
+    },
+  );
   watch('web UI', next);
   let announced = false;
   next.stdout.on('data', async (chunk) => {
