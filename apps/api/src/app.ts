@@ -25,6 +25,7 @@ import { registerAuthHooks } from './http/auth-hooks.js';
 import { validatorCompiler } from './http/body-validator.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { TooManyRequestsError } from './http/errors.js';
+import { registerMetrics } from './http/metrics.js';
 import { Problem } from './http/problem.js';
 import { loggerOptions } from './logging.js';
 import { type AuthLimits, DEFAULT_AUTH_LIMITS } from './modules/auth/limits.js';
@@ -245,6 +246,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerAuthHooks(app);
+  registerMetrics(app, deps.database.raw);
 
   for (const { mod } of await loadRouteModules()) {
     await app.register(mod.default, { prefix: mod.routePrefix ?? '/api/v1' });

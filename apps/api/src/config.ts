@@ -27,6 +27,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** Cookies get the Secure flag and the __Host- prefix (set COOKIE_SECURE=false for plain-HTTP local use). */
   cookieSecure: boolean;
+  /** Bearer token GET /metrics requires; unset: /metrics answers loopback clients only. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -153,6 +155,14 @@ function trustProxy(env: Env): Config['trustProxy'] {
   return list;
 }
 
+function metricsToken(env: Env): string | undefined {
+  const token = value(env, 'ACCOUNTDB_METRICS_TOKEN');
+  if (token !== undefined && token.length < 16) {
+    throw new ConfigError('ACCOUNTDB_METRICS_TOKEN', 'must be at least 16 characters');
+  }
+  return token;
+}
+
 /** Parses and validates the whole configuration. Throws ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
@@ -186,6 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     trustProxy: trustProxy(env),
     cookieSecure: bool(env, 'COOKIE_SECURE', production),
+    metricsToken: metricsToken(env),
   };
   // Keys last: a start that fails on another variable must not leave key files behind.
   const generatedKeys: string[] = [];

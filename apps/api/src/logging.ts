@@ -19,6 +19,7 @@ export const SECRET_FIELDS = [
   'secret',
   'secretKey',
   'jwtSecret',
+  'metricsToken',
   'email_password',
   'totp_secret',
   'shared_secret',

@@ -218,6 +218,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           leaseSeconds: body.lease_seconds,
           filter: { service: body.filter?.service, tags: body.filter?.tags },
         });
+        app.metrics.claims.inc({ kind: 'account', result: row ? 'claimed' : 'empty' });
         if (!row) throw new NotFoundError('free account matching the filter', 'nothing_to_claim');
         await writeAudit(tx, auditContext(request), {
           action: 'account.claim',

@@ -84,18 +84,28 @@ const routes: FastifyPluginAsync = async (fastify) => {
     },
     async (request) => {
       const { nodeId, ownerId } = nodeOf(request);
-      return app.tenant(request, async (tx) => {
-        const result = await applySync(tx, { nodeId, ownerId, body: request.body });
-        if (result.created + result.updated + result.absent + result.returned > 0) {
-          await writeAudit(tx, auditContext(request), {
-            action: 'agent.sync',
-            entityType: 'proxmox_node',
-            entityId: nodeId,
-            details: { cycle_id: request.body.cycle_id, ...result },
-          });
-        }
-        return result;
-      });
+      const stopTimer = app.metrics.syncDuration.startTimer({ node_id: nodeId });
+      const outcome = await app
+        .tenant(request, async (tx) => {
+          const result = await applySync(tx, { nodeId, ownerId, body: request.body });
+          if (result.created + result.updated + result.absent + result.returned > 0) {
+            await writeAudit(tx, auditContext(request), {
+              action: 'agent.sync',
+              entityType: 'proxmox_node',
+              entityId: nodeId,
+              details: { cycle_id: request.body.cycle_id, ...result },
+            });
+          }
+          return result;
+        })
+        .catch((err: unknown) => {
+          app.metrics.syncs.inc({ node_id: nodeId, result: 'error' });
+          throw err;
+        });
+      stopTimer();
+      app.metrics.syncs.inc({ node_id: nodeId, result: outcome.stale ? 'stale' : 'applied' });
+      if (!outcome.stale) app.metrics.syncGuests.set({ node_id: nodeId }, request.body.vms.length);
+      return outcome;
     },
   );
 

@@ -7,6 +7,7 @@ import { users } from '../../db/schema.js';
 import { withTenant } from '../../db/tenant.js';
 import { auditContext } from '../../http/auth-hooks.js';
 import {
+  AppError,
   BadRequestError,
   ConflictError,
   ForbiddenError,
@@ -236,6 +237,11 @@ const routes: FastifyPluginAsync = async (fastify) => {
       config: { auth: 'public' },
       onRequest: perIp,
       preHandler: perName,
+      // Refused logins (401, 429 from the limits or the lockout) are counted by their code.
+      onError: async (_request, _reply, error) => {
+        if (!(error instanceof AppError) || (error.status !== 401 && error.status !== 429)) return;
+        app.metrics.loginFailures.inc({ reason: error.code });
+      },
       schema: {
         tags: ['auth'],
         summary: 'Log in',

@@ -226,6 +226,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
             claimedUntil: sql`now() + make_interval(secs => ${body.lease_seconds})`,
           },
         });
+        app.metrics.claims.inc({ kind: 'card', result: row ? 'claimed' : 'empty' });
         if (!row) throw new NotFoundError('available card matching the filter', 'nothing_to_claim');
         await writeAudit(tx, auditContext(request), {
           action: 'card.claim',
