@@ -43,7 +43,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_
 describe('npm run demo', () => {
   it('starts, syncs real agents, shows the demo user their VMs and stops on Ctrl-C', async () => {
     const port = await freePort();
-    const env = { ...process.env, API_PORT: String(port) };
+    const env: NodeJS.ProcessEnv = { ...process.env, API_PORT: String(port) };
     for (const name of ['DATABASE_URL', 'TEST_DATABASE_URL', 'NODE_OPTIONS']) delete env[name];
     demo = spawn(process.execPath, ['scripts/demo.mjs', '--no-web', '--vms', String(GUESTS)], {
       cwd: ROOT,
