@@ -1,0 +1,7 @@
+'use client';
+
+import { AccountImport } from '../../../../features/accounts/account-import';
+
+export default function ImportAccountsPage() {
+  return <AccountImport />;
+}

@@ -1,0 +1,270 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { type ReactNode, useState } from 'react';
+import { toast } from 'sonner';
+import { ApiError, problemMessage } from '../../api/problem';
+import { ConfirmDialog } from '../../components/dialog';
+import { SecretField } from '../../components/secret-field';
+import { StatusTimeline } from '../../components/timeline';
+import { TotpCode } from '../../components/totp-code';
+import {
+  Button,
+  Card,
+  DetailList,
+  EmptyState,
+  PageHeader,
+  StatusBadge,
+  Tags,
+} from '../../components/ui';
+import { api, unwrap } from '../../lib/api';
+import { ago } from '../../lib/time';
+import { AccountForm, SECRET_FIELDS } from './account-form';
+import { LinkedRecords } from './linked-records';
+import {
+  type Account,
+  accountKeys,
+  patchAccount,
+  revealSecrets,
+  useAccount,
+  useAccountEvents,
+} from './queries';
+
+const when = (iso: string | null) =>
+  iso ? (
+    <time dateTime={iso} title={new Date(iso).toLocaleString()}>
+      {new Date(iso).toLocaleString()} ({ago(iso)})
+    </time>
+  ) : null;
+
+function claimedNow(account: Account): boolean {
+  return account.claimed_until !== null && new Date(account.claimed_until).getTime() > Date.now();
+}
+
+/** One account: details, secrets to reveal and copy, the live 2FA code, history and links. */
+export function AccountDetail({ id }: { id: string }) {
+  const query = useAccount(id);
+  const events = useAccountEvents(id);
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const [editing, setEditing] = useState(false);
+  const [confirm, setConfirm] = useState<'delete' | 'release' | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  if (query.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (query.isError) {
+    const notFound = query.error instanceof ApiError && query.error.status === 404;
+    return (
+      <EmptyState title={notFound ? 'Account not found' : 'The account could not be loaded'}>
+        {notFound ? 'It does not exist, or it is not yours. ' : `${query.error.message} `}
+        <Link href="/accounts" className="text-indigo-600 underline dark:text-indigo-400">
+          Back to accounts
+        </Link>
+      </EmptyState>
+    );
+  }
+  const { account, etag } = query.data;
+  const refresh = () => queryClient.invalidateQueries({ queryKey: accountKeys.all });
+
+  const act = async (what: 'delete' | 'release') => {
+    setBusy(true);
+    try {
+      if (what === 'delete') {
+        unwrap(await api.DELETE('/api/v1/accounts/{id}', { params: { path: { id } } }));
+        toast.success(`Deleted ${account.username}.`);
+        await refresh();
+        router.push('/accounts');
+      } else {
+        unwrap(
+          await api.POST('/api/v1/accounts/{id}/release', { params: { path: { id } }, body: {} }),
+        );
+        toast.success(`Released ${account.username}.`);
+        await refresh();
+      }
+    } catch (error) {
+      toast.error(
+        error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
+      );
+    } finally {
+      setBusy(false);
+      setConfirm(null);
+    }
+  };
+
+  const reveal = (field: (typeof SECRET_FIELDS)[number][0]) => async () =>
+    (await revealSecrets(id))[field];
+
+  return (
+    <div className="space-y-4">
+      <PageHeader
+        title={
+          <span className="flex items-center gap-3">
+            {account.username} <StatusBadge status={account.status} />
+          </span>
+        }
+        description={
+          <>
+            <Link href="/accounts" className="hover:underline">
+              Accounts
+            </Link>{' '}
+            / {account.service}
+          </>
+        }
+        actions={
+          editing ? null : (
+            <>
+              {claimedNow(account) ? (
+                <Button variant="secondary" onClick={() => setConfirm('release')}>
+                  Release
+                </Button>
+              ) : null}
+              <Button variant="secondary" onClick={() => setEditing(true)}>
+                Edit
+              </Button>
+              <Button variant="danger" onClick={() => setConfirm('delete')}>
+                Delete
+              </Button>
+            </>
+          )
+        }
+      />
+
+      {editing ? (
+        <Card title="Edit account">
+          <AccountForm
+            account={account}
+            submitLabel="Save changes"
+            onCancel={() => setEditing(false)}
+            onSubmit={async (body) => {
+              try {
+                await patchAccount(id, body, etag);
+              } catch (error) {
+                if (error instanceof ApiError && error.status === 412) {
+                  toast.error(
+                    'Someone changed this account meanwhile; the latest version is shown. Edit it again.',
+                  );
+                  setEditing(false);
+                  await refresh();
+                  return;
+                }
+                throw error;
+              }
+              toast.success('Saved.');
+              setEditing(false);
+              await refresh();
+            }}
+          />
+        </Card>
+      ) : (
+        <div className="grid gap-4 lg:grid-cols-2">
+          <Card title="Details">
+            <DetailList
+              items={[
+                ['Service', account.service],
+                ['Username', account.username],
+                ['E-mail', account.email],
+                ['External id', account.external_id],
+                ['Status', <StatusBadge key="s" status={account.status} />],
+                ...(account.status === 'locked'
+                  ? [
+                      ['Locked until', when(account.locked_until) ?? 'until changed'] as [
+                        string,
+                        ReactNode,
+                      ],
+                    ]
+                  : []),
+                ['Status reason', account.status_reason],
+                [
+                  'Claimed',
+                  claimedNow(account) ? (
+                    <span key="c">
+                      by {account.claimed_by ?? 'someone'} until {when(account.claimed_until)}
+                    </span>
+                  ) : (
+                    'no'
+                  ),
+                ],
+                ['Tags', <Tags key="t" tags={account.tags} />],
+                ['Created', when(account.created_at)],
+                ['Updated', when(account.updated_at)],
+              ]}
+            />
+            {account.notes ? (
+              <p className="mt-4 text-sm whitespace-pre-wrap text-zinc-700 dark:text-zinc-300">
+                {account.notes}
+              </p>
+            ) : null}
+          </Card>
+
+          <div className="space-y-4">
+            <Card title="Secrets">
+              <p className="mb-2 text-xs text-zinc-500">
+                Every reveal and copy is written to the audit log. Shown values hide after 30
+                seconds.
+              </p>
+              {SECRET_FIELDS.map(([field, label]) => (
+                <SecretField
+                  key={field}
+                  label={label}
+                  stored={account[`has_${field}` as keyof Account] === true}
+                  reveal={reveal(field)}
+                />
+              ))}
+            </Card>
+            {account.has_totp ? (
+              <Card title="2FA code">
+                <TotpCode
+                  load={async () =>
+                    unwrap(
+                      await api.GET('/api/v1/accounts/{id}/totp', { params: { path: { id } } }),
+                    )
+                  }
+                />
+              </Card>
+            ) : null}
+          </div>
+
+          <Card title="Status history">
+            {events.isPending ? (
+              <p className="text-sm text-zinc-500">Loading…</p>
+            ) : events.isError ? (
+              <p className="text-sm text-red-600">The history could not be loaded.</p>
+            ) : (
+              <StatusTimeline
+                entries={events.data.map((e, i) => ({
+                  id: `${e.at}-${i}`,
+                  at: e.at,
+                  status: e.to_status,
+                  from: e.from_status,
+                  detail: e.reason,
+                }))}
+              />
+            )}
+          </Card>
+          <LinkedRecords accountId={id} />
+        </div>
+      )}
+
+      <ConfirmDialog
+        open={confirm === 'delete'}
+        title={`Delete ${account.username}?`}
+        message="The account and its stored secrets are removed for good; links from hardware, VMs and cards are cleared."
+        confirmLabel="Delete account"
+        busy={busy}
+        onConfirm={() => act('delete')}
+        onCancel={() => setConfirm(null)}
+      />
+      <ConfirmDialog
+        open={confirm === 'release'}
+        title={`Release ${account.username}?`}
+        message={`${account.claimed_by ?? 'The holder'} loses the lease now and the account can be claimed again.`}
+        confirmLabel="Release"
+        busy={busy}
+        onConfirm={() => act('release')}
+        onCancel={() => setConfirm(null)}
+      />
+    </div>
+  );
+}
