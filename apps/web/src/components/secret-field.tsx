@@ -26,7 +26,8 @@ export function SecretField({
   const [value, setValue] = useState<string | null>(null);
   const [left, setLeft] = useState(0);
   const [busy, setBusy] = useState(false);
-  const name = label.toLowerCase();
+  // "Password" → "password", but "2FA secret" stays as it is.
+  const name = /^[A-Z][a-z]/.test(label) ? label[0]?.toLowerCase() + label.slice(1) : label;
 
   useEffect(() => {
     if (value === null) return;

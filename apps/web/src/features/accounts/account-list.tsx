@@ -182,7 +182,7 @@ export function AccountList() {
         fetchPage={fetchAccountsPage}
         columns={COLUMNS}
         filters={FILTERS}
-        defaultSort="created_at"
+        defaultSort="-created_at"
         rowHref={(a) => `/accounts/${a.id}`}
         bulkActions={BULK}
         searchPlaceholder="Search username, e-mail, external id, service… (press /)"

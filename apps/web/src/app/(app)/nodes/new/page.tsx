@@ -1,0 +1,7 @@
+'use client';
+
+import { RegisterNode } from '../../../../features/nodes/register-node';
+
+export default function RegisterNodePage() {
+  return <RegisterNode />;
+}

@@ -1,0 +1,301 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { toast } from 'sonner';
+import { ApiError, problemMessage } from '../../api/problem';
+import { ConfirmDialog } from '../../components/dialog';
+import {
+  Button,
+  Card,
+  DetailList,
+  EmptyState,
+  PageHeader,
+  StatusBadge,
+  Tags,
+} from '../../components/ui';
+import { api, unwrap } from '../../lib/api';
+import { ago } from '../../lib/time';
+import { AgentKeyPanel } from './agent-key-panel';
+import { NodeForm } from './node-form';
+import { nodeKeys, type ProxmoxNode, patchNode, useNode } from './queries';
+import { WhitelistEditor } from './whitelist-editor';
+
+const when = (iso: string | null) =>
+  iso ? (
+    <time dateTime={iso} title={new Date(iso).toLocaleString()}>
+      {ago(iso)}
+    </time>
+  ) : (
+    'never'
+  );
+
+const STAT_LABELS: Record<string, string> = {
+  created: 'New',
+  updated: 'Changed',
+  unchanged: 'Unchanged',
+  absent: 'Gone (absent)',
+  returned: 'Back',
+  ignored: 'Skipped (whitelist)',
+};
+
+/** One node: health, sync figures, last error, settings, agent key rotation and the whitelist. */
+export function NodeDetail({ id }: { id: string }) {
+  const query = useNode(id);
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const [editing, setEditing] = useState(false);
+  const [confirm, setConfirm] = useState<'delete' | 'rotate' | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [rotated, setRotated] = useState<ProxmoxNode | null>(null);
+
+  if (query.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (query.isError) {
+    const notFound = query.error instanceof ApiError && query.error.status === 404;
+    return (
+      <EmptyState title={notFound ? 'Node not found' : 'The node could not be loaded'}>
+        {notFound ? 'It does not exist, or it is not yours. ' : `${query.error.message} `}
+        <Link href="/nodes" className="text-indigo-600 underline dark:text-indigo-400">
+          Back to nodes
+        </Link>
+      </EmptyState>
+    );
+  }
+  const { node, etag } = query.data;
+  const refresh = () => queryClient.invalidateQueries({ queryKey: nodeKeys.all });
+  const fail = (error: unknown) =>
+    toast.error(
+      error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
+    );
+  const whitelistCall = async (call: () => Promise<unknown>) => {
+    try {
+      await call();
+      await refresh();
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  const act = async (what: 'delete' | 'rotate') => {
+    setBusy(true);
+    try {
+      if (what === 'delete') {
+        unwrap(await api.DELETE('/api/v1/proxmox-nodes/{id}', { params: { path: { id } } }));
+        toast.success(`Deleted ${node.name}.`);
+        await refresh();
+        router.push('/nodes');
+      } else {
+        setRotated(
+          unwrap(
+            await api.POST('/api/v1/proxmox-nodes/{id}/rotate-key', { params: { path: { id } } }),
+          ),
+        );
+        await refresh();
+      }
+    } catch (error) {
+      fail(error);
+    } finally {
+      setBusy(false);
+      setConfirm(null);
+    }
+  };
+
+  const stats = Object.entries(node.last_sync_stats ?? {}).filter(
+    ([k, v]) => k in STAT_LABELS && typeof v === 'number',
+  );
+  return (
+    <div className="space-y-4">
+      <PageHeader
+        title={
+          <span className="flex items-center gap-3">
+            {node.name} <StatusBadge status={node.status} />
+          </span>
+        }
+        description={
+          <>
+            <Link href="/nodes" className="hover:underline">
+              Nodes
+            </Link>{' '}
+            / {node.hostname ?? 'no host name'} ·{' '}
+            <Link
+              href={`/vms?node_id=${node.id}`}
+              className="text-indigo-700 hover:underline dark:text-indigo-300"
+            >
+              VMs on this node
+            </Link>
+          </>
+        }
+        actions={
+          editing || rotated ? null : (
+            <>
+              <Button variant="secondary" onClick={() => setEditing(true)}>
+                Edit
+              </Button>
+              <Button variant="secondary" onClick={() => setConfirm('rotate')}>
+                Rotate key
+              </Button>
+              <Button variant="danger" onClick={() => setConfirm('delete')}>
+                Delete
+              </Button>
+            </>
+          )
+        }
+      />
+
+      {rotated?.api_key && rotated.agent_config ? (
+        <AgentKeyPanel
+          nodeName={rotated.name}
+          apiKey={rotated.api_key}
+          agentConfig={rotated.agent_config}
+          rotated
+          onClose={() => setRotated(null)}
+        />
+      ) : null}
+
+      {editing ? (
+        <Card title="Edit node">
+          <NodeForm
+            node={node}
+            submitLabel="Save changes"
+            onCancel={() => setEditing(false)}
+            onSubmit={async (body) => {
+              try {
+                await patchNode(id, body, etag);
+              } catch (error) {
+                if (error instanceof ApiError && error.status === 412) {
+                  toast.error(
+                    'The node changed meanwhile (an agent report, say); the latest is shown. Edit again.',
+                  );
+                  setEditing(false);
+                  await refresh();
+                  return;
+                }
+                throw error;
+              }
+              toast.success('Saved.');
+              setEditing(false);
+              await refresh();
+            }}
+          />
+        </Card>
+      ) : (
+        <div className="grid gap-4 lg:grid-cols-2">
+          <Card title="Health">
+            <DetailList
+              items={[
+                ['Status', <StatusBadge key="s" status={node.status} />],
+                ['Last seen', when(node.last_seen_at)],
+                ['Last sync', when(node.last_sync_at)],
+                [
+                  'Last error',
+                  node.last_error ? (
+                    <span key="e" className="text-red-700 dark:text-red-300">
+                      {node.last_error}
+                    </span>
+                  ) : (
+                    'none'
+                  ),
+                ],
+                ['Agent', node.agent_version ?? '—'],
+                ['Proxmox VE', node.pve_version ?? '—'],
+                ['Sync interval', `${node.sync_interval_s} s`],
+                [
+                  'Agent key',
+                  `${node.api_key_prefix}… ${node.api_key_rotated_at ? `(rotated ${ago(node.api_key_rotated_at)})` : ''}`,
+                ],
+              ]}
+            />
+            {node.status === 'pending' ? (
+              <p className="mt-3 text-sm text-zinc-500">
+                The agent has not reported yet. Install it on the node with the settings shown when
+                the node was registered (or rotate the key to get new ones).
+              </p>
+            ) : null}
+          </Card>
+          <Card title="Last sync">
+            {stats.length === 0 ? (
+              <p className="text-sm text-zinc-500">No sync yet.</p>
+            ) : (
+              <dl className="grid grid-cols-2 gap-3 sm:grid-cols-3">
+                {stats.map(([key, value]) => (
+                  <div key={key} className="rounded-md bg-zinc-50 p-2 dark:bg-zinc-800/50">
+                    <dt className="text-xs text-zinc-500">{STAT_LABELS[key]}</dt>
+                    <dd className="text-xl font-semibold tabular-nums">{value as number}</dd>
+                  </div>
+                ))}
+              </dl>
+            )}
+          </Card>
+          <Card title="Whitelist">
+            <WhitelistEditor
+              mode={node.sync_mode}
+              whitelist={node.whitelist}
+              skipped={node.skipped_vmids}
+              onMode={(mode) => whitelistCall(() => patchNode(id, { sync_mode: mode }))}
+              onAdd={(vmid) =>
+                whitelistCall(async () =>
+                  unwrap(
+                    await api.POST('/api/v1/proxmox-nodes/{id}/whitelist/{vmid}', {
+                      params: { path: { id, vmid } },
+                    }),
+                  ),
+                )
+              }
+              onRemove={(vmid) =>
+                whitelistCall(async () =>
+                  unwrap(
+                    await api.DELETE('/api/v1/proxmox-nodes/{id}/whitelist/{vmid}', {
+                      params: { path: { id, vmid } },
+                    }),
+                  ),
+                )
+              }
+              onAddAll={(vmids) =>
+                whitelistCall(async () =>
+                  unwrap(
+                    await api.PUT('/api/v1/proxmox-nodes/{id}/whitelist', {
+                      params: { path: { id } },
+                      body: { vmids: [...node.whitelist, ...vmids] },
+                    }),
+                  ),
+                )
+              }
+            />
+          </Card>
+          <Card title="Details">
+            <DetailList
+              items={[
+                ['Host', node.hostname ? `${node.hostname}:${node.port}` : '—'],
+                ['Cluster', node.cluster ?? '—'],
+                ['Tags', <Tags key="t" tags={node.tags} />],
+                ['Registered', when(node.created_at)],
+              ]}
+            />
+            {node.notes ? <p className="mt-3 text-sm whitespace-pre-wrap">{node.notes}</p> : null}
+          </Card>
+        </div>
+      )}
+
+      <ConfirmDialog
+        open={confirm === 'rotate'}
+        title={`Rotate the agent key of ${node.name}?`}
+        message="A new key is made and shown once. The current key stops working at once: the agent on the node cannot sync until its settings have the new key."
+        confirmLabel="Rotate key"
+        busy={busy}
+        onConfirm={() => act('rotate')}
+        onCancel={() => setConfirm(null)}
+      />
+      <ConfirmDialog
+        open={confirm === 'delete'}
+        title={`Delete ${node.name}?`}
+        message="Its agent key stops working. The VMs synced from it stay, without their node."
+        confirmLabel="Delete node"
+        busy={busy}
+        onConfirm={() => act('delete')}
+        onCancel={() => setConfirm(null)}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import type { components, paths } from '../../api/schema';
+import type { ApiListQuery } from '../../components/list/types';
+import { api, unwrap } from '../../lib/api';
+
+export type ProxmoxNode = components['schemas']['ProxmoxNode'];
+export type NewNode =
+  paths['/api/v1/proxmox-nodes']['post']['requestBody']['content']['application/json'];
+export type NodePatch =
+  paths['/api/v1/proxmox-nodes/{id}']['patch']['requestBody']['content']['application/json'];
+type NodeListQuery = NonNullable<paths['/api/v1/proxmox-nodes']['get']['parameters']['query']>;
+
+export const NODE_STATUSES = ['pending', 'online', 'stale', 'offline', 'error'] as const;
+
+export const nodeKeys = {
+  all: ['nodes'] as const,
+  one: (id: string) => ['nodes', 'one', id] as const,
+  options: ['nodes', 'options'] as const,
+};
+
+export async function fetchNodesPage(options: {
+  query: ApiListQuery;
+  cursor?: string;
+  limit: number;
+}) {
+  const query = {
+    ...options.query,
+    limit: options.limit,
+    ...(options.cursor ? { cursor: options.cursor } : {}),
+  } as NodeListQuery;
+  return unwrap(await api.GET('/api/v1/proxmox-nodes', { params: { query } }));
+}
+
+export function useNode(id: string) {
+  return useQuery({
+    queryKey: nodeKeys.one(id),
+    queryFn: async () => {
+      const result = await api.GET('/api/v1/proxmox-nodes/{id}', { params: { path: { id } } });
+      return { node: unwrap(result), etag: result.response.headers.get('etag') };
+    },
+    // Status, last seen and sync figures change with every agent report.
+    refetchInterval: 15_000,
+  });
+}
+
+/** Every node of the user, for pickers and filters (a fleet has tens of nodes, not thousands). */
+export function useNodeOptions() {
+  return useQuery({
+    queryKey: nodeKeys.options,
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/api/v1/proxmox-nodes', { params: { query: { limit: 500, sort: 'name' } } }),
+      ).items,
+    staleTime: 60_000,
+  });
+}
+
+export async function patchNode(id: string, body: NodePatch, etag?: string | null) {
+  return unwrap(
+    await api.PATCH('/api/v1/proxmox-nodes/{id}', {
+      params: { path: { id } },
+      body,
+      ...(etag ? { headers: { 'if-match': etag } } : {}),
+    }),
+  );
+}
