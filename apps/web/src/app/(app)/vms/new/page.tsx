@@ -1,0 +1,7 @@
+'use client';
+
+import { NewVm } from '../../../../features/vms/new-vm';
+
+export default function NewVmPage() {
+  return <NewVm />;
+}

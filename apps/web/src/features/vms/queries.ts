@@ -1,0 +1,67 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import type { components, paths } from '../../api/schema';
+import type { ApiListQuery } from '../../components/list/types';
+import { api, unwrap } from '../../lib/api';
+
+export type Vm = components['schemas']['Vm'];
+export type NewVm = paths['/api/v1/vms']['post']['requestBody']['content']['application/json'];
+export type VmPatch =
+  paths['/api/v1/vms/{id}']['patch']['requestBody']['content']['application/json'];
+export type VmListQuery = NonNullable<paths['/api/v1/vms']['get']['parameters']['query']>;
+
+export const VM_STATUSES = ['running', 'stopped', 'paused', 'unknown'] as const;
+
+export const vmKeys = {
+  all: ['vms'] as const,
+  one: (id: string) => ['vms', 'one', id] as const,
+  events: (id: string) => ['vms', 'events', id] as const,
+};
+
+export async function fetchVmsPage(options: {
+  query: ApiListQuery;
+  cursor?: string;
+  limit: number;
+}) {
+  const query = {
+    ...options.query,
+    limit: options.limit,
+    ...(options.cursor ? { cursor: options.cursor } : {}),
+  } as VmListQuery;
+  return unwrap(await api.GET('/api/v1/vms', { params: { query } }));
+}
+
+export function useVm(id: string) {
+  return useQuery({
+    queryKey: vmKeys.one(id),
+    queryFn: async () => {
+      const result = await api.GET('/api/v1/vms/{id}', { params: { path: { id } } });
+      return { vm: unwrap(result), etag: result.response.headers.get('etag') };
+    },
+    refetchInterval: 15_000,
+  });
+}
+
+export function useVmEvents(id: string) {
+  return useQuery({
+    queryKey: vmKeys.events(id),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/api/v1/vms/{id}/events', {
+          params: { path: { id }, query: { limit: 200 } },
+        }),
+      ).items,
+    refetchInterval: 15_000,
+  });
+}
+
+export async function patchVm(id: string, body: VmPatch, etag?: string | null) {
+  return unwrap(
+    await api.PATCH('/api/v1/vms/{id}', {
+      params: { path: { id } },
+      body,
+      ...(etag ? { headers: { 'if-match': etag } } : {}),
+    }),
+  );
+}
