@@ -1,0 +1,12 @@
+'use client';
+
+import { Suspense } from 'react';
+import { HardwareList } from '../../../features/hardware/hardware-list';
+
+export default function HardwarePage() {
+  return (
+    <Suspense>
+      <HardwareList />
+    </Suspense>
+  );
+}

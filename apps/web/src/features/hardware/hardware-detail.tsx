@@ -1,0 +1,191 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { toast } from 'sonner';
+import { ApiError, problemMessage } from '../../api/problem';
+import { CopyButton } from '../../components/copy-button';
+import { ConfirmDialog } from '../../components/dialog';
+import { Button, Card, EmptyState, PageHeader, Tags } from '../../components/ui';
+import { api, unwrap } from '../../lib/api';
+import { ago } from '../../lib/time';
+import { AccountPicker } from '../accounts/account-picker';
+import { CollisionsBanner } from './collisions-banner';
+import { HardwareForm } from './hardware-form';
+import {
+  HARDWARE_FIELDS,
+  type HardwarePatch,
+  hardwareKeys,
+  patchHardware,
+  useHardware,
+} from './queries';
+
+/** One hardware profile: its identifiers (copyable), collisions, links and notes. */
+export function HardwareDetail({ id }: { id: string }) {
+  const query = useHardware(id);
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const [editing, setEditing] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  if (query.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (query.isError) {
+    const notFound = query.error instanceof ApiError && query.error.status === 404;
+    return (
+      <EmptyState
+        title={notFound ? 'Hardware profile not found' : 'The profile could not be loaded'}
+      >
+        {notFound ? 'It does not exist, or it is not yours. ' : `${query.error.message} `}
+        <Link href="/hardware" className="text-indigo-600 underline dark:text-indigo-400">
+          Back to hardware
+        </Link>
+      </EmptyState>
+    );
+  }
+  const { hardware, etag } = query.data;
+  const refresh = () => queryClient.invalidateQueries({ queryKey: hardwareKeys.all });
+  const save = async (body: HardwarePatch) => {
+    try {
+      await patchHardware(id, body, etag);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412) {
+        toast.error('The profile changed meanwhile; the latest is shown. Try again.');
+        await refresh();
+        return false;
+      }
+      throw error;
+    }
+    await refresh();
+    return true;
+  };
+
+  const remove = async () => {
+    setBusy(true);
+    try {
+      unwrap(await api.DELETE('/api/v1/hardware/{id}', { params: { path: { id } } }));
+      toast.success('Deleted.');
+      await refresh();
+      router.push('/hardware');
+    } catch (error) {
+      toast.error(
+        error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
+      );
+    } finally {
+      setBusy(false);
+      setConfirmDelete(false);
+    }
+  };
+
+  const filled = HARDWARE_FIELDS.filter(([field]) => hardware[field]);
+  return (
+    <div className="space-y-4">
+      <PageHeader
+        title={hardware.pcname ?? hardware.mac_address ?? 'Hardware profile'}
+        description={
+          <>
+            <Link href="/hardware" className="hover:underline">
+              Hardware
+            </Link>{' '}
+            / updated {ago(hardware.updated_at)}
+          </>
+        }
+        actions={
+          editing ? null : (
+            <>
+              <Button variant="secondary" onClick={() => setEditing(true)}>
+                Edit
+              </Button>
+              <Button variant="danger" onClick={() => setConfirmDelete(true)}>
+                Delete
+              </Button>
+            </>
+          )
+        }
+      />
+      <CollisionsBanner hardwareId={id} />
+      {editing ? (
+        <Card title="Edit hardware profile">
+          <HardwareForm
+            hardware={hardware}
+            submitLabel="Save changes"
+            onCancel={() => setEditing(false)}
+            onSubmit={async (body) => {
+              if (await save(body)) toast.success('Saved.');
+              setEditing(false);
+            }}
+          />
+        </Card>
+      ) : (
+        <div className="grid gap-4 lg:grid-cols-2">
+          <Card title="Identifiers">
+            {filled.length === 0 ? (
+              <p className="text-sm text-zinc-500">No identifier is filled in.</p>
+            ) : (
+              <dl className="space-y-2 text-sm">
+                {filled.map(([field, label]) => (
+                  <div key={field} className="flex flex-wrap items-center gap-2">
+                    <dt className="w-44 font-medium text-zinc-500">{label}</dt>
+                    <dd className="flex items-center gap-2 font-mono text-xs">
+                      {hardware[field] as string}
+                      <CopyButton text={hardware[field] as string} what={label} label="Copy" />
+                    </dd>
+                  </div>
+                ))}
+              </dl>
+            )}
+          </Card>
+          <Card title="Links">
+            <div className="space-y-3 text-sm">
+              <AccountPicker
+                accountId={hardware.account_id}
+                onChange={async (accountId) => {
+                  try {
+                    if (await save({ account_id: accountId })) toast.success('Saved the account.');
+                  } catch (error) {
+                    toast.error(
+                      error instanceof ApiError
+                        ? problemMessage(error.problem, error.message)
+                        : String(error),
+                    );
+                  }
+                }}
+              />
+              <p>
+                <span className="font-medium text-zinc-500">VM:</span>{' '}
+                {hardware.vm_id ? (
+                  <Link
+                    href={`/vms/${hardware.vm_id}`}
+                    className="text-indigo-700 hover:underline dark:text-indigo-300"
+                  >
+                    linked VM
+                  </Link>
+                ) : (
+                  <span className="text-zinc-500">
+                    none (linked by the agent when a VM shows this SMBIOS UUID or MAC)
+                  </span>
+                )}
+              </p>
+              <div>
+                <span className="font-medium text-zinc-500">Tags:</span>{' '}
+                <Tags tags={hardware.tags} />
+              </div>
+              {hardware.notes ? <p className="whitespace-pre-wrap">{hardware.notes}</p> : null}
+            </div>
+          </Card>
+        </div>
+      )}
+      <ConfirmDialog
+        open={confirmDelete}
+        title="Delete this hardware profile?"
+        message="It is removed for good; the account and VM it was linked to stay."
+        confirmLabel="Delete profile"
+        busy={busy}
+        onConfirm={remove}
+        onCancel={() => setConfirmDelete(false)}
+      />
+    </div>
+  );
+}
