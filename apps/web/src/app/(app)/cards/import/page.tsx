@@ -1,0 +1,7 @@
+'use client';
+
+import { CardImport } from '../../../../features/cards/card-import';
+
+export default function ImportCardsPage() {
+  return <CardImport />;
+}

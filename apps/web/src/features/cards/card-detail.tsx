@@ -1,0 +1,301 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { toast } from 'sonner';
+import { ApiError, problemMessage } from '../../api/problem';
+import { ConfirmDialog, Dialog } from '../../components/dialog';
+import { SecretField } from '../../components/secret-field';
+import {
+  Button,
+  Card,
+  DetailList,
+  EmptyState,
+  Field,
+  PageHeader,
+  StatusBadge,
+  Tags,
+} from '../../components/ui';
+import { api, unwrap } from '../../lib/api';
+import { ago } from '../../lib/time';
+import { AccountPicker } from '../accounts/account-picker';
+import { CardForm } from './card-form';
+import { cardKeys, money, patchCard, useCard } from './queries';
+
+type Action = 'redeem' | 'fail' | 'release' | 'delete';
+
+const when = (iso: string | null) =>
+  iso ? `${new Date(iso).toLocaleString()} (${ago(iso)})` : '—';
+
+/**
+ * One card: its codes (the page's read is audited; shown on request for 30 s), value, state,
+ * and the actions of its life: redeem (onto an account), fail (with the reason), release.
+ */
+export function CardDetail({ id }: { id: string }) {
+  const query = useCard(id);
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const [editing, setEditing] = useState(false);
+  const [action, setAction] = useState<Action | null>(null);
+  const [reason, setReason] = useState('');
+  const [reasonError, setReasonError] = useState<string | null>(null);
+  const [redeemAccount, setRedeemAccount] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  if (query.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (query.isError) {
+    const notFound = query.error instanceof ApiError && query.error.status === 404;
+    return (
+      <EmptyState title={notFound ? 'Card not found' : 'The card could not be loaded'}>
+        {notFound ? 'It does not exist, or it is not yours. ' : `${query.error.message} `}
+        <Link href="/cards" className="text-indigo-600 underline dark:text-indigo-400">
+          Back to cards
+        </Link>
+      </EmptyState>
+    );
+  }
+  const { card, etag } = query.data;
+  const refresh = async () => {
+    await queryClient.invalidateQueries({ queryKey: cardKeys.all });
+    await query.refetch();
+  };
+
+  const run = async (what: Action) => {
+    if (what === 'fail' && reason.trim() === '') {
+      setReasonError('Say why it did not redeem.');
+      return;
+    }
+    setBusy(true);
+    try {
+      const path = { params: { path: { id } } };
+      if (what === 'redeem') {
+        unwrap(
+          await api.POST('/api/v1/cards/{id}/redeem', {
+            ...path,
+            body: redeemAccount ? { account_id: redeemAccount } : {},
+          }),
+        );
+        toast.success('Marked redeemed.');
+      } else if (what === 'fail') {
+        unwrap(
+          await api.POST('/api/v1/cards/{id}/fail', { ...path, body: { reason: reason.trim() } }),
+        );
+        toast.success('Marked failed.');
+      } else if (what === 'release') {
+        unwrap(await api.POST('/api/v1/cards/{id}/release', path));
+        toast.success('Released: the card is available again.');
+      } else {
+        unwrap(await api.DELETE('/api/v1/cards/{id}', path));
+        toast.success('Deleted.');
+        await queryClient.invalidateQueries({ queryKey: cardKeys.all });
+        router.push('/cards');
+        return;
+      }
+      await refresh();
+    } catch (error) {
+      toast.error(
+        error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
+      );
+    } finally {
+      setBusy(false);
+      setAction(null);
+      setReason('');
+      setReasonError(null);
+    }
+  };
+
+  const open = card.status === 'available' || card.status === 'claimed';
+  return (
+    <div className="space-y-4">
+      <PageHeader
+        title={
+          <span className="flex items-center gap-3">
+            <span className="font-mono">{card.code_hint}</span> <StatusBadge status={card.status} />
+          </span>
+        }
+        description={
+          <>
+            <Link href="/cards" className="hover:underline">
+              Cards
+            </Link>{' '}
+            / {money(card)}
+          </>
+        }
+        actions={
+          editing ? null : (
+            <>
+              {open ? (
+                <>
+                  <Button onClick={() => setAction('redeem')}>Redeem</Button>
+                  <Button variant="secondary" onClick={() => setAction('fail')}>
+                    Fail
+                  </Button>
+                </>
+              ) : null}
+              {card.status === 'claimed' ? (
+                <Button variant="secondary" onClick={() => setAction('release')}>
+                  Release
+                </Button>
+              ) : null}
+              <Button variant="secondary" onClick={() => setEditing(true)}>
+                Edit
+              </Button>
+              <Button variant="danger" onClick={() => setAction('delete')}>
+                Delete
+              </Button>
+            </>
+          )
+        }
+      />
+      {editing ? (
+        <Card title="Edit card">
+          <CardForm
+            card={card}
+            submitLabel="Save changes"
+            onCancel={() => setEditing(false)}
+            onSubmit={async (body) => {
+              try {
+                await patchCard(id, body, etag);
+                toast.success('Saved.');
+              } catch (error) {
+                if (!(error instanceof ApiError && error.status === 412)) throw error;
+                toast.error('The card changed meanwhile; the latest is shown. Edit it again.');
+              }
+              setEditing(false);
+              await refresh();
+            }}
+          />
+        </Card>
+      ) : (
+        <div className="grid gap-4 lg:grid-cols-2">
+          <Card title="Codes">
+            <p className="mb-2 text-xs text-zinc-500">
+              Opening this page was written to the audit log.
+            </p>
+            <SecretField
+              label="Code"
+              stored={Boolean(card.code1)}
+              reveal={async () => card.code1 ?? null}
+            />
+            <SecretField
+              label="Second code"
+              stored={Boolean(card.code2)}
+              reveal={async () => card.code2 ?? null}
+            />
+          </Card>
+          <Card title="Details">
+            <DetailList
+              items={[
+                ['Value', money(card)],
+                ['Status', <StatusBadge key="s" status={card.status} />],
+                ...(card.failure_reason
+                  ? ([['Failure', card.failure_reason]] as Array<[string, string]>)
+                  : []),
+                [
+                  'Claimed',
+                  card.status === 'claimed'
+                    ? `by ${card.claimed_by ?? 'someone'} until ${when(card.claimed_until)}`
+                    : 'no',
+                ],
+                ['Redeemed', when(card.redeemed_at)],
+                [
+                  'Account',
+                  card.account_id ? (
+                    <Link
+                      key="a"
+                      href={`/accounts/${card.account_id}`}
+                      className="text-indigo-700 hover:underline dark:text-indigo-300"
+                    >
+                      redeemed onto this account
+                    </Link>
+                  ) : (
+                    '—'
+                  ),
+                ],
+                [
+                  'Expires',
+                  card.expires_at ? new Date(card.expires_at).toLocaleDateString() : 'never',
+                ],
+                ['Tags', <Tags key="t" tags={card.tags} />],
+                ['Added', when(card.created_at)],
+              ]}
+            />
+            {card.notes ? <p className="mt-3 text-sm whitespace-pre-wrap">{card.notes}</p> : null}
+          </Card>
+        </div>
+      )}
+
+      <Dialog
+        open={action === 'redeem'}
+        onClose={() => setAction(null)}
+        title="Mark the card redeemed"
+        footer={
+          <>
+            <Button variant="ghost" onClick={() => setAction(null)} disabled={busy}>
+              Cancel
+            </Button>
+            <Button onClick={() => run('redeem')} disabled={busy}>
+              Mark redeemed
+            </Button>
+          </>
+        }
+      >
+        <p className="mb-3">Optionally, the account it was redeemed onto:</p>
+        <AccountPicker
+          label="Onto"
+          accountId={redeemAccount}
+          onChange={async (accountId) => {
+            setRedeemAccount(accountId);
+          }}
+        />
+      </Dialog>
+      <Dialog
+        open={action === 'fail'}
+        onClose={() => setAction(null)}
+        title="Mark the card failed"
+        footer={
+          <>
+            <Button variant="ghost" onClick={() => setAction(null)} disabled={busy}>
+              Cancel
+            </Button>
+            <Button variant="danger" onClick={() => run('fail')} disabled={busy}>
+              Mark failed
+            </Button>
+          </>
+        }
+      >
+        <p className="mb-3">
+          The card did not redeem. It leaves the claimable cards; the reason is kept.
+        </p>
+        <Field
+          label="Reason"
+          value={reason}
+          maxLength={500}
+          placeholder="e.g. Code already used"
+          onChange={(event) => setReason(event.target.value)}
+          error={reasonError ?? undefined}
+        />
+      </Dialog>
+      <ConfirmDialog
+        open={action === 'release'}
+        title="Release the card?"
+        message={`${card.claimed_by ?? 'The holder'} loses the lease; the card is available to claim again.`}
+        confirmLabel="Release"
+        busy={busy}
+        onConfirm={() => run('release')}
+        onCancel={() => setAction(null)}
+      />
+      <ConfirmDialog
+        open={action === 'delete'}
+        title="Delete the card?"
+        message="The card and its codes are removed for good."
+        confirmLabel="Delete card"
+        busy={busy}
+        onConfirm={() => run('delete')}
+        onCancel={() => setAction(null)}
+      />
+    </div>
+  );
+}
