@@ -19,6 +19,8 @@ export function FilterBar({
   onChange,
   placeholder,
   right,
+  searchable = true,
+  taggable = true,
 }: {
   entity: string;
   params: ListParams;
@@ -30,6 +32,8 @@ export function FilterBar({
   }) => void;
   placeholder?: string;
   right?: ReactNode;
+  searchable?: boolean;
+  taggable?: boolean;
 }) {
   const [q, setQ] = useState(params.q);
   const [tag, setTag] = useState('');
@@ -64,53 +68,71 @@ export function FilterBar({
 
   return (
     <search className="flex flex-wrap items-end gap-2" aria-label={`Filter ${entity}`}>
-      <label className="min-w-48 flex-1">
-        <span className="sr-only">Search {entity}</span>
-        <input
-          ref={searchRef}
-          type="search"
-          value={q}
-          onChange={(event) => setQ(event.target.value)}
-          placeholder={placeholder ?? `Search ${entity}… (press /)`}
-          className={cx(CONTROL, 'w-full')}
-        />
-      </label>
-      {filters.map((filter) => (
-        <label key={filter.name}>
-          <span className="sr-only">{filter.label}</span>
-          <select
-            value={params.filters[filter.name] ?? ''}
-            onChange={(event) =>
-              onChange({ filters: { [filter.name]: event.target.value || null } })
-            }
-            className={CONTROL}
-            aria-label={filter.label}
-          >
-            <option value="">{filter.label}: any</option>
-            {filter.options.map((option) => (
-              <option key={option.value} value={option.value}>
-                {filter.label}: {option.label}
-              </option>
-            ))}
-          </select>
+      {searchable ? (
+        <label className="min-w-48 flex-1">
+          <span className="sr-only">Search {entity}</span>
+          <input
+            ref={searchRef}
+            type="search"
+            value={q}
+            onChange={(event) => setQ(event.target.value)}
+            placeholder={placeholder ?? `Search ${entity}… (press /)`}
+            className={cx(CONTROL, 'w-full')}
+          />
         </label>
-      ))}
-      <label>
-        <span className="sr-only">Filter by tag</span>
-        <input
-          value={tag}
-          onChange={(event) => setTag(event.target.value)}
-          onKeyDown={(event) => {
-            if (event.key === 'Enter') {
-              event.preventDefault();
-              addTag();
-            }
-          }}
-          onBlur={addTag}
-          placeholder="Tag…"
-          className={cx(CONTROL, 'w-28')}
-        />
-      </label>
+      ) : null}
+      {filters.map((filter) =>
+        filter.kind === 'date' ? (
+          <label key={filter.name} className="flex items-center gap-1 text-sm">
+            <span className="text-zinc-500">{filter.label}</span>
+            <input
+              type="date"
+              value={params.filters[filter.name] ?? ''}
+              onChange={(event) =>
+                onChange({ filters: { [filter.name]: event.target.value || null } })
+              }
+              className={CONTROL}
+            />
+          </label>
+        ) : (
+          <label key={filter.name}>
+            <span className="sr-only">{filter.label}</span>
+            <select
+              value={params.filters[filter.name] ?? ''}
+              onChange={(event) =>
+                onChange({ filters: { [filter.name]: event.target.value || null } })
+              }
+              className={CONTROL}
+              aria-label={filter.label}
+            >
+              <option value="">{filter.label}: any</option>
+              {filter.options.map((option) => (
+                <option key={option.value} value={option.value}>
+                  {filter.label}: {option.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        ),
+      )}
+      {taggable ? (
+        <label>
+          <span className="sr-only">Filter by tag</span>
+          <input
+            value={tag}
+            onChange={(event) => setTag(event.target.value)}
+            onKeyDown={(event) => {
+              if (event.key === 'Enter') {
+                event.preventDefault();
+                addTag();
+              }
+            }}
+            onBlur={addTag}
+            placeholder="Tag…"
+            className={cx(CONTROL, 'w-28')}
+          />
+        </label>
+      ) : null}
       {params.tags.map((t) => (
         <button
           key={t}

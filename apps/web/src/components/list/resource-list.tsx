@@ -37,13 +37,17 @@ export interface ResourceListProps<T extends { id: string }> {
   columns: ReadonlyArray<Column<T>>;
   filters?: readonly Filter[];
   defaultSort: string;
-  rowHref: (row: T) => string;
+  /** The page a row opens (Enter, click); null: the row opens nothing. */
+  rowHref: (row: T) => string | null;
   bulkActions?: ReadonlyArray<BulkAction<T>>;
   /** Downloads everything matching the filters through the API's export route. */
   exportAll?: (query: ApiListQuery, format: 'csv' | 'json') => Promise<void>;
   /** What an empty list with no filters says (how to add the first one). */
   empty: ReactNode;
   searchPlaceholder?: string;
+  /** false: the route has no `q` search / no tags / no sort (the audit log). */
+  searchable?: boolean;
+  taggable?: boolean;
 }
 
 /**
@@ -74,7 +78,7 @@ export function ResourceList<T extends { id: string }>(props: ResourceListProps<
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
-  const total = list.data?.pages[0]?.total ?? 0;
+  const total = list.data?.pages[0]?.total;
 
   // Selection: by id, keeping the row so bulk actions see what was selected.
   const [selected, setSelected] = useState<Map<string, T>>(new Map());
@@ -142,7 +146,10 @@ export function ResourceList<T extends { id: string }>(props: ResourceListProps<
       event.preventDefault();
       const row = rows[active];
       if (event.key === ' ') toggle(active, event.shiftKey);
-      else if (row) router.push(rowHref(row));
+      else if (row) {
+        const href = rowHref(row);
+        if (href) router.push(href);
+      }
     }
   };
 
@@ -158,6 +165,8 @@ export function ResourceList<T extends { id: string }>(props: ResourceListProps<
         filters={filters}
         onChange={update}
         {...(props.searchPlaceholder ? { placeholder: props.searchPlaceholder } : {})}
+        searchable={props.searchable ?? true}
+        taggable={props.taggable ?? true}
         right={
           <>
             <ColumnChooser columns={columns} visible={visible} onChange={setVisible} />
@@ -171,7 +180,7 @@ export function ResourceList<T extends { id: string }>(props: ResourceListProps<
         <p aria-live="polite" data-testid={`${entity}-count`}>
           {list.isPending
             ? 'Loading…'
-            : `${rows.length === total ? total : `${rows.length} of ${total}`} ${entity}${filtered ? ' matching' : ''}`}
+            : `${countText(rows.length, total, list.hasNextPage)} ${entity}${filtered ? ' matching' : ''}`}
         </p>
         {selected.size > 0 ? (
           <BulkBar
@@ -227,7 +236,7 @@ export function ResourceList<T extends { id: string }>(props: ResourceListProps<
             // biome-ignore lint/a11y/noNoninteractiveElementToInteractiveRole: the WAI-ARIA data grid pattern, a table navigated by keyboard
             role="grid"
             aria-label={entity}
-            aria-rowcount={total + 1}
+            aria-rowcount={total === undefined ? -1 : total + 1}
             aria-multiselectable="true"
             aria-busy={list.isPending || list.isFetchingNextPage}
             aria-activedescendant={rows[active] ? `${gridId}-row-${active}` : undefined}
@@ -286,7 +295,8 @@ export function ResourceList<T extends { id: string }>(props: ResourceListProps<
                     onClick={(event) => {
                       setActive(item.index);
                       if ((event.target as HTMLElement).closest('a,button,input')) return;
-                      router.push(rowHref(row));
+                      const href = rowHref(row);
+                      if (href) router.push(href);
                     }}
                   >
                     <td className="flex items-center justify-center">
@@ -416,6 +426,12 @@ function ExportMenu({
       </Button>
     </fieldset>
   );
+}
+
+/** "120", "200 of 450", or "200+" where the route does not count. */
+function countText(loaded: number, total: number | undefined, more: boolean): string {
+  if (total === undefined) return `${loaded}${more ? '+' : ''}`;
+  return loaded === total ? String(total) : `${loaded} of ${total}`;
 }
 
 /** The row a navigation key moves to, or undefined for other keys. */

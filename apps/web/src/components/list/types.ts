@@ -14,11 +14,12 @@ export interface Column<T> {
   text?: (row: T) => string;
 }
 
-/** A select filter; its name is the API's query parameter. */
+/** A filter; its name is the API's query parameter. A select, or a date (YYYY-MM-DD). */
 export interface Filter {
   name: string;
   label: string;
   options: ReadonlyArray<{ value: string; label: string }>;
+  kind?: 'select' | 'date';
 }
 
 /** What a bulk action asks before it runs: a value typed in or picked from a list. */
@@ -43,7 +44,8 @@ export interface BulkAction<T> {
 export interface ListPage<T> {
   items: T[];
   next_cursor: string | null;
-  total: number;
+  /** All matches across pages; absent where the route does not count (the audit log). */
+  total?: number;
 }
 
 export type ApiListQuery = Record<string, string | string[]>;
