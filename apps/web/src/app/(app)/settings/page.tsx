@@ -1,0 +1,7 @@
+'use client';
+
+import { SettingsPage } from '../../../features/settings/settings-page';
+
+export default function Settings() {
+  return <SettingsPage />;
+}

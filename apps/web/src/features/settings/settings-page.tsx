@@ -1,0 +1,75 @@
+'use client';
+
+import { useTheme } from 'next-themes';
+import { useEffect, useState } from 'react';
+import { Card, DetailList, PageHeader } from '../../components/ui';
+import { api, useSession } from '../../lib/api';
+import { ago } from '../../lib/time';
+import { PasswordForm } from './password-form';
+import { TokensSection } from './tokens-section';
+
+function ThemeChoice() {
+  const { theme, setTheme } = useTheme();
+  const [mounted, setMounted] = useState(false);
+  useEffect(() => setMounted(true), []);
+  return (
+    <fieldset className="space-y-1 text-sm">
+      <legend className="mb-1 font-medium">Theme</legend>
+      {(
+        [
+          ['system', 'Same as the system'],
+          ['light', 'Light'],
+          ['dark', 'Dark'],
+        ] as const
+      ).map(([value, label]) => (
+        <label key={value} className="flex items-center gap-2">
+          <input
+            type="radio"
+            name="theme"
+            value={value}
+            checked={mounted && (theme ?? 'system') === value}
+            onChange={() => setTheme(value)}
+          />
+          {label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** Your profile, password, personal access tokens and appearance. */
+export function SettingsPage() {
+  const session = useSession();
+  if (!session) return null;
+  const { user } = session;
+  return (
+    <div className="space-y-4">
+      <PageHeader title="Settings" />
+      <div className="grid gap-4 lg:grid-cols-2">
+        <Card title="Profile">
+          <DetailList
+            items={[
+              ['Username', user.username],
+              ['E-mail', user.email],
+              ['Role', user.role],
+              ['Last login', ago(user.last_login_at)],
+              ['Member since', new Date(user.created_at).toLocaleDateString()],
+            ]}
+          />
+          <p className="mt-3 text-xs text-zinc-500">
+            An administrator can change your name, e-mail and role.
+          </p>
+        </Card>
+        <Card title="Appearance">
+          <ThemeChoice />
+        </Card>
+        <Card title="Password" className="lg:col-span-2">
+          <PasswordForm api={api} />
+        </Card>
+        <Card title="Personal access tokens" className="lg:col-span-2">
+          <TokensSection api={api} />
+        </Card>
+      </div>
+    </div>
+  );
+}
