@@ -277,10 +277,17 @@ export function DetailList({ items }: { items: ReadonlyArray<[string, ReactNode]
 }
 
 /** Tags as small chips. */
-export function Tags({ tags }: { tags: readonly string[] | null | undefined }) {
+export function Tags({
+  tags,
+  inline,
+}: {
+  tags: readonly string[] | null | undefined;
+  /** One line, cut off at the edge (table cells). */
+  inline?: boolean;
+}) {
   if (!tags || tags.length === 0) return <span className="text-zinc-400">—</span>;
   return (
-    <span className="flex flex-wrap gap-1">
+    <span className={cx('flex gap-1', inline ? 'overflow-hidden' : 'flex-wrap')}>
       {tags.map((tag) => (
         <span
           key={tag}

@@ -94,7 +94,7 @@ const COLUMNS: Column<Account>[] = [
     id: 'tags',
     header: 'Tags',
     width: 'minmax(8rem, 1fr)',
-    cell: (a) => <Tags tags={a.tags} />,
+    cell: (a) => <Tags tags={a.tags} inline />,
     text: (a) => a.tags.join(' '),
   },
   {

@@ -82,7 +82,7 @@ const COLUMNS: Column<CardRecord>[] = [
     id: 'tags',
     header: 'Tags',
     width: 'minmax(8rem, 1fr)',
-    cell: (c) => <Tags tags={c.tags} />,
+    cell: (c) => <Tags tags={c.tags} inline />,
     text: (c) => c.tags.join(' '),
   },
   {

@@ -109,7 +109,7 @@ const COLUMNS: Column<Hardware>[] = [
     id: 'tags',
     header: 'Tags',
     width: 'minmax(8rem, 1fr)',
-    cell: (h) => <Tags tags={h.tags} />,
+    cell: (h) => <Tags tags={h.tags} inline />,
     text: (h) => h.tags.join(' '),
   },
   {

@@ -117,7 +117,7 @@ const COLUMNS: Column<ProxmoxNode>[] = [
     header: 'Tags',
     width: 'minmax(8rem, 1fr)',
     defaultHidden: true,
-    cell: (n) => <Tags tags={n.tags} />,
+    cell: (n) => <Tags tags={n.tags} inline />,
   },
   {
     id: 'created_at',

@@ -98,7 +98,7 @@ function columns(nodeNames: Map<string, string>): Column<Vm>[] {
       id: 'tags',
       header: 'Tags',
       width: 'minmax(8rem, 1fr)',
-      cell: (v) => <Tags tags={[...v.tags, ...v.pve_tags.map((t) => `pve:${t}`)]} />,
+      cell: (v) => <Tags tags={[...v.tags, ...v.pve_tags.map((t) => `pve:${t}`)]} inline />,
       text: (v) => v.tags.join(' '),
     },
     {
