@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outcome } from './helpers/auth-helpers.js';
+import { outcome, refresh } from './helpers/auth-helpers.js';
 import {
   createUser,
   login,
@@ -172,5 +172,43 @@ describe('login rate limit per name (3 a minute, from anywhere)', () => {
       '401 invalid_credentials',
       RATE_LIMITED,
     ]);
+  });
+});
+
+describe('refresh rate limit per IP, apart from logins', () => {
+  it('lets a user reload pages (a refresh each) without using up the login attempts', async () => {
+    const ip = '10.4.0.1';
+    const first = await login(perIp.app, alice, ip);
+    expect(first.statusCode).toBe(200);
+    let token = first.json().refresh_token as string;
+    // Twice the login limit of 5 in refreshes from the same address.
+    for (let i = 0; i < 10; i++) {
+      const res = await refresh(perIp.app, token, ip);
+      expect(outcome(res), `refresh ${i + 1}`).toBe('200');
+      token = res.json().refresh_token as string;
+    }
+    // Logins from that address still have their own 4 left.
+    expect((await login(perIp.app, bob, ip)).statusCode).toBe(200);
+  });
+
+  it('answers 429 rate_limited past its own limit', async () => {
+    const limited = await createTestApp({
+      database: perIp.database,
+      config: { jwtSecret: perIp.config.jwtSecret },
+      limits: { loginPerIp: 1000, loginPerName: 1000, refreshPerIp: 3 },
+    });
+    try {
+      const ip = '10.4.0.2';
+      let token = (await login(limited.app, alice, ip)).json().refresh_token as string;
+      for (let i = 0; i < 3; i++) {
+        const res = await refresh(limited.app, token, ip);
+        expect(outcome(res)).toBe('200');
+        token = res.json().refresh_token as string;
+      }
+      expectRateLimited(await refresh(limited.app, token, ip));
+      expect(outcome(await refresh(limited.app, token, '10.4.0.3'))).toBe('200');
+    } finally {
+      await limited.close();
+    }
   });
 });

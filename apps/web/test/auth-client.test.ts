@@ -129,4 +129,27 @@ describe('auth client', () => {
     expect(calls.map((c) => c.url)).toEqual(['/api/v1/auth/login']);
     expect(onSessionEnd).not.toHaveBeenCalled();
   });
+
+  it('a rate-limited refresh (429) waits as told and tries again instead of ending the session', async () => {
+    let answers = 0;
+    const { api, calls, onSessionEnd } = setup(() => {
+      answers++;
+      if (answers === 1) {
+        const res = problem(429, 'rate_limited');
+        res.headers.set('retry-after', '1');
+        return res;
+      }
+      return tokens('fresh');
+    });
+    const started = Date.now();
+    const res = await api.GET('/api/v1/dashboard');
+    expect(res.response.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(calls.map((c) => c.url)).toEqual([
+      '/api/v1/auth/refresh',
+      '/api/v1/auth/refresh',
+      '/api/v1/dashboard',
+    ]);
+    expect(onSessionEnd).not.toHaveBeenCalled();
+  });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -247,5 +247,249 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByRole('button', { name: /^Theme: Light/ }).click();
     await expect.poll(() => page.locator('html').getAttribute('class')).toContain('dark');
     await shot('5-dashboard-dark');
+    // Back to light for the rest of the screenshots.
+    await page.getByRole('button', { name: /^Theme: Dark/ }).click();
+  }, 120_000);
+
+  /** An access token of the admin for checks through the API beside the browser. */
+  async function adminToken(): Promise<string> {
+    const res = await fetch(`${apiUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: ADMIN.username, password: ADMIN.password }),
+    });
+    return ((await res.json()) as { access_token: string }).access_token;
+  }
+  const apiGet = async (token: string, url: string) => {
+    const res = await fetch(`${apiUrl}/api/v1${url}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status, url).toBe(200);
+    return res.json() as Promise<Record<string, unknown>>;
+  };
+  const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  let accountUrl = '';
+
+  it('creates an account with secrets, reveals and copies them, shows its 2FA code', async () => {
+    await page
+      .context()
+      .grantPermissions(['clipboard-read', 'clipboard-write'], { origin: webUrl });
+    await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    await page.getByRole('link', { name: 'New account' }).click();
+    await page.getByRole('heading', { name: 'New account' }).waitFor();
+    // The form checks the API's rules first.
+    await page.getByLabel('2FA secret').fill('not base32!');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('Enter the username.').waitFor();
+    await page.getByText('Base32 letters and digits 2-7, or an otpauth://totp/ URI.').waitFor();
+
+    await page.getByLabel('Username').fill('e2e_main');
+    await page.getByLabel('Email', { exact: true }).fill('e2e_main@example.com');
+    await page.getByLabel('Password', { exact: true }).fill('hunter2 but longer');
+    await page.getByLabel('2FA secret').fill(TOTP_SECRET);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/\/accounts\/[0-9a-f-]{36}$/);
+    accountUrl = new URL(page.url()).pathname;
+    await page.getByRole('heading', { name: /e2e_main/ }).waitFor();
+
+    // Hidden until revealed; the reveal goes to the API and is audited.
+    await expect
+      .poll(() => page.getByTestId('secret-password').textContent())
+      .not.toContain('hunter2');
+    await page.getByRole('button', { name: 'Reveal password' }).click();
+    await expect
+      .poll(() => page.getByTestId('secret-password').textContent())
+      .toBe('hunter2 but longer');
+    // Hidden again, a copy reads the secret from the API once more (audited again).
+    await page.getByRole('button', { name: 'Hide password' }).click();
+    await expect
+      .poll(() => page.getByTestId('secret-password').textContent())
+      .not.toContain('hunter2');
+    await page.getByRole('button', { name: 'Copy password' }).click();
+    await expect.poll(clipboard).toBe('hunter2 but longer');
+
+    // The live 2FA code is the RFC 6238 code of the secret (this period or the next).
+    const code = await page.getByTestId('totp-code').textContent();
+    const now = Date.now();
+    expect([totp(TOTP_SECRET, now), totp(TOTP_SECRET, now - 30_000)]).toContain(code);
+    await page.getByRole('button', { name: 'Copy 2FA code' }).click();
+    await expect.poll(clipboard).toBe(code);
+    await shot('6-account-detail');
+
+    const token = await adminToken();
+    const audit = (await apiGet(token, '/audit?action=account.reveal_secrets&limit=50')) as {
+      items: Array<{ details: Record<string, unknown> }>;
+    };
+    expect(audit.items.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(audit.items)).not.toContain('hunter2');
+  }, 120_000);
+
+  it('imports a file after a dry run, then tags the imported accounts in bulk', async () => {
+    await page.goto(`${webUrl}/accounts`);
+    await page.getByRole('link', { name: 'Import' }).click();
+    await page.getByRole('heading', { name: 'Import accounts' }).waitFor();
+    const lines = [
+      { service: 'steam', username: 'imp_one', password: 'p1 long enough' },
+      { service: 'steam', username: 'imp_two', totp_secret: TOTP_SECRET },
+      { service: 'epic', username: 'imp_three', email: 'three@example.com' },
+      { service: 'steam', password: 'no username here' },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n');
+    await page.getByLabel('Paste accounts').fill(lines);
+    await page.getByRole('button', { name: 'Check' }).click();
+    await expect
+      .poll(() => page.getByTestId('import-summary').textContent())
+      .toMatch(/Would create 3, update 0; 1 failed/);
+    await page
+      .getByRole('cell', { name: /username/ })
+      .first()
+      .waitFor();
+    await shot('7-import-preview');
+    // The dry run wrote nothing.
+    const token = await adminToken();
+    expect(((await apiGet(token, '/accounts?q=imp_&limit=10')) as { total: number }).total).toBe(0);
+
+    await page.getByRole('button', { name: /^Import 3 accounts$/ }).click();
+    await expect.poll(() => page.getByTestId('import-summary').textContent()).toMatch(/^Created 3/);
+    await page.getByRole('link', { name: 'Show accounts' }).click();
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+
+    // Search puts the query in the URL; the three imported ones are found.
+    await page.getByRole('searchbox', { name: 'Search accounts' }).fill('imp_');
+    await page.waitForURL(/q=imp_/);
+    await expect
+      .poll(() => page.getByTestId('accounts-count').textContent())
+      .toBe('3 accounts matching');
+    await page.getByRole('checkbox', { name: 'Select all loaded accounts' }).check();
+    await expect.poll(() => page.getByTestId('selected-count').textContent()).toBe('3 selected');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await page.getByRole('dialog').getByLabel('Tag').fill('batch-e2e');
+    await page.getByRole('dialog').getByRole('button', { name: 'Add tag' }).click();
+    await page.getByText('Added tag "batch-e2e" to 3 accounts.').waitFor();
+    await shot('8-accounts-list');
+    const tagged = (await apiGet(token, '/accounts?tag=batch-e2e&limit=10')) as {
+      items: Array<{ username: string }>;
+    };
+    expect(tagged.items.map((a) => a.username).sort()).toEqual(['imp_one', 'imp_three', 'imp_two']);
+  }, 120_000);
+
+  it('registers a node and shows its agent key once; edits the whitelist', async () => {
+    await page.getByRole('link', { name: 'Nodes', exact: true }).click();
+    await page.getByRole('heading', { name: 'Nodes' }).waitFor();
+    await page.getByRole('link', { name: 'Register node' }).click();
+    await page.getByRole('heading', { name: 'Register node' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('pve-e2e');
+    await page.getByRole('button', { name: 'Register node' }).click();
+    const key = (await page.getByTestId('node-api-key').textContent()) ?? '';
+    expect(key).toMatch(/^adb_node_/);
+    await page.getByRole('button', { name: 'Copy key' }).click();
+    await expect.poll(clipboard).toBe(key);
+    await shot('9-node-key');
+    // The key is a working agent key.
+    const config = await fetch(`${apiUrl}/api/v1/agent/config`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(config.status).toBe(200);
+
+    await page.getByRole('button', { name: 'I have saved the key' }).click();
+    await page.waitForURL(/\/nodes\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { name: /pve-e2e/ }).waitFor();
+    expect(await page.getByTestId('node-api-key').count()).toBe(0);
+    expect(await page.content()).not.toContain(key);
+
+    await page.getByRole('radio', { name: 'Only the VMIDs on the whitelist' }).check();
+    await page.getByLabel('VMID', { exact: true }).fill('abc');
+    await page.getByRole('button', { name: 'Add to whitelist' }).click();
+    await page.getByText('A VMID is a whole number, e.g. 101.').waitFor();
+    await page.getByLabel('VMID', { exact: true }).fill('101');
+    await page.getByRole('button', { name: 'Add to whitelist' }).click();
+    await page.getByRole('button', { name: 'Remove 101 from the whitelist' }).waitFor();
+    await shot('10-node-detail');
+  }, 120_000);
+
+  it('shows every main page', async () => {
+    for (const [path, heading, name] of [
+      ['/vms', 'VMs', '11-vms'],
+      ['/hardware', 'Hardware', '12-hardware'],
+      ['/cards', 'Cards', '13-cards'],
+      ['/audit', 'Audit log', '14-audit'],
+      ['/admin/users', 'Users', '15-users'],
+      ['/settings', 'Settings', '16-settings'],
+    ] as const) {
+      await page.goto(`${webUrl}${path}`);
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await shot(name);
+    }
+    // The command palette finds the account by name.
+    await page.keyboard.press('Control+k');
+    await page
+      .getByRole('combobox', { name: 'Search records, pages and commands' })
+      .fill('e2e_main');
+    await page.getByRole('option', { name: /e2e_main/ }).waitFor();
+    await shot('17-command-palette');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${webUrl}${accountUrl}`);
+    // A phone-sized screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${webUrl}/accounts`);
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    await shot('18-accounts-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }, 120_000);
+
+  it("keeps a second user from the first user's data, then logs out", async () => {
+    await page.goto(`${webUrl}/admin/users`);
+    await page.getByRole('button', { name: 'New user' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Username').fill('bob');
+    await dialog.getByLabel('E-mail').fill('bob@example.com');
+    await dialog.getByLabel('Password').fill('bobs long passphrase');
+    await dialog.getByRole('button', { name: 'Create user' }).click();
+    await page.getByText(/Created bob/).waitFor();
+
+    await page.getByLabel(`User menu for ${ADMIN.username}`).click();
+    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.waitForURL('**/login');
+    await page.getByLabel('Username or e-mail').fill('bob');
+    await page.getByLabel('Password').fill('bobs long passphrase');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${webUrl}/`);
+
+    await page.goto(`${webUrl}/accounts`);
+    await page.getByText('No accounts yet').waitFor();
+    await page.goto(`${webUrl}${accountUrl}`);
+    await page.getByText('Account not found').waitFor();
+    expect(await page.content()).not.toContain('e2e_main');
+    await page.keyboard.press('Control+k');
+    await page
+      .getByRole('combobox', { name: 'Search records, pages and commands' })
+      .fill('e2e_main');
+    await page.getByText('Nothing found.').waitFor();
+    await page.keyboard.press('Escape');
+    await shot('19-second-user');
+
+    await page.getByLabel('User menu for bob').click();
+    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.waitForURL('**/login');
+    await page.goto(`${webUrl}/accounts`);
+    await page.waitForURL('**/login?next=%2Faccounts');
   }, 120_000);
 });
+
+const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) of a base32 secret at a time, for checking the page. */
+function totp(secret: string, at: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g)?.map((b) => Number.parseInt(b, 2)) ?? []);
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30_000)));
+  const hmac = createHmac('sha1', key).update(counter).digest();
+  const offset = (hmac[hmac.length - 1] ?? 0) & 0xf;
+  const value = (hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, '0');
+}

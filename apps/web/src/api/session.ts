@@ -97,23 +97,32 @@ export class SessionStore {
   }
 
   private async doRefresh(): Promise<Session | null> {
-    let res: Response;
-    try {
-      res = await this.fetchImpl(`${this.baseUrl}/api/v1/auth/refresh`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [CSRF_HEADER]: '1' },
-        body: '{}',
-        credentials: 'same-origin',
-      });
-    } catch {
-      // Network trouble is not the end of the session: keep what we have.
-      return this.session;
-    }
-    if (!res.ok) {
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.fetchImpl(`${this.baseUrl}/api/v1/auth/refresh`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [CSRF_HEADER]: '1' },
+          body: '{}',
+          credentials: 'same-origin',
+        });
+      } catch {
+        // Network trouble is not the end of the session: keep what we have.
+        return this.session;
+      }
+      if (res.ok) return this.set((await res.json()) as LoginResponse);
+      // Too many requests or a server in trouble: not the end of the session. Wait as told
+      // (at most 10 s) and try again, twice at most; then keep what we have.
+      if (res.status === 429 || res.status >= 500) {
+        if (attempt >= 2) return this.session;
+        const wait = Math.min(Number(res.headers.get('retry-after')) || 1, 10);
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+        continue;
+      }
+      // 400/401/403: the refresh cookie is missing, used up or revoked.
       this.clear();
       return null;
     }
-    return this.set((await res.json()) as LoginResponse);
   }
 
   private emit(): void {

@@ -7,6 +7,12 @@ export interface AuthLimits {
   loginPerIp: number;
   /** Login attempts per attempted name (known or not) per minute, from any IP. */
   loginPerName: number;
+  /**
+   * Refresh calls per client IP per minute. Apart from the login limit: a refresh needs a
+   * valid 256-bit token, so this only stops floods, and every page load of the web UI (each
+   * tab, each reload) refreshes once.
+   */
+  refreshPerIp: number;
   /** Consecutive failures before a name is locked, and the backoff. */
   lockout: LockoutPolicy;
 }
@@ -14,5 +20,6 @@ export interface AuthLimits {
 export const DEFAULT_AUTH_LIMITS: AuthLimits = {
   loginPerIp: 20,
   loginPerName: 10,
+  refreshPerIp: 300,
   lockout: DEFAULT_LOCKOUT,
 };

@@ -64,6 +64,11 @@ const routes: FastifyPluginAsync = async (fastify) => {
 
   /** Per-IP limit for every unauthenticated auth endpoint. */
   const perIp = app.rateLimit({ max: limits.loginPerIp, timeWindow: 60_000, groupId: 'auth-ip' });
+  const refreshPerIp = app.rateLimit({
+    max: limits.refreshPerIp,
+    timeWindow: 60_000,
+    groupId: 'auth-refresh',
+  });
   /**
    * Per-name limit for login, whoever asks and from wherever. Not a second app.rateLimit()
    * hook: @fastify/rate-limit runs only the first of its hooks on a request (perIp here), so a
@@ -274,7 +279,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     '/auth/refresh',
     {
       config: { auth: 'public' },
-      onRequest: perIp,
+      onRequest: refreshPerIp,
       preValidation: emptyBodyIfNone,
       schema: {
         tags: ['auth'],

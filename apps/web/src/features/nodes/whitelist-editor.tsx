@@ -39,6 +39,8 @@ export function WhitelistEditor({
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The mode clicked shows at once (optimistic), until the server's answer replaces it.
+  const [pendingMode, setPendingMode] = useState<'all' | 'whitelist' | null>(null);
   const offered = skipped.filter((v) => !whitelist.includes(v));
 
   const run = async (work: () => Promise<unknown>) => {
@@ -79,8 +81,11 @@ export function WhitelistEditor({
               type="radio"
               name="sync-mode"
               value={value}
-              checked={mode === value}
-              onChange={() => run(() => onMode(value))}
+              checked={(pendingMode ?? mode) === value}
+              onChange={() => {
+                setPendingMode(value);
+                void run(() => onMode(value)).finally(() => setPendingMode(null));
+              }}
             />
             {label}
           </label>
