@@ -435,6 +435,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${webUrl}/accounts`);
     await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    await page.getByRole('link', { name: 'e2e_main' }).waitFor();
     await shot('18-accounts-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 120_000);
