@@ -126,7 +126,7 @@ describe('AccountForm', () => {
   });
 
   it('sends only what was filled in, and shows the API field errors next to their fields', async () => {
-    const onSubmit = vi.fn(async () => {
+    const onSubmit = vi.fn(async (_body: unknown) => {
       throw new ApiError(409, {
         type: 'urn:accountdb:problem:conflict',
         title: 'Conflict',
