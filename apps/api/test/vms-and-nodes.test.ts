@@ -137,6 +137,27 @@ describe('vms', () => {
     );
   });
 
+  it('finds VMs by MAC address in any spelling and by SMBIOS UUID, only your own', async () => {
+    const body = {
+      name: 'by-mac',
+      mac_addresses: ['bc-24-11-5e-0a-77', 'BC:24:11:5E:0A:78'],
+      smbios_uuid: '{4C4C4544-0042-3510-8052-B4C04F4E4D77}',
+    };
+    const mine = (await call(alice, 'POST', '/vms', body)).json();
+    await call(bob, 'POST', '/vms', body);
+    const names = async (user: TestUser, query: string) =>
+      (await call(user, 'GET', `/vms?${query}`)).json().items.map((v: { id: string }) => v.id);
+    expect(await names(alice, 'mac_address=BC2411-5E0A77')).toEqual([mine.id]);
+    expect(await names(alice, 'mac_address=bc:24:11:5e:0a:78')).toEqual([mine.id]);
+    expect(await names(alice, 'smbios_uuid=4c4c4544-0042-3510-8052-b4c04f4e4d77')).toEqual([
+      mine.id,
+    ]);
+    expect(await names(alice, 'mac_address=BC:24:11:5E:0A:79')).toEqual([]);
+    const bad = await call(alice, 'GET', '/vms?mac_address=not-a-mac-at-all');
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.stringify(bad.json().errors)).toContain('/querystring/mac_address');
+  });
+
   it("records every status change in the VM's history", async () => {
     const vm = (await call(alice, 'POST', '/vms', { name: 'hist', status: 'stopped' })).json();
     await call(alice, 'PATCH', `/vms/${vm.id}`, { status: 'running' });

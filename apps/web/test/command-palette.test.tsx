@@ -122,5 +122,14 @@ describe('searchEverything', () => {
       ]),
     );
     expect(await searchEverything(api, 'x')).toEqual([]);
+    // A MAC or a UUID is looked up exactly on the VMs as well.
+    await searchEverything(api, 'bc-24-11-5e-0a-01');
+    await searchEverything(api, '4c4c4544-0042-3510-8052-b4c04f4e4d32');
+    expect(asked).toEqual(
+      expect.arrayContaining([
+        '/api/v1/vms?mac_address=bc-24-11-5e-0a-01&limit=5',
+        '/api/v1/vms?smbios_uuid=4c4c4544-0042-3510-8052-b4c04f4e4d32&limit=5',
+      ]),
+    );
   });
 });

@@ -6759,11 +6759,21 @@ export interface paths {
           cursor?: string;
           /** @description Page size */
           limit: number;
+          /**
+           * @description Has this MAC address (any common spelling)
+           * @example BC:24:11:5E:0A:01
+           */
+          mac_address?: string;
           node_id?: string;
           /** @description Admins: only objects of this user */
           owner_id?: string;
           /** @description Fuzzy search (trigram) over the vm's text fields */
           q?: string;
+          /**
+           * @description UUID, with or without braces; stored lower-case
+           * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
+           */
+          smbios_uuid?: string;
           /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, name, vmid, status, last_seen_at. Default created_at. */
           sort?: string;
           source?: 'agent' | 'manual';
@@ -7573,11 +7583,21 @@ export interface paths {
           /** @description true: has an account assigned */
           assigned?: boolean;
           format: 'csv' | 'json';
+          /**
+           * @description Has this MAC address (any common spelling)
+           * @example BC:24:11:5E:0A:01
+           */
+          mac_address?: string;
           node_id?: string;
           /** @description Admins: only objects of this user */
           owner_id?: string;
           /** @description Fuzzy search (trigram) over the vm's text fields */
           q?: string;
+          /**
+           * @description UUID, with or without braces; stored lower-case
+           * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
+           */
+          smbios_uuid?: string;
           sort?: string;
           source?: 'agent' | 'manual';
           /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */

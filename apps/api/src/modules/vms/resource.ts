@@ -1,10 +1,17 @@
 import { isIP } from 'node:net';
-import { eq, sql } from 'drizzle-orm';
+import { arrayContains, eq, sql } from 'drizzle-orm';
 import { type Static, Type } from 'typebox';
 import { vmStatusEvents, vms } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 import { ValidationError } from '../../http/errors.js';
-import { iso, normalizeMac, normalizeTags, normalizeUuid } from '../../http/resource/fields.js';
+import {
+  iso,
+  LooseMac,
+  LooseUuid,
+  normalizeMac,
+  normalizeTags,
+  normalizeUuid,
+} from '../../http/resource/fields.js';
 import type { ResourceSpec, ResourceTable } from '../../http/resource/spec.js';
 import { CreateVm, UpdateVm, Vm, VmStatus, VmType } from './schemas.js';
 
@@ -139,6 +146,15 @@ export const vmSpec: ResourceSpec<Row, Dto, Create, Partial<Create>> = {
     source: {
       schema: Type.Union([Type.Literal('agent'), Type.Literal('manual')]),
       where: (v: string) => eq(vms.source, v as Row['source']),
+    },
+    mac_address: {
+      schema: { ...LooseMac, description: 'Has this MAC address (any common spelling)' },
+      where: (v: string) =>
+        arrayContains(vms.macAddresses, [normalizeMac(v, '/querystring/mac_address')]),
+    },
+    smbios_uuid: {
+      schema: LooseUuid,
+      where: (v: string) => eq(vms.smbiosUuid, normalizeUuid(v, '/querystring/smbios_uuid')),
     },
     assigned: {
       schema: Type.Boolean({ description: 'true: has an account assigned' }),

@@ -17,7 +17,8 @@ const PER_KIND = 5;
 
 /**
  * Finds records of every kind at once: accounts by username, e-mail, external id or service;
- * hardware by name, MAC, SMBIOS UUID or serials; VMs by name or VMID; nodes by name or host;
+ * hardware by name, MAC, SMBIOS UUID or serials; VMs by name, VMID, MAC or SMBIOS UUID; nodes
+ * by name or host;
  * cards by their exact code (blind index) or code hint. Kinds that fail are left out rather
  * than failing the whole search.
  */
@@ -25,6 +26,16 @@ export async function searchEverything(api: ApiClient, term: string): Promise<Se
   const q = term.trim();
   if (q.length < 2) return [];
   const isVmid = /^\d{1,9}$/.test(q) && Number(q) >= 100;
+  const isMac = /^([0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2}$/.test(q);
+  const isUuid = /^\{?[0-9A-Fa-f]{8}-?([0-9A-Fa-f]{4}-?){3}[0-9A-Fa-f]{12}\}?$/.test(q);
+  /** VMs found by an exact identifier: VMID, MAC or SMBIOS UUID. */
+  const exactVmQuery = isVmid
+    ? { vmid: Number(q) }
+    : isMac
+      ? { mac_address: q }
+      : isUuid
+        ? { smbios_uuid: q }
+        : null;
   const settle = async (run: () => Promise<SearchHit[]>) => run().catch(() => []);
   const groups = await Promise.all([
     settle(async () => {
@@ -54,9 +65,9 @@ export async function searchEverything(api: ApiClient, term: string): Promise<Se
     settle(async () => {
       const [byText, byVmid] = await Promise.all([
         api.GET('/api/v1/vms', { params: { query: { q, limit: PER_KIND } } }).then(unwrap),
-        isVmid
+        exactVmQuery
           ? api
-              .GET('/api/v1/vms', { params: { query: { vmid: Number(q), limit: PER_KIND } } })
+              .GET('/api/v1/vms', { params: { query: { ...exactVmQuery, limit: PER_KIND } } })
               .then(unwrap)
           : Promise.resolve({ items: [] }),
       ]);
