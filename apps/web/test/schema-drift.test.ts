@@ -14,4 +14,5 @@ it('apps/web/src/api/schema.d.ts matches the OpenAPI document of the API', async
     generated === committed,
     `${SCHEMA_FILE} is out of date: run npm run gen:api -w @accountdb/web`,
   ).toBe(true);
-});
+  // Builds the whole API in memory: slow on a busy machine.
+}, 120_000);
