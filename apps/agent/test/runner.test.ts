@@ -51,16 +51,18 @@ describe('run loop', () => {
     const { agent } = runner();
     const stop = new AbortController();
     const running = agent.run(stop.signal);
+    // Wait for the agent to have handled three failures (the fake server sees each attempt
+    // a moment before the agent counts it).
     await until(
-      'three failed attempts',
-      () => adb.requests.filter((r) => r.status === 0).length >= 3,
+      'three failed cycles',
+      () =>
+        (agent.metrics.get('accountdb_agent_cycles_total', { outcome: 'accountdb_unavailable' }) ??
+          0) >= 3,
     );
+    expect(adb.requests.filter((r) => r.status === 0).length).toBeGreaterThanOrEqual(3);
     expect(pve.count('/cluster/resources')).toBe(0);
     expect(agent.state.status).toBe('error');
     expect(agent.state.last_error).toMatch(/cannot reach AccountDB/);
-    expect(
-      agent.metrics.get('accountdb_agent_cycles_total', { outcome: 'accountdb_unavailable' }),
-    ).toBeGreaterThanOrEqual(3);
 
     adb.mode = 'up';
     await until('a sync', () => adb.syncs.length === 1);
