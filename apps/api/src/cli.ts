@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { configOrExit, openAndMigrate } from './boot.js';
+import { formatFindings, runDoctor } from './cli/doctor.js';
 import { hashPassword, PASSWORD_MIN_LENGTH } from './crypto/passwords.js';
 import { createFirstAdmin } from './modules/auth/definer-functions.js';
 import { VERSION } from './version.js';
@@ -52,6 +53,19 @@ program
     } finally {
       await database.close();
     }
+  });
+
+program
+  .command('doctor')
+  .description(
+    'check configuration, database, migrations, roles, row-level security, keys and the data dir',
+  )
+  .action(async () => {
+    const findings = await runDoctor(process.env);
+    log(formatFindings(findings));
+    const failed = findings.filter((f) => f.verdict === 'fail').length;
+    log(failed ? `\n${failed} problem(s) found.` : '\nNo problem found.');
+    process.exitCode = failed ? 1 : 0;
   });
 
 program.parseAsync().catch((err: unknown) => {
