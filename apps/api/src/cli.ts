@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { configOrExit, openAndMigrate } from './boot.js';
 import { formatFindings, runDoctor } from './cli/doctor.js';
-import { hashPassword, PASSWORD_MIN_LENGTH } from './crypto/passwords.js';
+import { resetPassword } from './cli/reset-password.js';
+import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './crypto/passwords.js';
 import { createFirstAdmin } from './modules/auth/definer-functions.js';
 import { VERSION } from './version.js';
 
@@ -12,6 +13,17 @@ const program = new Command()
   .version(VERSION);
 
 const log = (msg: string) => process.stdout.write(`${msg}\n`);
+
+/** A password from the environment (never the command line, where `ps` shows it). */
+function passwordFrom(variable: string): string {
+  const password = process.env[variable];
+  if (!password || password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
+    throw new Error(
+      `set ${variable} to a password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
+    );
+  }
+  return password;
+}
 
 program
   .command('migrate')
@@ -34,12 +46,7 @@ program
     'ACCOUNTDB_ADMIN_PASSWORD',
   )
   .action(async (opts: { username: string; email: string; passwordEnv: string }) => {
-    const password = process.env[opts.passwordEnv];
-    if (!password || password.length < PASSWORD_MIN_LENGTH) {
-      throw new Error(
-        `set ${opts.passwordEnv} to a password of at least ${PASSWORD_MIN_LENGTH} characters`,
-      );
-    }
+    const password = passwordFrom(opts.passwordEnv);
     const config = configOrExit();
     const database = await openAndMigrate(config, log);
     try {
@@ -50,6 +57,33 @@ program
       });
       if (!id) throw new Error('the database already has users; setup is done');
       log(`created admin ${opts.username} (${id})`);
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('reset-password')
+  .description(
+    "set a user's password (ends their sessions, clears a lockout), e.g. for a locked-out admin",
+  )
+  .requiredOption('--username <name>', 'login name or e-mail address of the user')
+  .option(
+    '--password-env <var>',
+    'read the new password from this environment variable',
+    'ACCOUNTDB_NEW_PASSWORD',
+  )
+  .action(async (opts: { username: string; passwordEnv: string }) => {
+    const password = passwordFrom(opts.passwordEnv);
+    const config = configOrExit();
+    const database = await openAndMigrate(config, log);
+    try {
+      const id = await resetPassword(database.db, {
+        login: opts.username,
+        passwordHash: await hashPassword(password),
+      });
+      if (!id) throw new Error(`no user is called ${opts.username}`);
+      log(`set a new password for ${opts.username} (${id}); their sessions have ended`);
     } finally {
       await database.close();
     }
