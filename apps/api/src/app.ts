@@ -127,7 +127,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     database: deps.database,
     limits: { ...DEFAULT_AUTH_LIMITS, ...deps.limits },
     redis,
-    keys: new DataKeyStore(masterKey(config.secretKey)),
+    keys: new DataKeyStore(
+      masterKey(config.secretKey),
+      config.previousSecretKey ? masterKey(config.previousSecretKey) : undefined,
+    ),
   } satisfies ResolvedDeps);
   app.decorate('tenant', function tenant<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>) {
     return withTenant(deps.database.db, request.actor, fn);

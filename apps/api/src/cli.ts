@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { configOrExit, openAndMigrate } from './boot.js';
 import { formatFindings, runDoctor } from './cli/doctor.js';
 import { resetPassword } from './cli/reset-password.js';
+import { rotateDataKeys } from './cli/rotate-key.js';
+import { checkMasterKey } from './crypto/data-keys.js';
+import { masterKey } from './crypto/envelope.js';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './crypto/passwords.js';
 import { createFirstAdmin } from './modules/auth/definer-functions.js';
 import { VERSION } from './version.js';
@@ -13,6 +16,12 @@ const program = new Command()
   .version(VERSION);
 
 const log = (msg: string) => process.stdout.write(`${msg}\n`);
+
+/** [██████░░░░] for a progress line on a terminal. */
+function progressBar(done: number, total: number, width = 24): string {
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
+}
 
 /** A password from the environment (never the command line, where `ps` shows it). */
 function passwordFrom(variable: string): string {
@@ -84,6 +93,54 @@ program
       });
       if (!id) throw new Error(`no user is called ${opts.username}`);
       log(`set a new password for ${opts.username} (${id}); their sessions have ended`);
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('rotate-key')
+  .description(
+    're-wrap every data key from ACCOUNTDB_SECRET_KEY_PREVIOUS to ACCOUNTDB_SECRET_KEY (resumable, no downtime)',
+  )
+  .option('--batch-size <n>', 'data keys per transaction', '100')
+  .action(async (opts: { batchSize: string }) => {
+    const batchSize = Number(opts.batchSize);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+      throw new Error('--batch-size must be a whole number from 1 to 10000');
+    }
+    const config = configOrExit();
+    if (!config.previousSecretKey) {
+      throw new Error(
+        'set ACCOUNTDB_SECRET_KEY to the new key and ACCOUNTDB_SECRET_KEY_PREVIOUS to the old one (as for the API during the rotation); see docs/operations.md',
+      );
+    }
+    const current = masterKey(config.secretKey);
+    const previous = masterKey(config.previousSecretKey);
+    const database = await openAndMigrate(config, log);
+    try {
+      // Every stored data key must be under one of the two keys before anything changes.
+      await checkMasterKey(database.db, current, previous);
+      const started = Date.now();
+      const tty = process.stdout.isTTY;
+      const result = await rotateDataKeys({
+        db: database.db,
+        current,
+        previous,
+        batchSize,
+        onProgress: ({ done, total }) => {
+          const rate = done / Math.max((Date.now() - started) / 1000, 0.001);
+          const line = `re-wrapped ${done} of ${total} data keys (${Math.round(rate)}/s)`;
+          if (tty) process.stdout.write(`\r${progressBar(done, total)} ${line}`);
+          else log(line);
+        },
+      });
+      if (tty) process.stdout.write('\n');
+      await checkMasterKey(database.db, current);
+      log(
+        `done: ${result.done} data key(s) re-wrapped; every data key is now under the current key (id ${current.kid}). ` +
+          'Remove ACCOUNTDB_SECRET_KEY_PREVIOUS from the API and restart it.',
+      );
     } finally {
       await database.close();
     }

@@ -12,6 +12,11 @@ export interface Config {
   dataDir: string;
   /** 32-byte master key for secrets at rest. */
   secretKey: Buffer;
+  /**
+   * During a master key rotation: the key being replaced. Data keys still wrapped by it are
+   * read with it until `accountdb rotate-key` has re-wrapped them all.
+   */
+  previousSecretKey: Buffer | undefined;
   /** HMAC key for access tokens (at least 32 bytes). */
   jwtSecret: Buffer;
   /** Keys that were generated into the data dir at this start (warned about). */
@@ -207,6 +212,17 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     generated: generatedKeys,
   });
+  const previousRaw = value(env, 'ACCOUNTDB_SECRET_KEY_PREVIOUS');
+  const previousSecretKey =
+    previousRaw === undefined
+      ? undefined
+      : decodeKey('ACCOUNTDB_SECRET_KEY_PREVIOUS', previousRaw, 32, 32);
+  if (previousSecretKey?.equals(secretKey)) {
+    throw new ConfigError(
+      'ACCOUNTDB_SECRET_KEY_PREVIOUS',
+      'is the same key as ACCOUNTDB_SECRET_KEY; set it to the key being replaced, or unset it',
+    );
+  }
   const jwtSecret = loadKey({
     env,
     spec: { variable: 'ACCOUNTDB_JWT_SECRET', file: 'jwt.key', bytes: 32, exact: false },
@@ -220,6 +236,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir,
     secretKey,
+    previousSecretKey,
     jwtSecret,
     generatedKeys,
     redisUrl,

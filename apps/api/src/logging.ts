@@ -18,6 +18,7 @@ export const SECRET_FIELDS = [
   'api_key',
   'secret',
   'secretKey',
+  'previousSecretKey',
   'jwtSecret',
   'metricsToken',
   'email_password',

@@ -14,7 +14,11 @@ async function main(): Promise<void> {
   // A master key that does not match the stored data keys stops the start before anything
   // is written with it.
   try {
-    await checkMasterKey(database.db, masterKey(config.secretKey));
+    await checkMasterKey(
+      database.db,
+      masterKey(config.secretKey),
+      config.previousSecretKey ? masterKey(config.previousSecretKey) : undefined,
+    );
   } catch (err) {
     await database.close();
     throw err;

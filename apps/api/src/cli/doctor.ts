@@ -246,7 +246,11 @@ async function rlsFindings(database: Database): Promise<Finding[]> {
 
 async function keyFindings(database: Database, config: Config): Promise<Finding> {
   try {
-    await checkMasterKey(database.db, masterKey(config.secretKey));
+    await checkMasterKey(
+      database.db,
+      masterKey(config.secretKey),
+      config.previousSecretKey ? masterKey(config.previousSecretKey) : undefined,
+    );
     return {
       verdict: 'ok',
       check: 'master key',

@@ -19,7 +19,14 @@ export class DataKeyStore {
   private readonly byOwner = new Map<string, DataKey>();
   private readonly byId = new Map<string, DataKey>();
 
-  constructor(readonly master: MasterKey) {}
+  /**
+   * `previous`: during a master key rotation, the key being replaced; data keys it still
+   * wraps are read with it. New data keys are always wrapped with `master`.
+   */
+  constructor(
+    readonly master: MasterKey,
+    readonly previous?: MasterKey,
+  ) {}
 
   private remember(ownerId: string, key: DataKey): DataKey {
     if (this.byOwner.size > 10_000) {
@@ -51,14 +58,20 @@ export class DataKeyStore {
       row ??= (await tx.select().from(dataKeys).where(eq(dataKeys.ownerId, ownerId)))[0];
       if (!row) throw new SecretsError('could not create a data key');
     }
-    if (row.masterKid !== this.master.kid) {
+    const wrapper =
+      row.masterKid === this.master.kid
+        ? this.master
+        : row.masterKid === this.previous?.kid
+          ? this.previous
+          : null;
+    if (!wrapper) {
       throw new SecretsError(
         `data key of owner ${ownerId} is wrapped by master key ${row.masterKid}, not ${this.master.kid}`,
       );
     }
     return this.remember(ownerId, {
       id: row.id,
-      key: unwrapDataKey(this.master, row.wrappedKey, ownerId),
+      key: unwrapDataKey(wrapper, row.wrappedKey, ownerId),
     });
   }
 }
@@ -67,16 +80,20 @@ export class DataKeyStore {
  * Stops the start when ACCOUNTDB_SECRET_KEY is not the key the stored data keys were
  * wrapped with: better no start than secrets nobody can read or a mix of two keys.
  */
-export async function checkMasterKey(db: Db, master: MasterKey): Promise<void> {
+export async function checkMasterKey(
+  db: Db,
+  master: MasterKey,
+  previous?: MasterKey,
+): Promise<void> {
   const kids = await withTenant(db, { kind: 'anonymous' }, async (tx) =>
     rowsOf<{ kid: string }>(await tx.execute(sql`SELECT secrets_master_kids() AS kid`)).map(
       (r) => r.kid,
     ),
   );
-  const foreign = kids.filter((k) => k !== master.kid);
+  const foreign = kids.filter((k) => k !== master.kid && k !== previous?.kid);
   if (foreign.length > 0) {
     throw new SecretsError(
-      `ACCOUNTDB_SECRET_KEY does not match this database: its secrets are wrapped by master key id ${foreign.join(', ')}, the configured key has id ${master.kid}`,
+      `ACCOUNTDB_SECRET_KEY does not match this database: its secrets are wrapped by master key id ${foreign.join(', ')}, the configured key has id ${master.kid}${previous ? ` (and ACCOUNTDB_SECRET_KEY_PREVIOUS ${previous.kid})` : ''}`,
     );
   }
 }
