@@ -110,6 +110,15 @@ describe('accountdb doctor', () => {
     }
   });
 
+  it('warns about a key rotation left half-done or finished but not cleaned up', async () => {
+    const findings = await runDoctor({ ...env, ACCOUNTDB_SECRET_KEY_PREVIOUS: key() });
+    expect(failures(findings)).toEqual([]);
+    expect(findings.find((f) => f.check === 'key rotation')).toMatchObject({
+      verdict: 'warn',
+      detail: 'ACCOUNTDB_SECRET_KEY_PREVIOUS is set but no data key uses it any more',
+    });
+  });
+
   it('fails on a bad setting, naming the variable, before touching the database', async () => {
     const found = failures(await runDoctor({ ...env, API_PORT: 'ninety' }));
     expect(found).toHaveLength(1);

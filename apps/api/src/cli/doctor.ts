@@ -244,7 +244,34 @@ async function rlsFindings(database: Database): Promise<Finding[]> {
   return out;
 }
 
-async function keyFindings(database: Database, config: Config): Promise<Finding> {
+async function keyFindings(database: Database, config: Config): Promise<Finding[]> {
+  const found = [await masterKeyFinding(database, config)];
+  if (config.previousSecretKey && found[0]?.verdict === 'ok') {
+    const previous = masterKey(config.previousSecretKey).kid;
+    const [row] = await query<{ used: boolean }>(
+      database,
+      sql`SELECT ${previous} IN (SELECT secrets_master_kids()) AS used`,
+    );
+    found.push(
+      row?.used
+        ? {
+            verdict: 'warn',
+            check: 'key rotation',
+            detail: 'data keys are still wrapped by ACCOUNTDB_SECRET_KEY_PREVIOUS',
+            fix: 'run `accountdb rotate-key`, then remove ACCOUNTDB_SECRET_KEY_PREVIOUS',
+          }
+        : {
+            verdict: 'warn',
+            check: 'key rotation',
+            detail: 'ACCOUNTDB_SECRET_KEY_PREVIOUS is set but no data key uses it any more',
+            fix: 'remove ACCOUNTDB_SECRET_KEY_PREVIOUS and restart the API',
+          },
+    );
+  }
+  return found;
+}
+
+async function masterKeyFinding(database: Database, config: Config): Promise<Finding> {
   try {
     await checkMasterKey(
       database.db,
@@ -297,7 +324,7 @@ export async function runDoctor(env: Env): Promise<Finding[]> {
     findings.push(...(await roleFindings(database)));
     findings.push(...(await rlsFindings(database)));
     // Without a master key there is nothing to compare the stored data keys with.
-    if (!secretKeyMissing) findings.push(await keyFindings(database, config));
+    if (!secretKeyMissing) findings.push(...(await keyFindings(database, config)));
   } finally {
     await database.close();
   }
