@@ -299,3 +299,27 @@ export function Tags({
     </span>
   );
 }
+
+/** The submit and cancel buttons under a form. */
+export function FormActions({
+  submitLabel,
+  submitting,
+  onCancel,
+}: {
+  submitLabel: string;
+  submitting: boolean;
+  onCancel?: (() => void) | undefined;
+}) {
+  return (
+    <div className="flex gap-2">
+      <Button type="submit" disabled={submitting}>
+        {submitting ? 'Saving…' : submitLabel}
+      </Button>
+      {onCancel ? (
+        <Button variant="ghost" onClick={onCancel}>
+          Cancel
+        </Button>
+      ) : null}
+    </div>
+  );
+}

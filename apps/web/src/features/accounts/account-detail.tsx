@@ -6,19 +6,12 @@ import { useRouter } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
+import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog } from '../../components/dialog';
 import { SecretField } from '../../components/secret-field';
 import { StatusTimeline } from '../../components/timeline';
 import { TotpCode } from '../../components/totp-code';
-import {
-  Button,
-  Card,
-  DetailList,
-  EmptyState,
-  PageHeader,
-  StatusBadge,
-  Tags,
-} from '../../components/ui';
+import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
 import { ago } from '../../lib/time';
 import { AccountForm, SECRET_FIELDS } from './account-form';
@@ -53,16 +46,15 @@ export function AccountDetail({ id }: { id: string }) {
   const [confirm, setConfirm] = useState<'delete' | 'release' | null>(null);
   const [busy, setBusy] = useState(false);
 
-  if (query.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
-  if (query.isError) {
-    const notFound = query.error instanceof ApiError && query.error.status === 404;
+  if (query.isPending || query.isError) {
     return (
-      <EmptyState title={notFound ? 'Account not found' : 'The account could not be loaded'}>
-        {notFound ? 'It does not exist, or it is not yours. ' : `${query.error.message} `}
-        <Link href="/accounts" className="text-indigo-600 underline dark:text-indigo-400">
-          Back to accounts
-        </Link>
-      </EmptyState>
+      <DetailLoadState
+        pending={query.isPending}
+        error={query.error}
+        what="Account"
+        listHref="/accounts"
+        listLabel="accounts"
+      />
     );
   }
   const { account, etag } = query.data;

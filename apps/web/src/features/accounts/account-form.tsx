@@ -5,7 +5,7 @@ import { Controller, useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { ApiError } from '../../api/problem';
 import { TagInput } from '../../components/tag-input';
-import { Button, Field, SelectField, TextAreaField } from '../../components/ui';
+import { Field, FormActions, SelectField, TextAreaField } from '../../components/ui';
 import { showProblem } from '../../lib/forms';
 import { ACCOUNT_STATUSES, type Account, type AccountPatch, type NewAccount } from './queries';
 
@@ -270,16 +270,7 @@ export function AccountForm({
 
       <TextAreaField label="Notes" rows={4} {...register('notes')} error={errors.notes?.message} />
 
-      <div className="flex gap-2">
-        <Button type="submit" disabled={isSubmitting}>
-          {isSubmitting ? 'Saving…' : submitLabel}
-        </Button>
-        {onCancel ? (
-          <Button variant="ghost" onClick={onCancel}>
-            Cancel
-          </Button>
-        ) : null}
-      </div>
+      <FormActions submitLabel={submitLabel} submitting={isSubmitting} onCancel={onCancel} />
     </form>
   );
 }

@@ -6,13 +6,13 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
+import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog, Dialog } from '../../components/dialog';
 import { SecretField } from '../../components/secret-field';
 import {
   Button,
   Card,
   DetailList,
-  EmptyState,
   Field,
   PageHeader,
   StatusBadge,
@@ -44,16 +44,15 @@ export function CardDetail({ id }: { id: string }) {
   const [redeemAccount, setRedeemAccount] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  if (query.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
-  if (query.isError) {
-    const notFound = query.error instanceof ApiError && query.error.status === 404;
+  if (query.isPending || query.isError) {
     return (
-      <EmptyState title={notFound ? 'Card not found' : 'The card could not be loaded'}>
-        {notFound ? 'It does not exist, or it is not yours. ' : `${query.error.message} `}
-        <Link href="/cards" className="text-indigo-600 underline dark:text-indigo-400">
-          Back to cards
-        </Link>
-      </EmptyState>
+      <DetailLoadState
+        pending={query.isPending}
+        error={query.error}
+        what="Card"
+        listHref="/cards"
+        listLabel="cards"
+      />
     );
   }
   const { card, etag } = query.data;

@@ -5,7 +5,7 @@ import { Controller, useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { ApiError } from '../../api/problem';
 import { TagInput } from '../../components/tag-input';
-import { Button, Field, SelectField, TextAreaField } from '../../components/ui';
+import { Field, FormActions, SelectField, TextAreaField } from '../../components/ui';
 import { showProblem } from '../../lib/forms';
 import type { CardRecord, NewCard } from './queries';
 
@@ -164,16 +164,7 @@ export function CardForm({
         )}
       />
       <TextAreaField label="Notes" rows={3} {...register('notes')} error={errors.notes?.message} />
-      <div className="flex gap-2">
-        <Button type="submit" disabled={isSubmitting}>
-          {isSubmitting ? 'Saving…' : submitLabel}
-        </Button>
-        {onCancel ? (
-          <Button variant="ghost" onClick={onCancel}>
-            Cancel
-          </Button>
-        ) : null}
-      </div>
+      <FormActions submitLabel={submitLabel} submitting={isSubmitting} onCancel={onCancel} />
     </form>
   );
 }

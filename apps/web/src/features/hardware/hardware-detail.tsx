@@ -7,8 +7,9 @@ import { useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
 import { CopyButton } from '../../components/copy-button';
+import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog } from '../../components/dialog';
-import { Button, Card, EmptyState, PageHeader, Tags } from '../../components/ui';
+import { Button, Card, PageHeader, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
 import { ago } from '../../lib/time';
 import { AccountPicker } from '../accounts/account-picker';
@@ -31,18 +32,15 @@ export function HardwareDetail({ id }: { id: string }) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [busy, setBusy] = useState(false);
 
-  if (query.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
-  if (query.isError) {
-    const notFound = query.error instanceof ApiError && query.error.status === 404;
+  if (query.isPending || query.isError) {
     return (
-      <EmptyState
-        title={notFound ? 'Hardware profile not found' : 'The profile could not be loaded'}
-      >
-        {notFound ? 'It does not exist, or it is not yours. ' : `${query.error.message} `}
-        <Link href="/hardware" className="text-indigo-600 underline dark:text-indigo-400">
-          Back to hardware
-        </Link>
-      </EmptyState>
+      <DetailLoadState
+        pending={query.isPending}
+        error={query.error}
+        what="Hardware profile"
+        listHref="/hardware"
+        listLabel="hardware"
+      />
     );
   }
   const { hardware, etag } = query.data;

@@ -5,7 +5,7 @@ import { Controller, useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { ApiError } from '../../api/problem';
 import { TagInput } from '../../components/tag-input';
-import { Button, Field, TextAreaField } from '../../components/ui';
+import { Field, FormActions, TextAreaField } from '../../components/ui';
 import { showProblem } from '../../lib/forms';
 import { HARDWARE_FIELDS, type Hardware, type HardwareField, type NewHardware } from './queries';
 
@@ -112,16 +112,7 @@ export function HardwareForm({
         )}
       />
       <TextAreaField label="Notes" rows={3} {...register('notes')} error={errors.notes?.message} />
-      <div className="flex gap-2">
-        <Button type="submit" disabled={isSubmitting}>
-          {isSubmitting ? 'Saving…' : submitLabel}
-        </Button>
-        {onCancel ? (
-          <Button variant="ghost" onClick={onCancel}>
-            Cancel
-          </Button>
-        ) : null}
-      </div>
+      <FormActions submitLabel={submitLabel} submitting={isSubmitting} onCancel={onCancel} />
     </form>
   );
 }

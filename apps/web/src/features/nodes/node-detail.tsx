@@ -6,16 +6,9 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
+import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog } from '../../components/dialog';
-import {
-  Button,
-  Card,
-  DetailList,
-  EmptyState,
-  PageHeader,
-  StatusBadge,
-  Tags,
-} from '../../components/ui';
+import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
 import { ago } from '../../lib/time';
 import { AgentKeyPanel } from './agent-key-panel';
@@ -51,16 +44,15 @@ export function NodeDetail({ id }: { id: string }) {
   const [busy, setBusy] = useState(false);
   const [rotated, setRotated] = useState<ProxmoxNode | null>(null);
 
-  if (query.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
-  if (query.isError) {
-    const notFound = query.error instanceof ApiError && query.error.status === 404;
+  if (query.isPending || query.isError) {
     return (
-      <EmptyState title={notFound ? 'Node not found' : 'The node could not be loaded'}>
-        {notFound ? 'It does not exist, or it is not yours. ' : `${query.error.message} `}
-        <Link href="/nodes" className="text-indigo-600 underline dark:text-indigo-400">
-          Back to nodes
-        </Link>
-      </EmptyState>
+      <DetailLoadState
+        pending={query.isPending}
+        error={query.error}
+        what="Node"
+        listHref="/nodes"
+        listLabel="nodes"
+      />
     );
   }
   const { node, etag } = query.data;

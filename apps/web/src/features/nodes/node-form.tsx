@@ -5,7 +5,7 @@ import { Controller, useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { ApiError } from '../../api/problem';
 import { TagInput } from '../../components/tag-input';
-import { Button, Field, TextAreaField } from '../../components/ui';
+import { Field, FormActions, TextAreaField } from '../../components/ui';
 import { showProblem } from '../../lib/forms';
 import type { NewNode, ProxmoxNode } from './queries';
 
@@ -122,16 +122,7 @@ export function NodeForm({
         />
       </div>
       <TextAreaField label="Notes" rows={3} {...register('notes')} error={errors.notes?.message} />
-      <div className="flex gap-2">
-        <Button type="submit" disabled={isSubmitting}>
-          {isSubmitting ? 'Saving…' : submitLabel}
-        </Button>
-        {onCancel ? (
-          <Button variant="ghost" onClick={onCancel}>
-            Cancel
-          </Button>
-        ) : null}
-      </div>
+      <FormActions submitLabel={submitLabel} submitting={isSubmitting} onCancel={onCancel} />
     </form>
   );
 }

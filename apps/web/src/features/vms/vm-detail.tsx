@@ -7,18 +7,11 @@ import { useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
 import { CopyButton } from '../../components/copy-button';
+import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog } from '../../components/dialog';
 import { TagInput } from '../../components/tag-input';
 import { StatusTimeline } from '../../components/timeline';
-import {
-  Button,
-  Card,
-  DetailList,
-  EmptyState,
-  PageHeader,
-  StatusBadge,
-  Tags,
-} from '../../components/ui';
+import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
 import { ago, duration } from '../../lib/time';
 import { AccountPicker } from '../accounts/account-picker';
@@ -38,16 +31,15 @@ export function VmDetail({ id }: { id: string }) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [busy, setBusy] = useState(false);
 
-  if (query.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
-  if (query.isError) {
-    const notFound = query.error instanceof ApiError && query.error.status === 404;
+  if (query.isPending || query.isError) {
     return (
-      <EmptyState title={notFound ? 'VM not found' : 'The VM could not be loaded'}>
-        {notFound ? 'It does not exist, or it is not yours. ' : `${query.error.message} `}
-        <Link href="/vms" className="text-indigo-600 underline dark:text-indigo-400">
-          Back to VMs
-        </Link>
-      </EmptyState>
+      <DetailLoadState
+        pending={query.isPending}
+        error={query.error}
+        what="VM"
+        listHref="/vms"
+        listLabel="VMs"
+      />
     );
   }
   const { vm, etag } = query.data;

@@ -5,7 +5,7 @@ import { Controller, useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { ApiError } from '../../api/problem';
 import { TagInput } from '../../components/tag-input';
-import { Button, Field, SelectField, TextAreaField } from '../../components/ui';
+import { Field, FormActions, SelectField, TextAreaField } from '../../components/ui';
 import { showProblem } from '../../lib/forms';
 import { useNodeOptions } from '../nodes/queries';
 import { type NewVm, VM_STATUSES, type Vm } from './queries';
@@ -242,16 +242,7 @@ export function VmForm({
           />
         )}
       />
-      <div className="flex gap-2">
-        <Button type="submit" disabled={isSubmitting}>
-          {isSubmitting ? 'Saving…' : submitLabel}
-        </Button>
-        {onCancel ? (
-          <Button variant="ghost" onClick={onCancel}>
-            Cancel
-          </Button>
-        ) : null}
-      </div>
+      <FormActions submitLabel={submitLabel} submitting={isSubmitting} onCancel={onCancel} />
     </form>
   );
 }
