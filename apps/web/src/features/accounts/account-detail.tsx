@@ -13,6 +13,7 @@ import { StatusTimeline } from '../../components/timeline';
 import { TotpCode } from '../../components/totp-code';
 import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
+import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
 import { AccountForm, SECRET_FIELDS } from './account-form';
 import { LinkedRecords } from './linked-records';
@@ -130,20 +131,11 @@ export function AccountDetail({ id }: { id: string }) {
             submitLabel="Save changes"
             onCancel={() => setEditing(false)}
             onSubmit={async (body) => {
-              try {
-                await patchAccount(id, body, etag);
-              } catch (error) {
-                if (error instanceof ApiError && error.status === 412) {
-                  toast.error(
-                    'Someone changed this account meanwhile; the latest version is shown. Edit it again.',
-                  );
-                  setEditing(false);
-                  await refresh();
-                  return;
-                }
-                throw error;
-              }
-              toast.success('Saved.');
+              await saveEdit({
+                save: () => patchAccount(id, body, etag),
+                what: 'account',
+                refresh,
+              });
               setEditing(false);
               await refresh();
             }}

@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { components, paths } from '../../api/schema';
 import type { ApiListQuery } from '../../components/list/types';
 import { api, unwrap } from '../../lib/api';
+import { pageQuery } from '../../lib/list-query';
 
 export type Account = components['schemas']['Account'];
 export type AccountSecrets =
@@ -29,11 +30,7 @@ export async function fetchAccountsPage(options: {
   cursor?: string;
   limit: number;
 }) {
-  const query = {
-    ...options.query,
-    limit: options.limit,
-    ...(options.cursor ? { cursor: options.cursor } : {}),
-  } as AccountListQuery;
+  const query = pageQuery<AccountListQuery>(options);
   return unwrap(await api.GET('/api/v1/accounts', { params: { query } }));
 }
 

@@ -19,6 +19,7 @@ import {
   Tags,
 } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
+import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
 import { AccountPicker } from '../accounts/account-picker';
 import { CardForm } from './card-form';
@@ -155,13 +156,7 @@ export function CardDetail({ id }: { id: string }) {
             submitLabel="Save changes"
             onCancel={() => setEditing(false)}
             onSubmit={async (body) => {
-              try {
-                await patchCard(id, body, etag);
-                toast.success('Saved.');
-              } catch (error) {
-                if (!(error instanceof ApiError && error.status === 412)) throw error;
-                toast.error('The card changed meanwhile; the latest is shown. Edit it again.');
-              }
+              await saveEdit({ save: () => patchCard(id, body, etag), what: 'card', refresh });
               setEditing(false);
               await refresh();
             }}

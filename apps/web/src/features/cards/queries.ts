@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { components, paths } from '../../api/schema';
 import type { ApiListQuery } from '../../components/list/types';
 import { api, unwrap } from '../../lib/api';
+import { pageQuery } from '../../lib/list-query';
 
 export type CardRecord = components['schemas']['Card'];
 export type NewCard = paths['/api/v1/cards']['post']['requestBody']['content']['application/json'];
@@ -25,11 +26,7 @@ export async function fetchCardsPage(options: {
   cursor?: string;
   limit: number;
 }) {
-  const query = {
-    ...options.query,
-    limit: options.limit,
-    ...(options.cursor ? { cursor: options.cursor } : {}),
-  } as CardListQuery;
+  const query = pageQuery<CardListQuery>(options);
   return unwrap(await api.GET('/api/v1/cards', { params: { query } }));
 }
 

@@ -11,6 +11,7 @@ import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog } from '../../components/dialog';
 import { Button, Card, PageHeader, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
+import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
 import { AccountPicker } from '../accounts/account-picker';
 import { CollisionsBanner } from './collisions-banner';
@@ -46,18 +47,13 @@ export function HardwareDetail({ id }: { id: string }) {
   const { hardware, etag } = query.data;
   const refresh = () => queryClient.invalidateQueries({ queryKey: hardwareKeys.all });
   const save = async (body: HardwarePatch) => {
-    try {
-      await patchHardware(id, body, etag);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 412) {
-        toast.error('The profile changed meanwhile; the latest is shown. Try again.');
-        await refresh();
-        return false;
-      }
-      throw error;
-    }
-    await refresh();
-    return true;
+    const saved = await saveEdit({
+      save: () => patchHardware(id, body, etag),
+      what: 'hardware profile',
+      refresh,
+    });
+    if (saved) await refresh();
+    return saved;
   };
 
   const remove = async () => {
@@ -111,7 +107,7 @@ export function HardwareDetail({ id }: { id: string }) {
             submitLabel="Save changes"
             onCancel={() => setEditing(false)}
             onSubmit={async (body) => {
-              if (await save(body)) toast.success('Saved.');
+              await save(body);
               setEditing(false);
             }}
           />
@@ -141,7 +137,7 @@ export function HardwareDetail({ id }: { id: string }) {
                 accountId={hardware.account_id}
                 onChange={async (accountId) => {
                   try {
-                    if (await save({ account_id: accountId })) toast.success('Saved the account.');
+                    await save({ account_id: accountId });
                   } catch (error) {
                     toast.error(
                       error instanceof ApiError

@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { components, paths } from '../../api/schema';
 import type { ApiListQuery } from '../../components/list/types';
 import { api, unwrap } from '../../lib/api';
+import { pageQuery } from '../../lib/list-query';
 
 export type Hardware = components['schemas']['Hardware'];
 export type NewHardware =
@@ -47,11 +48,7 @@ export async function fetchHardwarePage(options: {
   cursor?: string;
   limit: number;
 }) {
-  const query = {
-    ...options.query,
-    limit: options.limit,
-    ...(options.cursor ? { cursor: options.cursor } : {}),
-  } as HardwareListQuery;
+  const query = pageQuery<HardwareListQuery>(options);
   return unwrap(await api.GET('/api/v1/hardware', { params: { query } }));
 }
 

@@ -10,6 +10,7 @@ import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog } from '../../components/dialog';
 import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
+import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
 import { AgentKeyPanel } from './agent-key-panel';
 import { NodeForm } from './node-form';
@@ -153,20 +154,7 @@ export function NodeDetail({ id }: { id: string }) {
             submitLabel="Save changes"
             onCancel={() => setEditing(false)}
             onSubmit={async (body) => {
-              try {
-                await patchNode(id, body, etag);
-              } catch (error) {
-                if (error instanceof ApiError && error.status === 412) {
-                  toast.error(
-                    'The node changed meanwhile (an agent report, say); the latest is shown. Edit again.',
-                  );
-                  setEditing(false);
-                  await refresh();
-                  return;
-                }
-                throw error;
-              }
-              toast.success('Saved.');
+              await saveEdit({ save: () => patchNode(id, body, etag), what: 'node', refresh });
               setEditing(false);
               await refresh();
             }}

@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { components, paths } from '../../api/schema';
 import type { ApiListQuery } from '../../components/list/types';
 import { api, unwrap } from '../../lib/api';
+import { pageQuery } from '../../lib/list-query';
 
 export type ProxmoxNode = components['schemas']['ProxmoxNode'];
 export type NewNode =
@@ -25,11 +26,7 @@ export async function fetchNodesPage(options: {
   cursor?: string;
   limit: number;
 }) {
-  const query = {
-    ...options.query,
-    limit: options.limit,
-    ...(options.cursor ? { cursor: options.cursor } : {}),
-  } as NodeListQuery;
+  const query = pageQuery<NodeListQuery>(options);
   return unwrap(await api.GET('/api/v1/proxmox-nodes', { params: { query } }));
 }
 

@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { components, paths } from '../../api/schema';
 import type { ApiListQuery } from '../../components/list/types';
 import { api, unwrap } from '../../lib/api';
+import { pageQuery } from '../../lib/list-query';
 
 export type Vm = components['schemas']['Vm'];
 export type NewVm = paths['/api/v1/vms']['post']['requestBody']['content']['application/json'];
@@ -24,11 +25,7 @@ export async function fetchVmsPage(options: {
   cursor?: string;
   limit: number;
 }) {
-  const query = {
-    ...options.query,
-    limit: options.limit,
-    ...(options.cursor ? { cursor: options.cursor } : {}),
-  } as VmListQuery;
+  const query = pageQuery<VmListQuery>(options);
   return unwrap(await api.GET('/api/v1/vms', { params: { query } }));
 }
 

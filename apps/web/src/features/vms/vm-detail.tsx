@@ -13,6 +13,7 @@ import { TagInput } from '../../components/tag-input';
 import { StatusTimeline } from '../../components/timeline';
 import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
+import { saveEdit } from '../../lib/save-edit';
 import { ago, duration } from '../../lib/time';
 import { AccountPicker } from '../accounts/account-picker';
 import { useNodeOptions } from '../nodes/queries';
@@ -45,23 +46,17 @@ export function VmDetail({ id }: { id: string }) {
   const { vm, etag } = query.data;
   const node = nodes.data?.find((n) => n.id === vm.node_id);
   const refresh = () => queryClient.invalidateQueries({ queryKey: vmKeys.all });
-  const save = async (body: VmPatch, what: string) => {
+  /** Saves a change; a refused one is shown as a toast and rethrown (the caller stays as is). */
+  const save = async (body: VmPatch) => {
     try {
-      await patchVm(id, body, etag);
-      toast.success(`Saved the ${what}.`);
+      if (await saveEdit({ save: () => patchVm(id, body, etag), what: 'VM', refresh }))
+        await refresh();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 412) {
-        toast.error(
-          'The VM changed meanwhile (an agent sync, say); the latest is shown. Try again.',
-        );
-      } else {
-        toast.error(
-          error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
-        );
-      }
-      throw error;
-    } finally {
+      toast.error(
+        error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
+      );
       await refresh();
+      throw error;
     }
   };
 
@@ -142,8 +137,9 @@ export function VmDetail({ id }: { id: string }) {
             submitLabel="Save changes"
             onCancel={() => setEditing(false)}
             onSubmit={async (body) => {
-              await save(body, 'VM');
+              await saveEdit({ save: () => patchVm(id, body, etag), what: 'VM', refresh });
               setEditing(false);
+              await refresh();
             }}
           />
         </Card>
@@ -219,12 +215,12 @@ export function VmDetail({ id }: { id: string }) {
             <div className="space-y-4">
               <AccountPicker
                 accountId={vm.account_id}
-                onChange={(accountId) => save({ account_id: accountId }, 'account')}
+                onChange={(accountId) => save({ account_id: accountId })}
               />
               <TagInput
                 label="Tags"
                 value={vm.tags}
-                onChange={(tags) => void save({ tags }, 'tags').catch(() => undefined)}
+                onChange={(tags) => void save({ tags }).catch(() => undefined)}
               />
               <div className="space-y-1">
                 <label htmlFor="vm-notes" className="block text-sm font-medium">
@@ -241,7 +237,7 @@ export function VmDetail({ id }: { id: string }) {
                   <div className="flex gap-2">
                     <Button
                       onClick={async () => {
-                        await save({ notes: notes || null }, 'notes').catch(() => undefined);
+                        await save({ notes: notes || null }).catch(() => undefined);
                         setNotes(null);
                       }}
                     >
