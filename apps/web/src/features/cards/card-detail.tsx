@@ -25,7 +25,7 @@ import { AccountPicker } from '../accounts/account-picker';
 import { CardForm } from './card-form';
 import { cardKeys, money, patchCard, useCard } from './queries';
 
-type Action = 'redeem' | 'fail' | 'release' | 'delete';
+type Action = 'redeem' | 'fail' | 'release' | 'available' | 'delete';
 
 const when = (iso: string | null) =>
   iso ? `${new Date(iso).toLocaleString()} (${ago(iso)})` : '—';
@@ -57,8 +57,10 @@ export function CardDetail({ id }: { id: string }) {
     );
   }
   const { card, etag } = query.data;
+  // Every read of the card is audited (it carries the codes): mark the lists stale and read
+  // the card itself once.
   const refresh = async () => {
-    await queryClient.invalidateQueries({ queryKey: cardKeys.all });
+    await queryClient.invalidateQueries({ queryKey: cardKeys.all, refetchType: 'none' });
     await query.refetch();
   };
 
@@ -86,11 +88,19 @@ export function CardDetail({ id }: { id: string }) {
       } else if (what === 'release') {
         unwrap(await api.POST('/api/v1/cards/{id}/release', path));
         toast.success('Released: the card is available again.');
+      } else if (what === 'available') {
+        const saved = await saveEdit({
+          save: () => patchCard(id, { status: 'available', failure_reason: null }, etag),
+          what: 'card',
+          refresh,
+        });
+        if (!saved) return;
       } else {
         unwrap(await api.DELETE('/api/v1/cards/{id}', path));
         toast.success('Deleted.');
-        await queryClient.invalidateQueries({ queryKey: cardKeys.all });
         router.push('/cards');
+        queryClient.removeQueries({ queryKey: cardKeys.one(id) });
+        void queryClient.invalidateQueries({ queryKey: cardKeys.all });
         return;
       }
       await refresh();
@@ -139,6 +149,11 @@ export function CardDetail({ id }: { id: string }) {
                   Release
                 </Button>
               ) : null}
+              {card.status === 'failed' || card.status === 'disabled' ? (
+                <Button variant="secondary" onClick={() => setAction('available')}>
+                  Make available
+                </Button>
+              ) : null}
               <Button variant="secondary" onClick={() => setEditing(true)}>
                 Edit
               </Button>
@@ -156,9 +171,13 @@ export function CardDetail({ id }: { id: string }) {
             submitLabel="Save changes"
             onCancel={() => setEditing(false)}
             onSubmit={async (body) => {
-              await saveEdit({ save: () => patchCard(id, body, etag), what: 'card', refresh });
+              const saved = await saveEdit({
+                save: () => patchCard(id, body, etag),
+                what: 'card',
+                refresh,
+              });
               setEditing(false);
-              await refresh();
+              if (saved) await refresh();
             }}
           />
         </Card>
@@ -195,20 +214,6 @@ export function CardDetail({ id }: { id: string }) {
                 ],
                 ['Redeemed', when(card.redeemed_at)],
                 [
-                  'Account',
-                  card.account_id ? (
-                    <Link
-                      key="a"
-                      href={`/accounts/${card.account_id}`}
-                      className="text-indigo-700 hover:underline dark:text-indigo-300"
-                    >
-                      redeemed onto this account
-                    </Link>
-                  ) : (
-                    '—'
-                  ),
-                ],
-                [
                   'Expires',
                   card.expires_at ? new Date(card.expires_at).toLocaleDateString() : 'never',
                 ],
@@ -216,6 +221,30 @@ export function CardDetail({ id }: { id: string }) {
                 ['Added', when(card.created_at)],
               ]}
             />
+            <div className="mt-3">
+              <AccountPicker
+                label="Redeemed onto"
+                accountId={card.account_id}
+                onChange={async (accountId) => {
+                  try {
+                    if (
+                      await saveEdit({
+                        save: () => patchCard(id, { account_id: accountId }, etag),
+                        what: 'card',
+                        refresh,
+                      })
+                    )
+                      await refresh();
+                  } catch (error) {
+                    toast.error(
+                      error instanceof ApiError
+                        ? problemMessage(error.problem, error.message)
+                        : String(error),
+                    );
+                  }
+                }}
+              />
+            </div>
             {card.notes ? <p className="mt-3 text-sm whitespace-pre-wrap">{card.notes}</p> : null}
           </Card>
         </div>
@@ -279,6 +308,19 @@ export function CardDetail({ id }: { id: string }) {
         confirmLabel="Release"
         busy={busy}
         onConfirm={() => run('release')}
+        onCancel={() => setAction(null)}
+      />
+      <ConfirmDialog
+        open={action === 'available'}
+        title="Make the card available again?"
+        message={
+          card.status === 'failed'
+            ? 'It can be claimed and redeemed again; the failure reason is cleared.'
+            : 'It can be claimed again.'
+        }
+        confirmLabel="Make available"
+        busy={busy}
+        onConfirm={() => run('available')}
         onCancel={() => setAction(null)}
       />
       <ConfirmDialog

@@ -13,6 +13,7 @@ import type { CardRecord, NewCard } from './queries';
 export const cardFormSchema = z.object({
   code1: z.string().trim().max(500, 'At most 500 characters.'),
   code2: z.string().trim().max(500, 'At most 500 characters.'),
+  remove_code2: z.boolean(),
   value: z
     .string()
     .trim()
@@ -71,6 +72,7 @@ export function CardForm({
     defaultValues: {
       code1: '',
       code2: '',
+      remove_code2: false,
       value: card?.value != null ? String(card.value) : '',
       currency: card?.currency ?? '',
       status: card?.status === 'disabled' ? 'disabled' : 'available',
@@ -89,6 +91,7 @@ export function CardForm({
     };
     if (v.code1) body.code1 = v.code1;
     if (v.code2) body.code2 = v.code2;
+    else if (v.remove_code2) body.code2 = null;
     if (!editing || card?.status === 'available' || card?.status === 'disabled')
       body.status = v.status;
     try {
@@ -112,14 +115,23 @@ export function CardForm({
           {...register('code1')}
           error={errors.code1?.message}
         />
-        <Field
-          label="Second code"
-          hint="A PIN or serial some cards have."
-          autoComplete="off"
-          spellCheck={false}
-          {...register('code2')}
-          error={errors.code2?.message}
-        />
+        <div className="space-y-1">
+          <Field
+            label="Second code"
+            hint="A PIN or serial some cards have."
+            autoComplete="off"
+            spellCheck={false}
+            placeholder={card?.has_code2 ? 'stored — type to replace' : undefined}
+            {...register('code2')}
+            error={errors.code2?.message}
+          />
+          {card?.has_code2 ? (
+            <label className="flex items-center gap-2 text-sm">
+              <input type="checkbox" {...register('remove_code2')} />
+              Remove the stored second code
+            </label>
+          ) : null}
+        </div>
         <Field
           label="Value"
           inputMode="decimal"

@@ -4,7 +4,20 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { type Collision, HARDWARE_FIELDS, useCollisions } from './queries';
 
-const label = (field: string) => HARDWARE_FIELDS.find(([f]) => f === field)?.[1] ?? field;
+const LABELS: Record<string, string> = Object.fromEntries(HARDWARE_FIELDS);
+const label = (field: string) => LABELS[field] ?? field;
+
+/** The list filtered to the records carrying a colliding value, where the list can do that. */
+function listHref(c: Collision): string | null {
+  if (['mac_address', 'smbios_uuid', 'machine_guid', 'hwprofile_guid'].includes(c.field))
+    return `/hardware?${new URLSearchParams({ [c.field]: c.value })}`;
+  // The list's search covers disk and board serials.
+  if (c.field === 'disk_serial' || c.field === 'mb_serial')
+    return `/hardware?${new URLSearchParams({ q: c.value })}`;
+  return null;
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /**
  * Identifiers that more than one hardware profile carries (two "machines" with one MAC look
@@ -17,6 +30,11 @@ export function CollisionsBanner({ hardwareId }: { hardwareId?: string }) {
     (c) => !hardwareId || c.hardware_ids.includes(hardwareId),
   );
   if (items.length === 0) return null;
+  const profiles = new Set(items.flatMap((c) => c.hardware_ids));
+  const fields = [...new Set(items.map((c) => label(c.field)))];
+  const message = hardwareId
+    ? `This profile shares its ${fields.join(', ')} with ${plural(profiles.size - 1, 'other profile', 'other profiles')}.`
+    : `${profiles.size} hardware profiles share an identifier (${fields.join(', ')}).`;
   return (
     <div
       role="status"
@@ -24,13 +42,12 @@ export function CollisionsBanner({ hardwareId }: { hardwareId?: string }) {
     >
       <div className="flex flex-wrap items-center justify-between gap-2">
         <p>
-          {hardwareId
-            ? `This profile shares ${items.length === 1 ? 'an identifier' : `${items.length} identifiers`} with other profiles.`
-            : `${items.length} ${items.length === 1 ? 'identifier is' : 'identifiers are'} shared by more than one hardware profile.`}
+          <span aria-hidden="true">⚠ </span>
+          {message}
         </p>
         <button
           type="button"
-          className="underline"
+          className="rounded underline focus-visible:outline-2 focus-visible:outline-amber-600"
           aria-expanded={open}
           onClick={() => setOpen((o) => !o)}
         >
@@ -38,23 +55,41 @@ export function CollisionsBanner({ hardwareId }: { hardwareId?: string }) {
         </button>
       </div>
       {open ? (
-        <ul className="mt-2 space-y-1">
-          {items.map((c) => (
-            <li key={`${c.field}-${c.value}-${c.owner_id}`}>
-              <span className="font-medium">{label(c.field)}</span>{' '}
-              <code className="font-mono">{c.value}</code> ×{c.count}:{' '}
-              {c.hardware_ids
-                .filter((id) => id !== hardwareId)
-                .map((id, i) => (
+        <ul className="mt-2 space-y-1.5" aria-label="Collisions">
+          {items.map((c) => {
+            const href = listHref(c);
+            const others = c.hardware_ids.filter((id) => id !== hardwareId);
+            return (
+              <li key={`${c.field}-${c.value}-${c.owner_id}`} className="break-words">
+                <span className="font-medium">{label(c.field)}</span>{' '}
+                <code className="font-mono text-xs">{c.value}</code> on{' '}
+                {plural(c.count, 'profile', 'profiles')}
+                {href ? (
+                  <>
+                    {' '}
+                    (
+                    <Link href={href} className="underline">
+                      show {hardwareId ? 'them' : 'in the list'}
+                    </Link>
+                    )
+                  </>
+                ) : null}
+                :{' '}
+                {others.map((id, i) => (
                   <span key={id}>
                     {i > 0 ? ', ' : ''}
-                    <Link href={`/hardware/${id}`} className="underline">
+                    <Link
+                      href={`/hardware/${id}`}
+                      className="font-mono text-xs underline"
+                      aria-label={`Profile ${id}`}
+                    >
                       {id.slice(-8)}
                     </Link>
                   </span>
                 ))}
-            </li>
-          ))}
+              </li>
+            );
+          })}
         </ul>
       ) : null}
     </div>

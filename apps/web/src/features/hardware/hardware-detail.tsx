@@ -23,6 +23,7 @@ import {
   patchHardware,
   useHardware,
 } from './queries';
+import { VmLinks } from './vm-links';
 
 /** One hardware profile: its identifiers (copyable), collisions, links and notes. */
 export function HardwareDetail({ id }: { id: string }) {
@@ -61,8 +62,9 @@ export function HardwareDetail({ id }: { id: string }) {
     try {
       unwrap(await api.DELETE('/api/v1/hardware/{id}', { params: { path: { id } } }));
       toast.success('Deleted.');
-      await refresh();
       router.push('/hardware');
+      queryClient.removeQueries({ queryKey: hardwareKeys.one(id) });
+      void refresh();
     } catch (error) {
       toast.error(
         error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
@@ -147,26 +149,29 @@ export function HardwareDetail({ id }: { id: string }) {
                   }
                 }}
               />
-              <p>
-                <span className="font-medium text-zinc-500">VM:</span>{' '}
-                {hardware.vm_id ? (
-                  <Link
-                    href={`/vms/${hardware.vm_id}`}
-                    className="text-indigo-700 hover:underline dark:text-indigo-300"
-                  >
-                    linked VM
-                  </Link>
-                ) : (
-                  <span className="text-zinc-500">
-                    none (linked by the agent when a VM shows this SMBIOS UUID or MAC)
-                  </span>
-                )}
-              </p>
+              <VmLinks
+                hardware={hardware}
+                onLink={async (vmId) => {
+                  try {
+                    await save({ vm_id: vmId });
+                  } catch (error) {
+                    toast.error(
+                      error instanceof ApiError
+                        ? problemMessage(error.problem, error.message)
+                        : String(error),
+                    );
+                  }
+                }}
+              />
               <div>
                 <span className="font-medium text-zinc-500">Tags:</span>{' '}
                 <Tags tags={hardware.tags} />
               </div>
               {hardware.notes ? <p className="whitespace-pre-wrap">{hardware.notes}</p> : null}
+              <p className="text-xs text-zinc-500">
+                Added {new Date(hardware.created_at).toLocaleString()}, updated{' '}
+                {ago(hardware.updated_at)}.
+              </p>
             </div>
           </Card>
         </div>

@@ -7,42 +7,56 @@ import { ApiError } from '../../api/problem';
 import { TagInput } from '../../components/tag-input';
 import { Field, FormActions, TextAreaField } from '../../components/ui';
 import { showProblem } from '../../lib/forms';
-import { HARDWARE_FIELDS, type Hardware, type HardwareField, type NewHardware } from './queries';
-
-const MAC = /^([0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2}$|^([0-9A-Fa-f]{4}\.){2}[0-9A-Fa-f]{4}$/;
-const UUID =
-  /^\{?[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}\}?$/;
-const UUIDS: readonly string[] = ['smbios_uuid', 'machine_guid', 'hwprofile_guid'];
+import { AccountPicker } from '../accounts/account-picker';
+import {
+  HARDWARE_FIELDS,
+  type Hardware,
+  type HardwareField,
+  isMac,
+  isUuid,
+  MAC_HINT,
+  type NewHardware,
+  UUID_FIELDS,
+  UUID_HINT,
+} from './queries';
 
 const text = z.string().trim().max(200, 'At most 200 characters.');
-// The rules of the API's CreateHardware (apps/api/src/modules/hardware/schemas.ts): MACs in
-// any common spelling (12–17 characters), UUIDs with or without braces (32–38).
+const mac = z
+  .string()
+  .trim()
+  .refine((v) => v === '' || isMac(v), MAC_HINT);
+const uuid = z
+  .string()
+  .trim()
+  .refine((v) => v === '' || isUuid(v), UUID_HINT);
+
+// The rules of the API's CreateHardware (apps/api/src/modules/hardware/schemas.ts): text up to
+// 200 characters, MACs in any common spelling, UUIDs with or without braces and dashes.
 export const hardwareFormSchema = z.object({
   ...(Object.fromEntries(
     HARDWARE_FIELDS.map(([field]) => [
       field,
-      field === 'mac_address'
-        ? z
-            .string()
-            .trim()
-            .refine((v) => v === '' || MAC.test(v), 'A MAC address like BC:24:11:5E:0A:01.')
-        : UUIDS.includes(field)
-          ? z
-              .string()
-              .trim()
-              .refine(
-                (v) => v === '' || UUID.test(v),
-                'A UUID like 4c4c4544-0042-3510-8052-b4c04f4e4d32.',
-              )
-          : text,
+      field === 'mac_address' ? mac : UUID_FIELDS.includes(field) ? uuid : text,
     ]),
   ) as Record<HardwareField, typeof text>),
+  account_id: z.string().nullable(),
   tags: z.array(z.string().min(1).max(64)).max(50, 'At most 50 tags.'),
   notes: z.string().max(20_000, 'At most 20,000 characters.'),
 });
 type HardwareFormValues = z.infer<typeof hardwareFormSchema>;
 
-/** Create or edit a hardware profile: every identifier a machine presents. */
+/** What the API gets: every identifier (blank → null), tags, notes, and on create the account. */
+export function toHardwareBody(values: HardwareFormValues, creating: boolean): NewHardware {
+  const body: Record<string, unknown> = { tags: values.tags, notes: values.notes || null };
+  for (const [field] of HARDWARE_FIELDS) body[field] = values[field] || null;
+  if (creating && values.account_id) body.account_id = values.account_id;
+  return body as NewHardware;
+}
+
+/**
+ * Create or edit a hardware profile: every identifier a machine presents. On create it can
+ * be linked to an account at once; an existing profile's links are changed on its page.
+ */
 export function HardwareForm({
   hardware,
   submitLabel,
@@ -69,19 +83,19 @@ export function HardwareForm({
           (hardware?.[field] as string | null | undefined) ?? '',
         ]),
       ) as Record<HardwareField, string>),
+      account_id: null,
       tags: hardware?.tags ?? [],
       notes: hardware?.notes ?? '',
     },
   });
+  const creating = hardware === undefined;
   const submit = handleSubmit(async (values) => {
-    const body: Record<string, unknown> = { tags: values.tags, notes: values.notes || null };
-    for (const [field] of HARDWARE_FIELDS) body[field] = values[field] || null;
     try {
-      await onSubmit(body as NewHardware);
+      await onSubmit(toHardwareBody(values, creating));
     } catch (error) {
       showProblem<HardwareFormValues>(
         error instanceof ApiError ? error.problem : error,
-        [...HARDWARE_FIELDS.map(([f]) => f), 'tags', 'notes'],
+        [...HARDWARE_FIELDS.map(([f]) => f), 'account_id', 'tags', 'notes'],
         setError,
       );
     }
@@ -94,11 +108,31 @@ export function HardwareForm({
             key={field}
             label={label}
             spellCheck={false}
+            autoComplete="off"
             {...register(field)}
             error={errors[field]?.message}
           />
         ))}
       </div>
+      {creating ? (
+        <Controller
+          control={control}
+          name="account_id"
+          render={({ field }) => (
+            <div>
+              <AccountPicker
+                accountId={field.value}
+                onChange={async (accountId) => field.onChange(accountId)}
+              />
+              {errors.account_id?.message ? (
+                <p role="alert" className="text-sm text-red-600 dark:text-red-400">
+                  {errors.account_id.message}
+                </p>
+              ) : null}
+            </div>
+          )}
+        />
+      ) : null}
       <Controller
         control={control}
         name="tags"

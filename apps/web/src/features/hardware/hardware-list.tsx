@@ -1,6 +1,7 @@
 'use client';
 
 import Link from 'next/link';
+import { useCallback, useMemo } from 'react';
 import { deleteAction, tagActions } from '../../components/list/common-actions';
 import { ResourceList } from '../../components/list/resource-list';
 import type { BulkAction, Column, Filter } from '../../components/list/types';
@@ -8,13 +9,17 @@ import { EmptyState, PageHeader, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
 import { saveExport } from '../../lib/download';
 import { ago } from '../../lib/time';
+import { useUrlFilters } from '../../lib/url-filters';
 import { CollisionsBanner } from './collisions-banner';
+import { HardwareLookup } from './hardware-lookup';
 import {
   fetchHardwarePage,
   type Hardware,
+  type HardwareField,
   type HardwareListQuery,
   hardwareKeys,
   patchHardware,
+  URL_FILTERS,
 } from './queries';
 
 const FILTERS: Filter[] = [
@@ -29,6 +34,25 @@ const FILTERS: Filter[] = [
 ];
 
 const mono = (v: string | null) => (v ? <span className="font-mono text-xs">{v}</span> : '—');
+const plain = (v: string | null) => v ?? '—';
+
+/** An identifier column: monospaced for MACs, UUIDs and serials; sortable where the API is. */
+function identifier(
+  id: HardwareField,
+  header: string,
+  width: string,
+  options: { mono?: boolean; hidden?: boolean; sortable?: boolean } = {},
+): Column<Hardware> {
+  return {
+    id,
+    header,
+    width,
+    ...(options.sortable ? { sortable: true } : {}),
+    ...(options.hidden ? { defaultHidden: true } : {}),
+    cell: (h) => (options.mono ? mono(h[id]) : plain(h[id])),
+    text: (h) => h[id] ?? '',
+  };
+}
 
 const COLUMNS: Column<Hardware>[] = [
   {
@@ -46,45 +70,20 @@ const COLUMNS: Column<Hardware>[] = [
     ),
     text: (h) => h.pcname ?? '',
   },
-  {
-    id: 'mac_address',
-    header: 'MAC',
-    width: '10.5rem',
-    sortable: true,
-    cell: (h) => mono(h.mac_address),
-    text: (h) => h.mac_address ?? '',
-  },
-  {
-    id: 'smbios_uuid',
-    header: 'SMBIOS UUID',
-    width: '19rem',
-    cell: (h) => mono(h.smbios_uuid),
-    text: (h) => h.smbios_uuid ?? '',
-  },
-  {
-    id: 'mb_product',
-    header: 'Motherboard',
-    width: 'minmax(9rem, 1fr)',
-    sortable: true,
-    cell: (h) => h.mb_product ?? '—',
-    text: (h) => h.mb_product ?? '',
-  },
-  {
-    id: 'disk_serial',
-    header: 'Disk serial',
-    width: '10rem',
-    defaultHidden: true,
-    cell: (h) => mono(h.disk_serial),
-    text: (h) => h.disk_serial ?? '',
-  },
-  {
-    id: 'machine_guid',
-    header: 'Machine GUID',
-    width: '19rem',
-    defaultHidden: true,
-    cell: (h) => mono(h.machine_guid),
-    text: (h) => h.machine_guid ?? '',
-  },
+  identifier('mac_address', 'MAC', '10.5rem', { mono: true, sortable: true }),
+  identifier('smbios_uuid', 'SMBIOS UUID', '19rem', { mono: true }),
+  identifier('mb_product', 'Motherboard', 'minmax(9rem, 1fr)', { sortable: true }),
+  identifier('mb_manufacturer', 'Board maker', '9rem', { hidden: true }),
+  identifier('mb_version', 'Board version', '9rem', { hidden: true }),
+  identifier('mb_serial', 'Board serial', '10rem', { mono: true, hidden: true }),
+  identifier('bios_vendor', 'BIOS vendor', '9rem', { hidden: true }),
+  identifier('bios_version', 'BIOS version', '9rem', { hidden: true }),
+  identifier('disk_model', 'Disk model', '10rem', { hidden: true }),
+  identifier('disk_serial', 'Disk serial', '10rem', { mono: true, hidden: true }),
+  identifier('machine_guid', 'Machine GUID', '19rem', { mono: true, hidden: true }),
+  identifier('hwprofile_guid', 'HW profile GUID', '19rem', { mono: true, hidden: true }),
+  identifier('product_id', 'Product id', '12rem', { mono: true, hidden: true }),
+  identifier('device_id', 'Device id', '12rem', { mono: true, hidden: true }),
   {
     id: 'links',
     header: 'Linked to',
@@ -104,6 +103,10 @@ const COLUMNS: Column<Hardware>[] = [
         {!h.account_id && !h.vm_id ? '—' : null}
       </span>
     ),
+    text: (h) =>
+      [h.account_id ? `account ${h.account_id}` : '', h.vm_id ? `vm ${h.vm_id}` : '']
+        .filter(Boolean)
+        .join('; '),
   },
   {
     id: 'tags',
@@ -111,6 +114,23 @@ const COLUMNS: Column<Hardware>[] = [
     width: 'minmax(8rem, 1fr)',
     cell: (h) => <Tags tags={h.tags} inline />,
     text: (h) => h.tags.join(' '),
+  },
+  {
+    id: 'notes',
+    header: 'Notes',
+    width: 'minmax(10rem, 1fr)',
+    defaultHidden: true,
+    cell: (h) => <span className="truncate">{h.notes ?? '—'}</span>,
+    text: (h) => h.notes ?? '',
+  },
+  {
+    id: 'created_at',
+    header: 'Added',
+    width: '7rem',
+    sortable: true,
+    defaultHidden: true,
+    cell: (h) => ago(h.created_at),
+    text: (h) => h.created_at,
   },
   {
     id: 'updated_at',
@@ -135,6 +155,14 @@ const BULK: BulkAction<Hardware>[] = [
 ];
 
 export function HardwareList() {
+  const { values: exact, set: setExact } = useUrlFilters(URL_FILTERS);
+  const key = JSON.stringify(exact);
+  const fetchPage = useCallback(
+    (options: Parameters<typeof fetchHardwarePage>[0]) =>
+      fetchHardwarePage({ ...options, query: { ...options.query, ...exact } }),
+    [exact],
+  );
+  const queryKey = useMemo(() => [...hardwareKeys.all, 'exact', exact], [exact]);
   return (
     <>
       <PageHeader
@@ -143,7 +171,7 @@ export function HardwareList() {
         actions={
           <Link
             href="/hardware/new"
-            className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500"
+            className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500"
           >
             New hardware
           </Link>
@@ -152,10 +180,12 @@ export function HardwareList() {
       <div className="mb-3">
         <CollisionsBanner />
       </div>
+      <HardwareLookup values={exact} onChange={setExact} />
       <ResourceList<Hardware>
+        key={key}
         entity="hardware profiles"
-        queryKey={hardwareKeys.all}
-        fetchPage={fetchHardwarePage}
+        queryKey={queryKey}
+        fetchPage={fetchPage}
         columns={COLUMNS}
         filters={FILTERS}
         defaultSort="-created_at"
@@ -165,19 +195,35 @@ export function HardwareList() {
         exportAll={async (query, format) =>
           saveExport(
             await api.GET('/api/v1/hardware/export', {
-              params: { query: { ...(query as Omit<HardwareListQuery, 'limit'>), format } },
+              params: {
+                query: { ...(query as Omit<HardwareListQuery, 'limit'>), ...exact, format },
+              },
               parseAs: 'blob',
             }),
             `hardware.${format}`,
           )
         }
         empty={
-          <EmptyState title="No hardware profiles yet">
-            <Link href="/hardware/new" className="text-indigo-600 underline dark:text-indigo-400">
-              Add one
-            </Link>
-            , or create many at once with POST /api/v1/hardware/bulk.
-          </EmptyState>
+          Object.keys(exact).length > 0 ? (
+            <EmptyState title="No hardware profile matches the exact filter">
+              <button
+                type="button"
+                className="text-indigo-600 underline dark:text-indigo-400"
+                onClick={() =>
+                  setExact(Object.fromEntries(URL_FILTERS.map((name) => [name, null])))
+                }
+              >
+                Remove the exact filters
+              </button>
+            </EmptyState>
+          ) : (
+            <EmptyState title="No hardware profiles yet">
+              <Link href="/hardware/new" className="text-indigo-600 underline dark:text-indigo-400">
+                Add one
+              </Link>
+              , or create many at once with POST /api/v1/hardware/bulk.
+            </EmptyState>
+          )
         }
       />
     </>
