@@ -1,8 +1,20 @@
-import { Command } from 'commander';
+import { createWriteStream } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { text as readAll } from 'node:stream/consumers';
+import { finished } from 'node:stream/promises';
+import { Command, Option } from 'commander';
 import { configOrExit, openAndMigrate } from './boot.js';
+import { type CliSession, openCliSession } from './cli/cli-session.js';
 import { formatFindings, runDoctor } from './cli/doctor.js';
+import { exportResource, parseFilters, RESOURCES, resourceNamed } from './cli/export-resource.js';
+import { importResource } from './cli/import-resource.js';
+import { progressBar, progressLine } from './cli/progress.js';
+import { ask, askNewPassword, interactive } from './cli/prompt.js';
 import { resetPassword } from './cli/reset-password.js';
 import { rotateDataKeys } from './cli/rotate-key.js';
+import { detectInputFormat, type InputFormat } from './cli/split-input.js';
+import type { Config } from './config.js';
 import { checkMasterKey } from './crypto/data-keys.js';
 import { masterKey } from './crypto/envelope.js';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './crypto/passwords.js';
@@ -17,21 +29,47 @@ const program = new Command()
 
 const log = (msg: string) => process.stdout.write(`${msg}\n`);
 
-/** [██████░░░░] for a progress line on a terminal. */
-function progressBar(done: number, total: number, width = 24): string {
-  const filled = total === 0 ? width : Math.round((done / total) * width);
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
-}
-
-/** A password from the environment (never the command line, where `ps` shows it). */
-function passwordFrom(variable: string): string {
+/**
+ * A password from the environment variable (never the command line, where `ps` shows it),
+ * or, when it is not set and this is a terminal, typed in twice without echo.
+ */
+async function passwordFrom(variable: string): Promise<string> {
   const password = process.env[variable];
+  if (password === undefined && interactive()) {
+    return askNewPassword({ min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH });
+  }
   if (!password || password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
     throw new Error(
       `set ${variable} to a password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
     );
   }
   return password;
+}
+
+/** A flag's value, or on a terminal the answer to a question; else an error naming the flag. */
+async function flagOrAsk(value: string | undefined, flag: string, question: string) {
+  if (value) return value;
+  if (interactive()) {
+    const answer = (await ask(question)).trim();
+    if (answer) return answer;
+  }
+  throw new Error(`${flag} is required`);
+}
+
+/** Runs fn as a user, in a login session of the CLI that ends afterwards. */
+async function asUser<T>(login: string, fn: (session: CliSession, config: Config) => Promise<T>) {
+  const config = configOrExit();
+  const database = await openAndMigrate(config, () => undefined);
+  try {
+    const session = await openCliSession({ config, database, login });
+    try {
+      return await fn(session, config);
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await database.close();
+  }
 }
 
 program
@@ -47,25 +85,27 @@ program
 program
   .command('create-admin')
   .description('create the first admin of an empty database (like the setup page)')
-  .requiredOption('--username <name>', 'login name')
-  .requiredOption('--email <address>', 'e-mail address')
+  .option('--username <name>', 'login name (asked on a terminal when left out)')
+  .option('--email <address>', 'e-mail address (asked on a terminal when left out)')
   .option(
     '--password-env <var>',
-    'read the password from this environment variable',
+    'read the password from this environment variable (unset on a terminal: typed in)',
     'ACCOUNTDB_ADMIN_PASSWORD',
   )
-  .action(async (opts: { username: string; email: string; passwordEnv: string }) => {
-    const password = passwordFrom(opts.passwordEnv);
+  .action(async (opts: { username?: string; email?: string; passwordEnv: string }) => {
+    const username = await flagOrAsk(opts.username, '--username', 'Username: ');
+    const email = await flagOrAsk(opts.email, '--email', 'E-mail: ');
+    const password = await passwordFrom(opts.passwordEnv);
     const config = configOrExit();
     const database = await openAndMigrate(config, log);
     try {
       const id = await createFirstAdmin(database.db, {
-        username: opts.username,
-        email: opts.email,
+        username,
+        email,
         passwordHash: await hashPassword(password),
       });
       if (!id) throw new Error('the database already has users; setup is done');
-      log(`created admin ${opts.username} (${id})`);
+      log(`created admin ${username} (${id})`);
     } finally {
       await database.close();
     }
@@ -79,11 +119,11 @@ program
   .requiredOption('--username <name>', 'login name or e-mail address of the user')
   .option(
     '--password-env <var>',
-    'read the new password from this environment variable',
+    'read the new password from this environment variable (unset on a terminal: typed in)',
     'ACCOUNTDB_NEW_PASSWORD',
   )
   .action(async (opts: { username: string; passwordEnv: string }) => {
-    const password = passwordFrom(opts.passwordEnv);
+    const password = await passwordFrom(opts.passwordEnv);
     const config = configOrExit();
     const database = await openAndMigrate(config, log);
     try {
@@ -158,6 +198,172 @@ program
     log(failed ? `\n${failed} problem(s) found.` : '\nNo problem found.');
     process.exitCode = failed ? 1 : 0;
   });
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+program
+  .command('export')
+  .description(
+    `write a user's ${RESOURCES.join(', ')} as JSON or CSV (as the web's export; audited)`,
+  )
+  .argument('<resource>', RESOURCES.join(' | '))
+  .requiredOption('--user <login>', 'whose data (username or e-mail address)')
+  .addOption(
+    new Option('--format <format>', 'file format').choices(['json', 'csv']).default('json'),
+  )
+  .option('--output <file>', 'write here (mode 0600) instead of to stdout')
+  .option('--filter <name=value>', 'a list filter, e.g. status=active (repeatable)', collect, [])
+  .option('--sort <fields>', 'sort, e.g. -created_at')
+  .option(
+    '--include-secrets',
+    'accounts: passwords and 2FA secrets in clear; cards: the codes (audited as such)',
+  )
+  .action(
+    async (
+      name: string,
+      opts: {
+        user: string;
+        format: 'json' | 'csv';
+        output?: string;
+        filter: string[];
+        sort?: string;
+        includeSecrets?: boolean;
+      },
+    ) => {
+      const resource = resourceNamed(name);
+      const query = parseFilters(opts.filter);
+      if (opts.sort) query.sort = opts.sort;
+      if (opts.includeSecrets) {
+        if (resource === 'accounts') query.include_secrets = 'true';
+        else if (resource === 'cards') query.include_codes = 'true';
+        else throw new Error(`--include-secrets is for accounts and cards, not ${resource}`);
+      }
+      await asUser(opts.user, async (session) => {
+        const out = opts.output
+          ? createWriteStream(path.resolve(opts.output), { mode: 0o600 })
+          : process.stdout;
+        const progress = progressLine(process.stderr);
+        try {
+          const result = await exportResource({
+            session,
+            resource,
+            format: opts.format,
+            query,
+            out,
+            onProgress: (done, total) => progress.update(done, total, resource),
+          });
+          progress.done();
+          if (out !== process.stdout) {
+            out.end();
+            await finished(out);
+          }
+          process.stderr.write(
+            `exported ${result.rows} ${resource} of ${session.user.username}` +
+              `${opts.output ? ` to ${opts.output}` : ''} (${result.bytes} bytes)\n`,
+          );
+        } catch (err) {
+          progress.done();
+          if (opts.output) {
+            out.destroy();
+            await unlink(path.resolve(opts.output)).catch(() => undefined);
+          }
+          throw err;
+        }
+      });
+    },
+  );
+
+program
+  .command('import')
+  .description(
+    'add records from a file to a user, through the API in batches: accounts (JSON, JSON lines, CSV, ' +
+      '.maFile, the earlier upload format), cards (one a line, or JSON), hardware, vms, proxmox-nodes (JSON ' +
+      'or JSON lines as `accountdb export` writes them)',
+  )
+  .argument('<resource>', RESOURCES.join(' | '))
+  .argument('<file>', 'the file, or - for standard input')
+  .requiredOption('--user <login>', 'whose data (username or e-mail address)')
+  .addOption(
+    new Option(
+      '--format <format>',
+      'file format (default: from the extension or the content)',
+    ).choices(['json', 'jsonl', 'csv', 'text']),
+  )
+  .option('--batch-size <n>', 'records per request', '1000')
+  .option('--skip <n>', 'leave out the first n records (to resume after a stop)', '0')
+  .option('--dry-run', 'check every record and write nothing (accounts, cards one a line)')
+  .option('--value <amount>', 'cards one a line: value of every card')
+  .option('--currency <code>', 'cards one a line: currency of every card, e.g. EUR')
+  .option('--tag <tag>', 'cards one a line: a tag for every card (repeatable)', collect, [])
+  .option('--expires-at <time>', 'cards one a line: expiry (ISO 8601) of every card')
+  .action(
+    async (
+      name: string,
+      file: string,
+      opts: {
+        user: string;
+        format?: InputFormat;
+        batchSize: string;
+        skip: string;
+        dryRun?: boolean;
+        value?: string;
+        currency?: string;
+        tag: string[];
+        expiresAt?: string;
+      },
+    ) => {
+      const resource = resourceNamed(name);
+      const batchSize = Number(opts.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+        throw new Error('--batch-size must be a whole number from 1 to 10000');
+      const skip = Number(opts.skip);
+      if (!Number.isInteger(skip) || skip < 0) throw new Error('--skip must be a whole number');
+      const text =
+        file === '-' ? await readAll(process.stdin) : await readFile(path.resolve(file), 'utf8');
+      const format = opts.format ?? detectInputFormat(file, text);
+      const outcome = await asUser(opts.user, async (session) => {
+        const progress = progressLine(process.stderr);
+        try {
+          return await importResource({
+            session,
+            resource,
+            format,
+            text,
+            batchSize,
+            skip,
+            dryRun: Boolean(opts.dryRun),
+            cardDefaults: {
+              ...(opts.value !== undefined ? { value: opts.value } : {}),
+              ...(opts.currency !== undefined ? { currency: opts.currency } : {}),
+              ...(opts.tag.length ? { tags: opts.tag } : {}),
+              ...(opts.expiresAt !== undefined ? { expires_at: opts.expiresAt } : {}),
+            },
+            onProgress: (done, total) => progress.update(done, total, 'records'),
+          });
+        } finally {
+          progress.done();
+        }
+      });
+      const counts = [
+        `${outcome.created} created`,
+        ...(outcome.updated ? [`${outcome.updated} updated`] : []),
+        ...(outcome.duplicates ? [`${outcome.duplicates} already there`] : []),
+        `${outcome.failed} failed`,
+      ].join(', ');
+      log(
+        `${opts.dryRun ? 'dry run, nothing written: ' : ''}${resource} for ${opts.user}: ${counts}`,
+      );
+      for (const e of outcome.errors.slice(0, 50)) log(`  row ${e.row}: ${e.message}`);
+      if (outcome.errors.length > 50) log(`  … and ${outcome.errors.length - 50} more`);
+      if (outcome.stoppedAfter !== undefined) {
+        log(
+          `stopped: the batch after the first ${outcome.stoppedAfter} records was refused and nothing of it ` +
+            `written; fix the rows above and run again with --skip ${outcome.stoppedAfter}`,
+        );
+      }
+      process.exitCode = outcome.failed > 0 ? 1 : 0;
+    },
+  );
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`accountdb: ${err instanceof Error ? err.message : String(err)}\n`);

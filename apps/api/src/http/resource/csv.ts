@@ -9,27 +9,39 @@ export function csvCell(value: unknown): string {
   return /[",\r\n;]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+export interface CsvRecord {
+  line: number;
+  fields: string[];
+  start: number;
+  end: number;
+}
+
 export function csvLine(values: unknown[]): string {
   return `${values.map(csvCell).join(',')}\r\n`;
 }
 
 /**
  * RFC 4180 CSV: quoted fields with "" escapes and line breaks inside quotes, CRLF or LF,
- * a leading byte-order mark ignored. Returns the records with their 1-based line numbers.
+ * a leading byte-order mark ignored. Returns the records with their 1-based line numbers and
+ * where each starts and ends in the text (`text.slice(start, end)` is the record as written,
+ * with its line break), blank lines left out.
  */
-export function parseCsv(text: string): Array<{ line: number; fields: string[] }> {
-  const records: Array<{ line: number; fields: string[] }> = [];
+export function parseCsv(text: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
   let fields: string[] = [];
   let field = '';
   let quoted = false;
   let line = 1;
   let recordLine = 1;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let start = i;
   const endRecord = () => {
     fields.push(field);
-    if (!(fields.length === 1 && fields[0] === '')) records.push({ line: recordLine, fields });
+    if (!(fields.length === 1 && fields[0] === ''))
+      records.push({ line: recordLine, fields, start, end: Math.min(i + 1, text.length) });
     fields = [];
     field = '';
+    start = i + 1;
   };
   for (; i < text.length; i++) {
     const c = text[i];
