@@ -34,6 +34,8 @@ export interface AgentOptions {
   pveTimeoutMs?: number;
   /** Clock of the engine's caches (tests). */
   now?: () => number;
+  /** The loop's wait between cycles (tests simulate long outages without waiting). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 export class Agent {
@@ -212,6 +214,7 @@ export class Agent {
    * cycle's requests (the CLI fires it when the current cycle outlives the stop grace time).
    */
   async run(stop: AbortSignal, abort: AbortSignal = stop): Promise<void> {
+    const wait = this.options.sleep ?? sleep;
     this.persist();
     while (!stop.aborted) {
       let outcome: CycleOutcome;
@@ -225,7 +228,7 @@ export class Agent {
         this.state.consecutive_failures++;
         this.metrics.inc('accountdb_agent_cycles_total', { outcome: 'internal_error' });
         this.persist();
-        await sleep(this.intervalMs(), stop);
+        await wait(this.intervalMs(), stop);
         continue;
       }
       if (stop.aborted) break;
@@ -241,7 +244,7 @@ export class Agent {
         );
       }
       this.state.next_cycle_at = new Date(Date.now() + delay).toISOString();
-      await sleep(delay, stop);
+      await wait(delay, stop);
     }
     this.state.next_cycle_at = undefined;
     this.persist();

@@ -8,7 +8,7 @@ import { endpointLabel, PveClient } from '../src/pve/client.js';
 import { classifyStatus, classifyThrown, isCycleFatal, type PveError } from '../src/pve/errors.js';
 import { isNoiseAddress, selectIps } from '../src/pve/ip-select.js';
 import type { GuestInterface } from '../src/pve/parse-interfaces.js';
-import { Backoff, backoffCeiling, fullJitter } from '../src/sync/backoff.js';
+import { Backoff, backoffCeiling, DEFAULT_BACKOFF, fullJitter } from '../src/sync/backoff.js';
 
 const iface = (name: string | undefined, ips: string[], mac?: string): GuestInterface => ({
   name,
@@ -76,6 +76,17 @@ describe('backoff with full jitter', () => {
     expect(fullJitter(20, opts, () => 0.999999)).toBeLessThan(300_000);
     expect(fullJitter(3, opts, () => 1)).toBeLessThan(8_000); // a broken source is clamped
     expect(fullJitter(3, opts, () => -1)).toBe(0);
+  });
+
+  it('never waits less than the floor, and spreads draws above it instead of piling them on it', () => {
+    const floored = { ...opts, minMs: 500 };
+    expect(fullJitter(0, floored, () => 0)).toBe(500);
+    expect(fullJitter(0, floored, () => 0.5)).toBe(750);
+    expect(fullJitter(0, floored, () => 0.999999)).toBe(999);
+    expect(fullJitter(20, floored, () => 0.999999)).toBeLessThan(300_000);
+    expect(fullJitter(0, { ...opts, minMs: 5_000 }, () => 0.5)).toBe(1_000); // ≤ the ceiling
+    const worst = new Backoff(DEFAULT_BACKOFF, () => 0);
+    for (let i = 0; i < 20; i++) expect(worst.next()).toBeGreaterThanOrEqual(500);
   });
 
   it('spreads retries over the whole window (not a fixed delay)', () => {

@@ -58,8 +58,9 @@ async function touchSeen(tx: Tx, seen: Array<{ id: string; usage: Usage }>): Pro
 
 /**
  * Applies one agent sync in the node's tenant transaction: serialised per node, idempotent
- * per cycle_id, stale snapshots ignored, whitelist enforced, guests missing from a complete
- * sync marked absent (never deleted), user notes and tags never touched.
+ * per cycle_id, stale snapshots ignored (by observed_at, capped at the server's clock),
+ * whitelist enforced, guests missing from a complete sync marked absent (never deleted), user
+ * notes and tags never touched.
  */
 export async function applySync(
   tx: Tx,
@@ -91,7 +92,13 @@ export async function applySync(
     .where(eq(proxmoxNodes.id, nodeId))
     .for('update');
   if (!node) throw new NotFoundError('Proxmox node');
-  const observedAt = new Date(body.observed_at);
+  // Snapshots are ordered by the agent's clock, but never ahead of the server's: an agent
+  // whose clock ran a day ahead would otherwise leave a "tomorrow" behind that makes every
+  // snapshot after NTP corrects it look older, and freeze the node for a day.
+  const [clock] = rowsOf<{ now: Date | string }>(await tx.execute(sql`SELECT now() AS now`));
+  const serverNow = new Date(clock?.now ?? Date.now());
+  const sent = new Date(body.observed_at);
+  const observedAt = sent.getTime() > serverNow.getTime() ? serverNow : sent;
   const result: Result = {
     created: 0,
     updated: 0,
