@@ -47,8 +47,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 10_000,
     });
-    // An idle client that loses its connection must not crash the process.
+    // A client that loses its connection must not crash the process. The pool listens for
+    // errors of idle clients only; a checked-out client (a request's transaction) with no
+    // listener of its own would throw its socket error as an uncaught 'error' event. Its
+    // queries fail with the error anyway, and the pool drops it when it is released.
     pool.on('error', () => {});
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     const db = drizzlePg(pool, { schema }) as unknown as Db;
     return {
       db,

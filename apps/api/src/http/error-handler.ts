@@ -119,6 +119,43 @@ function postgresProblem(err: {
   }
 }
 
+/** Seconds a client is told to wait (Retry-After) when the database is unreachable. */
+const DATABASE_RETRY_AFTER_S = 2;
+
+/** Socket errors of the database connection (Node's codes, as pg passes them on). */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/** pg's own errors for a lost or unobtainable connection, which carry no code. */
+const LOST_CONNECTION =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/;
+
+/**
+ * Whether the database could not be reached or the connection died: SQLSTATE class 08
+ * (connection exception), a server shutting down or starting (57P01-57P03), too many
+ * connections (53300), a socket error or pg's lost-connection errors. Looks through the
+ * wrapping errors (DrizzleQueryError and its cause).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (NETWORK_CODES.has(code) || /^08[0-9A-Z]{3}$|^57P0[123]$|^53300$/.test(code)) return true;
+    }
+    if (typeof message === 'string' && LOST_CONNECTION.test(message)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /**
  * The one error handler: every error becomes application/problem+json with a stable code.
  * 5xx details go to the log with the request id, never into the response.
@@ -167,6 +204,20 @@ export function registerErrorHandler(app: FastifyInstance): void {
       if (pg) {
         request.log.info({ pgCode: dbError.code }, 'database refused the request');
         return send(reply, problem({ ...pg, requestId }));
+      }
+      if (isDatabaseUnavailable(error)) {
+        // Not the client's fault and likely brief: the pool reconnects on the next request.
+        request.log.warn(loggableError(error), 'database unavailable');
+        reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
+        return send(
+          reply,
+          problem({
+            status: 503,
+            code: 'database_unavailable',
+            detail: 'The database is not reachable at the moment. Retry shortly.',
+            requestId,
+          }),
+        );
       }
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {
