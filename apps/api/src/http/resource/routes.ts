@@ -32,6 +32,7 @@ import {
   etagOf,
   ifMatchVersion,
   loadRow,
+  mapInOrder,
   stripVersion,
   type Versioned,
   withVersion,
@@ -148,7 +149,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         const last = page.at(-1);
         const ctx = readCtx(tx, request);
         return {
-          items: await Promise.all(page.map((r) => toDto(r, ctx))),
+          items: await mapInOrder(page, (r) => toDto(r, ctx)),
           next_cursor:
             rows.length > query.limit && last
               ? encodeListCursor(
@@ -598,12 +599,10 @@ async function* exportPages(options: {
         .orderBy(...orderBy(sort, table.id))
         .limit(EXPORT_PAGE)) as Array<Versioned<{ id: string }> & Record<string, string>>;
       const ctx: ReadContext = { tx, request, keys: app.deps.keys };
-      const items = await Promise.all(
-        rows.map((r) =>
-          options.toRow
-            ? options.toRow(stripVersion(r), ctx)
-            : spec.toDto(stripVersion(r) as never, ctx),
-        ),
+      const items = await mapInOrder(rows, (r) =>
+        options.toRow
+          ? options.toRow(stripVersion(r), ctx)
+          : spec.toDto(stripVersion(r) as never, ctx),
       );
       return { items, last: rows.length === EXPORT_PAGE ? rows.at(-1) : undefined };
     });

@@ -37,3 +37,15 @@ export function stripVersion<Row>(row: Versioned<Row>): Row {
   const { _version: _, ...rest } = row as Versioned<Row> & Record<string, unknown>;
   return rest as Row;
 }
+
+/**
+ * Maps rows to DTOs one after the other. A mapper may query the request's transaction (a
+ * data key on first use), and a transaction is one connection, which runs one query at a
+ * time: started together, the queries would only queue up in the driver (deprecated in pg 8,
+ * refused by pg 9).
+ */
+export async function mapInOrder<T, U>(items: T[], fn: (item: T) => Promise<U>): Promise<U[]> {
+  const out: U[] = [];
+  for (const item of items) out.push(await fn(item));
+  return out;
+}

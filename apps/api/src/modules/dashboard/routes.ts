@@ -134,32 +134,45 @@ const routes: FastifyPluginAsync = async (fastify) => {
     },
     async (request) =>
       app.tenant(request, async (tx) => {
-        const [accountRows, [claimed], cardRows, vmRows, [vmExtra], [hw], nodes, nodeRows, recent] =
-          await Promise.all([
-            tx
-              .select({ status: effectiveStatusSql, n: count() })
-              .from(accounts)
-              .groupBy(effectiveStatusSql),
-            tx.select({ n: count() }).from(accounts).where(sql`${accounts.claimedUntil} > now()`),
-            tx
-              .select({ status: sql<string>`${effectiveCardStatusSql}`, n: count() })
-              .from(cards)
-              .groupBy(effectiveCardStatusSql),
-            tx.select({ status: vms.status, n: count() }).from(vms).groupBy(vms.status),
-            tx
-              .select({
-                absent: sql<number>`count(*) FILTER (WHERE ${vms.absentSince} IS NOT NULL)::int`,
-                templates: sql<number>`count(*) FILTER (WHERE ${vms.template})::int`,
-              })
-              .from(vms),
-            tx.select({ n: count() }).from(hardware),
-            tx.select().from(proxmoxNodes).orderBy(proxmoxNodes.name).limit(NODE_ITEMS),
-            tx
-              .select({ status: sql<string>`${effectiveNodeStatusSql}`, n: count() })
-              .from(proxmoxNodes)
-              .groupBy(effectiveNodeStatusSql),
-            tx.select().from(auditLog).orderBy(desc(auditLog.at), desc(auditLog.id)).limit(15),
-          ]);
+        // One after the other: they share the transaction's connection (pg queues concurrent
+        // queries on one client, which pg 9 refuses).
+        const accountRows = await tx
+          .select({ status: effectiveStatusSql, n: count() })
+          .from(accounts)
+          .groupBy(effectiveStatusSql);
+        const [claimed] = await tx
+          .select({ n: count() })
+          .from(accounts)
+          .where(sql`${accounts.claimedUntil} > now()`);
+        const cardRows = await tx
+          .select({ status: sql<string>`${effectiveCardStatusSql}`, n: count() })
+          .from(cards)
+          .groupBy(effectiveCardStatusSql);
+        const vmRows = await tx
+          .select({ status: vms.status, n: count() })
+          .from(vms)
+          .groupBy(vms.status);
+        const [vmExtra] = await tx
+          .select({
+            absent: sql<number>`count(*) FILTER (WHERE ${vms.absentSince} IS NOT NULL)::int`,
+            templates: sql<number>`count(*) FILTER (WHERE ${vms.template})::int`,
+          })
+          .from(vms);
+        const [hw] = await tx.select({ n: count() }).from(hardware);
+        const nodes = await tx
+          .select()
+          .from(proxmoxNodes)
+          .orderBy(proxmoxNodes.name)
+          .limit(NODE_ITEMS);
+        const nodeRows = await tx
+          .select({ status: sql<string>`${effectiveNodeStatusSql}`, n: count() })
+          .from(proxmoxNodes)
+          .groupBy(effectiveNodeStatusSql);
+        const recent = await tx
+          .select()
+          .from(auditLog)
+          .orderBy(desc(auditLog.at), desc(auditLog.id))
+          .limit(15);
         const sum = (rows: Array<{ n: number }>) => rows.reduce((a, r) => a + Number(r.n), 0);
         const nodeItems = nodes.map((n) => ({
           id: n.id,
