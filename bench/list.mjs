@@ -1,0 +1,145 @@
+// GET /api/v1/vms as a regular user at scale, against pgbench running the very SQL the API
+// sent for the same request (captured from the driver) in the same RLS context.
+
+import { captureSql, getJson, startApi } from './lib/api-server.mjs';
+import { DEFAULT_DATABASE_URL, parseOptions } from './lib/args.mjs';
+import { autocannon } from './lib/autocannon.mjs';
+import { benchUser, pool, scaleOf } from './lib/db.mjs';
+import { explainCaptured, printPlans } from './lib/explain.mjs';
+import { pgbenchScript, runPgbench } from './lib/pgbench.mjs';
+import { machine, printTable, round, writeResult } from './lib/results.mjs';
+
+export const description = 'VM list (plain, filter, sort, deep cursor): API req/s vs pgbench';
+
+const TARGET_RATIO = 0.5;
+
+/** The cursor of the page that starts `offset` rows into the default order. */
+async function deepCursor(api, token, offset) {
+  let cursor = null;
+  for (let seen = 0; seen < offset; seen += 500) {
+    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const page = await getJson(api.base, `/api/v1/vms?limit=500${q}`, token);
+    if (!page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  return cursor;
+}
+
+export async function main(argv) {
+  const opts = parseOptions(argv, {
+    usage: 'npm run bench -- list [--seconds S] [--connections C] [--user N] [--explain]',
+    options: {
+      'database-url': { type: 'string', default: DEFAULT_DATABASE_URL, help: 'seeded database' },
+      user: { type: 'number', default: 1, help: 'bench user index to act as' },
+      seconds: { type: 'number', default: 10, help: 'duration of each measurement' },
+      warmup: { type: 'number', default: 2, help: 'warm-up seconds before each measurement' },
+      connections: {
+        type: 'number',
+        default: 10,
+        help: 'HTTP connections = pgbench clients (API pool: 10)',
+      },
+      only: { type: 'string', help: 'run only this scenario (plain, filter, sort, cursor)' },
+      explain: { type: 'boolean', help: 'print EXPLAIN ANALYZE of the captured queries' },
+    },
+  });
+  const url = opts['database-url'];
+  const db = pool(url, 2);
+  const api = await startApi(url);
+  try {
+    const user = await benchUser(db, opts.user);
+    const scale = await scaleOf(db);
+    const token = await api.login(user.username);
+    const mine = (await getJson(api.base, '/api/v1/vms?limit=1', token)).total;
+    const cursor = await deepCursor(api, token, Math.floor(mine / 2));
+    const scenarios = [
+      { name: 'plain', path: '/api/v1/vms?limit=50' },
+      { name: 'filter', path: '/api/v1/vms?limit=50&status=running' },
+      { name: 'sort', path: '/api/v1/vms?limit=50&sort=-name' },
+      { name: 'cursor', path: `/api/v1/vms?limit=50&cursor=${encodeURIComponent(cursor)}` },
+    ].filter((s) => !opts.only || s.name === opts.only);
+
+    const rows = [];
+    for (const s of scenarios) {
+      const statements = await captureSql(() => getJson(api.base, s.path, token));
+      if (opts.explain) printPlans(s.name, await explainCaptured(db, statements, 'vms'));
+      const script = pgbenchScript(statements);
+      const load = {
+        connections: opts.connections,
+        headers: { authorization: `Bearer ${token}` },
+      };
+      const bench = { clients: opts.connections, threads: 2 };
+      if (opts.warmup > 0) {
+        await autocannon(`${api.base}${s.path}`, { ...load, seconds: opts.warmup });
+        await runPgbench(url, [script], { ...bench, seconds: opts.warmup });
+      }
+      const cpuBefore = process.cpuUsage();
+      const viaApi = await autocannon(`${api.base}${s.path}`, { ...load, seconds: opts.seconds });
+      const cpu = process.cpuUsage(cpuBefore);
+      const apiCpuMs = (cpu.user + cpu.system) / 1000;
+      if (viaApi.non2xx || viaApi.errors) {
+        throw new Error(`${s.name}: ${viaApi.non2xx} non-2xx answers, ${viaApi.errors} errors`);
+      }
+      const viaSql = await runPgbench(url, [script], { ...bench, seconds: opts.seconds });
+      rows.push({
+        scenario: s.name,
+        path: s.path.replace(/cursor=[^&]+/, 'cursor=…'),
+        statements: statements.length,
+        api_rps: round(viaApi.rps),
+        api_latency_ms: viaApi.latencyMs,
+        // CPU per request of the API process and of the load generator (same machine).
+        api_cpu_ms_per_request: round(apiCpuMs / viaApi.requests, 2),
+        autocannon_cpu_ms_per_request: round(viaApi.cpuMs / viaApi.requests, 2),
+        pgbench_tps: round(viaSql.tps),
+        ratio: round(viaApi.rps / viaSql.tps, 2),
+      });
+      process.stderr.write(
+        `list ${s.name}: api ${round(viaApi.rps)} req/s, pgbench ${round(viaSql.tps)} tps\n`,
+      );
+    }
+
+    printTable([
+      [
+        'scenario',
+        'API req/s',
+        'API p50 ms',
+        'API p99 ms',
+        'API cpu ms/req',
+        'autocannon cpu ms/req',
+        'pgbench tps',
+        'API/pgbench',
+      ],
+      ...rows.map((r) => [
+        r.scenario,
+        r.api_rps,
+        r.api_latency_ms.p50,
+        r.api_latency_ms.p99,
+        r.api_cpu_ms_per_request,
+        r.autocannon_cpu_ms_per_request,
+        r.pgbench_tps,
+        r.ratio,
+      ]),
+    ]);
+    const worst = Math.min(...rows.map((r) => r.ratio));
+    const file = writeResult({
+      name: 'list',
+      machine: machine(),
+      params: {
+        ...opts,
+        scale,
+        user: user.username,
+        user_vms: mine,
+        sql_per_request:
+          'all statements the API sent for one request (session check + tenant list transaction)',
+      },
+      figures: Object.fromEntries(rows.map((r) => [r.scenario, r])),
+      baseline: Object.fromEntries(rows.map((r) => [r.scenario, r.pgbench_tps])),
+      ratio: worst,
+      target: `API req/s >= ${TARGET_RATIO * 100}% of pgbench tps in every scenario`,
+      met: worst >= TARGET_RATIO,
+    });
+    process.stdout.write(`results: ${file}\n`);
+  } finally {
+    await api.close();
+    await db.end();
+  }
+}
