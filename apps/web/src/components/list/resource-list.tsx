@@ -21,7 +21,9 @@ import { FilterBar } from './filter-bar';
 import { apiQuery, nextSort, useListParams } from './list-params';
 import type { ApiListQuery, BulkAction, Column, Filter, ListPage } from './types';
 
-const PAGE_SIZE = 200;
+/** The first page is small for a quick first paint; the pages after it as large as the API gives. */
+const FIRST_PAGE_SIZE = 200;
+const NEXT_PAGE_SIZE = 500;
 const ROW_HEIGHT = 44;
 
 export interface ResourceListProps<T extends { id: string }> {
@@ -71,7 +73,7 @@ export function ResourceList<T extends { id: string }>(props: ResourceListProps<
     queryFn: ({ pageParam }) =>
       props.fetchPage({
         query,
-        limit: PAGE_SIZE,
+        limit: pageParam ? NEXT_PAGE_SIZE : FIRST_PAGE_SIZE,
         ...(pageParam ? { cursor: pageParam } : {}),
       }),
     initialPageParam: undefined as string | undefined,
