@@ -118,7 +118,8 @@ export async function filterCondition(
   if (query.q) {
     const q = query.q.toLowerCase();
     const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    conditions.push(or(sql`${spec.search} LIKE ${like}`, sql`${q} <% ${spec.search}`));
+    const substring = sql`${spec.search} LIKE ${like}`;
+    conditions.push(spec.fuzzy ? or(substring, sql`${q} <% ${spec.fuzzy}`) : substring);
   }
   if (query.tag !== undefined) {
     const tags = Array.isArray(query.tag) ? query.tag : [query.tag];

@@ -133,10 +133,6 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       const after = query.cursor ? decodeListCursor(sort, query.cursor) : null;
       return app.tenant(request, async (tx) => {
         const where = await filterCondition(spec, query, request.actor, readCtx(tx, request));
-        const [total] = (await tx
-          .select({ n: count() })
-          .from(table as never)
-          .where(where)) as Array<{ n: number }>;
         const rows = (await tx
           .select({ ...withVersion(table), ...sortSelection(sort) } as never)
           .from(table as never)
@@ -147,6 +143,19 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
           .limit(query.limit + 1)) as Array<Versioned<{ id: string }> & Record<string, string>>;
         const page = rows.slice(0, query.limit);
         const last = page.at(-1);
+        // A first page that holds every match is its own count (the usual search): the
+        // matching rows are then read once, not twice.
+        const total =
+          !after && rows.length <= query.limit
+            ? rows.length
+            : Number(
+                (
+                  (await tx
+                    .select({ n: count() })
+                    .from(table as never)
+                    .where(where)) as Array<{ n: number }>
+                )[0]?.n ?? 0,
+              );
         const ctx = readCtx(tx, request);
         return {
           items: await mapInOrder(page, (r) => toDto(r, ctx)),
@@ -158,7 +167,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
                   last.id,
                 )
               : null,
-          total: total?.n ?? 0,
+          total,
         };
       });
     },

@@ -68,8 +68,15 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
   sort: Record<string, SortField>;
   defaultSort: string;
   filters: Record<string, FilterSpec>;
-  /** Text the `q` search matches (the expression of the resource's trigram index). */
+  /** Text `q` matches as a substring (the expression of the resource's trigram index). */
   search: SQL;
+  /**
+   * The name people misspell, which `q` also matches by trigram word similarity (a typo
+   * still finds it). Kept to one short field: similarity is computed row by row (row-level
+   * security keeps pg_trgm's operators out of index scans), and ids or serials full of
+   * digits would be "similar" to each other. Without it `q` is a substring search only.
+   */
+  fuzzy?: SQL;
   /** The API shape of a row in lists and write answers. */
   toDto(row: Row, ctx: ReadContext): Dto | Promise<Dto>;
   /** The shape of GET /{r}/{id} when it shows more than lists do (audit the reveal there). */

@@ -187,6 +187,7 @@ export const accountSpec: ResourceSpec<Row, Dto, Create, Update> = {
     },
   },
   search: sql`lower(${accounts.username} || ' ' || coalesce(${accounts.email}, '') || ' ' || coalesce(${accounts.externalId}, '') || ' ' || ${accounts.service})`,
+  fuzzy: sql`lower(${accounts.username})`,
   uniques: { accounts_owner_external_key: 'external_id' },
   toDto: toAccountDto,
   toInsert: accountInsertValues,

@@ -118,6 +118,7 @@ export const hardwareSpec: ResourceSpec<Row, Dto, Body, Partial<Body>> = {
     },
   },
   search: sql`lower(coalesce(${hardware.pcname}, '') || ' ' || coalesce(${hardware.macAddress}, '') || ' ' || coalesce(${hardware.smbiosUuid}::text, '') || ' ' || coalesce(${hardware.diskSerial}, '') || ' ' || coalesce(${hardware.mbSerial}, '') || ' ' || coalesce(${hardware.mbProduct}, ''))`,
+  fuzzy: sql`lower(coalesce(${hardware.pcname}, ''))`,
   links: { account_id: 'account', vm_id: 'VM' },
   toDto: toHardwareDto,
   toInsert: async (body) => values(body),

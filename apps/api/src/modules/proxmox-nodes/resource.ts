@@ -84,6 +84,7 @@ export const nodeSpec: ResourceSpec<Row, Dto, Create, Update> = {
     },
   },
   search: sql`lower(${proxmoxNodes.name} || ' ' || coalesce(${proxmoxNodes.hostname}, '') || ' ' || coalesce(${proxmoxNodes.cluster}, ''))`,
+  fuzzy: sql`lower(${proxmoxNodes.name})`,
   uniques: { proxmox_nodes_owner_name_key: 'name' },
   toDto: toNodeDto,
   toInsert: async (body, ctx) => {
