@@ -2,10 +2,10 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
+import { DeleteButton } from '../../components/delete-button';
 import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog } from '../../components/dialog';
 import { SecretField } from '../../components/secret-field';
@@ -42,9 +42,8 @@ export function AccountDetail({ id }: { id: string }) {
   const query = useAccount(id);
   const events = useAccountEvents(id);
   const queryClient = useQueryClient();
-  const router = useRouter();
   const [editing, setEditing] = useState(false);
-  const [confirm, setConfirm] = useState<'delete' | 'release' | null>(null);
+  const [confirmRelease, setConfirmRelease] = useState(false);
   const [busy, setBusy] = useState(false);
 
   if (query.isPending || query.isError) {
@@ -61,28 +60,21 @@ export function AccountDetail({ id }: { id: string }) {
   const { account, etag } = query.data;
   const refresh = () => queryClient.invalidateQueries({ queryKey: accountKeys.all });
 
-  const act = async (what: 'delete' | 'release') => {
+  const release = async () => {
     setBusy(true);
     try {
-      if (what === 'delete') {
-        unwrap(await api.DELETE('/api/v1/accounts/{id}', { params: { path: { id } } }));
-        toast.success(`Deleted ${account.username}.`);
-        await refresh();
-        router.push('/accounts');
-      } else {
-        unwrap(
-          await api.POST('/api/v1/accounts/{id}/release', { params: { path: { id } }, body: {} }),
-        );
-        toast.success(`Released ${account.username}.`);
-        await refresh();
-      }
+      unwrap(
+        await api.POST('/api/v1/accounts/{id}/release', { params: { path: { id } }, body: {} }),
+      );
+      toast.success(`Released ${account.username}.`);
+      await refresh();
     } catch (error) {
       toast.error(
         error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
       );
     } finally {
       setBusy(false);
-      setConfirm(null);
+      setConfirmRelease(false);
     }
   };
 
@@ -109,16 +101,24 @@ export function AccountDetail({ id }: { id: string }) {
           editing ? null : (
             <>
               {claimedNow(account) ? (
-                <Button variant="secondary" onClick={() => setConfirm('release')}>
+                <Button variant="secondary" onClick={() => setConfirmRelease(true)}>
                   Release
                 </Button>
               ) : null}
               <Button variant="secondary" onClick={() => setEditing(true)}>
                 Edit
               </Button>
-              <Button variant="danger" onClick={() => setConfirm('delete')}>
-                Delete
-              </Button>
+              <DeleteButton
+                title={`Delete ${account.username}?`}
+                message="The account and its stored secrets are removed for good; links from hardware, VMs and cards are cleared."
+                confirmLabel="Delete account"
+                done={`Deleted ${account.username}.`}
+                remove={async () =>
+                  unwrap(await api.DELETE('/api/v1/accounts/{id}', { params: { path: { id } } }))
+                }
+                listHref="/accounts"
+                queryKeys={{ list: accountKeys.all, one: accountKeys.one(id) }}
+              />
             </>
           )
         }
@@ -232,22 +232,13 @@ export function AccountDetail({ id }: { id: string }) {
       )}
 
       <ConfirmDialog
-        open={confirm === 'delete'}
-        title={`Delete ${account.username}?`}
-        message="The account and its stored secrets are removed for good; links from hardware, VMs and cards are cleared."
-        confirmLabel="Delete account"
-        busy={busy}
-        onConfirm={() => act('delete')}
-        onCancel={() => setConfirm(null)}
-      />
-      <ConfirmDialog
-        open={confirm === 'release'}
+        open={confirmRelease}
         title={`Release ${account.username}?`}
         message={`${account.claimed_by ?? 'The holder'} loses the lease now and the account can be claimed again.`}
         confirmLabel="Release"
         busy={busy}
-        onConfirm={() => act('release')}
-        onCancel={() => setConfirm(null)}
+        onConfirm={release}
+        onCancel={() => setConfirmRelease(false)}
       />
     </div>
   );

@@ -2,10 +2,10 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
+import { DeleteButton } from '../../components/delete-button';
 import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog, Dialog } from '../../components/dialog';
 import { SecretField } from '../../components/secret-field';
@@ -25,7 +25,7 @@ import { AccountPicker } from '../accounts/account-picker';
 import { CardForm } from './card-form';
 import { cardKeys, money, patchCard, useCard } from './queries';
 
-type Action = 'redeem' | 'fail' | 'release' | 'available' | 'delete';
+type Action = 'redeem' | 'fail' | 'release' | 'available';
 
 const when = (iso: string | null) =>
   iso ? `${new Date(iso).toLocaleString()} (${ago(iso)})` : '—';
@@ -37,7 +37,6 @@ const when = (iso: string | null) =>
 export function CardDetail({ id }: { id: string }) {
   const query = useCard(id);
   const queryClient = useQueryClient();
-  const router = useRouter();
   const [editing, setEditing] = useState(false);
   const [action, setAction] = useState<Action | null>(null);
   const [reason, setReason] = useState('');
@@ -88,20 +87,13 @@ export function CardDetail({ id }: { id: string }) {
       } else if (what === 'release') {
         unwrap(await api.POST('/api/v1/cards/{id}/release', path));
         toast.success('Released: the card is available again.');
-      } else if (what === 'available') {
+      } else {
         const saved = await saveEdit({
           save: () => patchCard(id, { status: 'available', failure_reason: null }, etag),
           what: 'card',
           refresh,
         });
         if (!saved) return;
-      } else {
-        unwrap(await api.DELETE('/api/v1/cards/{id}', path));
-        toast.success('Deleted.');
-        router.push('/cards');
-        queryClient.removeQueries({ queryKey: cardKeys.one(id) });
-        void queryClient.invalidateQueries({ queryKey: cardKeys.all });
-        return;
       }
       await refresh();
     } catch (error) {
@@ -157,9 +149,17 @@ export function CardDetail({ id }: { id: string }) {
               <Button variant="secondary" onClick={() => setEditing(true)}>
                 Edit
               </Button>
-              <Button variant="danger" onClick={() => setAction('delete')}>
-                Delete
-              </Button>
+              <DeleteButton
+                title="Delete the card?"
+                message="The card and its codes are removed for good."
+                confirmLabel="Delete card"
+                done="Deleted."
+                remove={async () =>
+                  unwrap(await api.DELETE('/api/v1/cards/{id}', { params: { path: { id } } }))
+                }
+                listHref="/cards"
+                queryKeys={{ list: cardKeys.all, one: cardKeys.one(id) }}
+              />
             </>
           )
         }
@@ -321,15 +321,6 @@ export function CardDetail({ id }: { id: string }) {
         confirmLabel="Make available"
         busy={busy}
         onConfirm={() => run('available')}
-        onCancel={() => setAction(null)}
-      />
-      <ConfirmDialog
-        open={action === 'delete'}
-        title="Delete the card?"
-        message="The card and its codes are removed for good."
-        confirmLabel="Delete card"
-        busy={busy}
-        onConfirm={() => run('delete')}
         onCancel={() => setAction(null)}
       />
     </div>

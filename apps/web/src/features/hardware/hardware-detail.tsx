@@ -2,13 +2,12 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
 import { CopyButton } from '../../components/copy-button';
+import { DeleteButton } from '../../components/delete-button';
 import { DetailLoadState } from '../../components/detail-load-state';
-import { ConfirmDialog } from '../../components/dialog';
 import { Button, Card, PageHeader, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
 import { saveEdit } from '../../lib/save-edit';
@@ -29,10 +28,7 @@ import { VmLinks } from './vm-links';
 export function HardwareDetail({ id }: { id: string }) {
   const query = useHardware(id);
   const queryClient = useQueryClient();
-  const router = useRouter();
   const [editing, setEditing] = useState(false);
-  const [confirmDelete, setConfirmDelete] = useState(false);
-  const [busy, setBusy] = useState(false);
 
   if (query.isPending || query.isError) {
     return (
@@ -57,24 +53,6 @@ export function HardwareDetail({ id }: { id: string }) {
     return saved;
   };
 
-  const remove = async () => {
-    setBusy(true);
-    try {
-      unwrap(await api.DELETE('/api/v1/hardware/{id}', { params: { path: { id } } }));
-      toast.success('Deleted.');
-      router.push('/hardware');
-      queryClient.removeQueries({ queryKey: hardwareKeys.one(id) });
-      void refresh();
-    } catch (error) {
-      toast.error(
-        error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
-      );
-    } finally {
-      setBusy(false);
-      setConfirmDelete(false);
-    }
-  };
-
   const filled = HARDWARE_FIELDS.filter(([field]) => hardware[field]);
   return (
     <div className="space-y-4">
@@ -94,9 +72,17 @@ export function HardwareDetail({ id }: { id: string }) {
               <Button variant="secondary" onClick={() => setEditing(true)}>
                 Edit
               </Button>
-              <Button variant="danger" onClick={() => setConfirmDelete(true)}>
-                Delete
-              </Button>
+              <DeleteButton
+                title="Delete this hardware profile?"
+                message="It is removed for good; the account and VM it was linked to stay."
+                confirmLabel="Delete profile"
+                done="Deleted."
+                remove={async () =>
+                  unwrap(await api.DELETE('/api/v1/hardware/{id}', { params: { path: { id } } }))
+                }
+                listHref="/hardware"
+                queryKeys={{ list: hardwareKeys.all, one: hardwareKeys.one(id) }}
+              />
             </>
           )
         }
@@ -176,15 +162,6 @@ export function HardwareDetail({ id }: { id: string }) {
           </Card>
         </div>
       )}
-      <ConfirmDialog
-        open={confirmDelete}
-        title="Delete this hardware profile?"
-        message="It is removed for good; the account and VM it was linked to stay."
-        confirmLabel="Delete profile"
-        busy={busy}
-        onConfirm={remove}
-        onCancel={() => setConfirmDelete(false)}
-      />
     </div>
   );
 }

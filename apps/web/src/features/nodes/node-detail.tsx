@@ -2,10 +2,10 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
+import { DeleteButton } from '../../components/delete-button';
 import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog } from '../../components/dialog';
 import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../components/ui';
@@ -39,9 +39,8 @@ const STAT_LABELS: Record<string, string> = {
 export function NodeDetail({ id }: { id: string }) {
   const query = useNode(id);
   const queryClient = useQueryClient();
-  const router = useRouter();
   const [editing, setEditing] = useState(false);
-  const [confirm, setConfirm] = useState<'delete' | 'rotate' | null>(null);
+  const [confirmRotate, setConfirmRotate] = useState(false);
   const [busy, setBusy] = useState(false);
   const [rotated, setRotated] = useState<ProxmoxNode | null>(null);
 
@@ -71,27 +70,20 @@ export function NodeDetail({ id }: { id: string }) {
     }
   };
 
-  const act = async (what: 'delete' | 'rotate') => {
+  const rotate = async () => {
     setBusy(true);
     try {
-      if (what === 'delete') {
-        unwrap(await api.DELETE('/api/v1/proxmox-nodes/{id}', { params: { path: { id } } }));
-        toast.success(`Deleted ${node.name}.`);
-        await refresh();
-        router.push('/nodes');
-      } else {
-        setRotated(
-          unwrap(
-            await api.POST('/api/v1/proxmox-nodes/{id}/rotate-key', { params: { path: { id } } }),
-          ),
-        );
-        await refresh();
-      }
+      setRotated(
+        unwrap(
+          await api.POST('/api/v1/proxmox-nodes/{id}/rotate-key', { params: { path: { id } } }),
+        ),
+      );
+      await refresh();
     } catch (error) {
       fail(error);
     } finally {
       setBusy(false);
-      setConfirm(null);
+      setConfirmRotate(false);
     }
   };
 
@@ -126,12 +118,22 @@ export function NodeDetail({ id }: { id: string }) {
               <Button variant="secondary" onClick={() => setEditing(true)}>
                 Edit
               </Button>
-              <Button variant="secondary" onClick={() => setConfirm('rotate')}>
+              <Button variant="secondary" onClick={() => setConfirmRotate(true)}>
                 Rotate key
               </Button>
-              <Button variant="danger" onClick={() => setConfirm('delete')}>
-                Delete
-              </Button>
+              <DeleteButton
+                title={`Delete ${node.name}?`}
+                message="Its agent key stops working. The VMs synced from it stay, without their node."
+                confirmLabel="Delete node"
+                done={`Deleted ${node.name}.`}
+                remove={async () =>
+                  unwrap(
+                    await api.DELETE('/api/v1/proxmox-nodes/{id}', { params: { path: { id } } }),
+                  )
+                }
+                listHref="/nodes"
+                queryKeys={{ list: nodeKeys.all, one: nodeKeys.one(id) }}
+              />
             </>
           )
         }
@@ -259,22 +261,13 @@ export function NodeDetail({ id }: { id: string }) {
       )}
 
       <ConfirmDialog
-        open={confirm === 'rotate'}
+        open={confirmRotate}
         title={`Rotate the agent key of ${node.name}?`}
         message="A new key is made and shown once. The current key stops working at once: the agent on the node cannot sync until its settings have the new key."
         confirmLabel="Rotate key"
         busy={busy}
-        onConfirm={() => act('rotate')}
-        onCancel={() => setConfirm(null)}
-      />
-      <ConfirmDialog
-        open={confirm === 'delete'}
-        title={`Delete ${node.name}?`}
-        message="Its agent key stops working. The VMs synced from it stay, without their node."
-        confirmLabel="Delete node"
-        busy={busy}
-        onConfirm={() => act('delete')}
-        onCancel={() => setConfirm(null)}
+        onConfirm={rotate}
+        onCancel={() => setConfirmRotate(false)}
       />
     </div>
   );

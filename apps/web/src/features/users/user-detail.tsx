@@ -2,10 +2,10 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
+import { DeleteButton } from '../../components/delete-button';
 import { ConfirmDialog, Dialog } from '../../components/dialog';
 import {
   Button,
@@ -21,14 +21,13 @@ import { password as passwordRule } from '../../lib/forms';
 import { ago } from '../../lib/time';
 import { patchUser, type UserPatch, userKeys, useUser } from './queries';
 
-type Pending = 'role' | 'deactivate' | 'activate' | 'delete' | 'password' | null;
+type Pending = 'role' | 'deactivate' | 'activate' | 'password' | null;
 
 /** Admins: one user's role and state, with password reset, unlock, deactivation and deletion. */
 export function UserDetail({ id }: { id: string }) {
   const session = useSession();
   const query = useUser(id);
   const queryClient = useQueryClient();
-  const router = useRouter();
   const [pending, setPending] = useState<Pending>(null);
   const [busy, setBusy] = useState(false);
   const [newPassword, setNewPassword] = useState('');
@@ -65,22 +64,6 @@ export function UserDetail({ id }: { id: string }) {
       );
     } finally {
       setBusy(false);
-    }
-  };
-  const remove = async () => {
-    setBusy(true);
-    try {
-      unwrap(await api.DELETE('/api/v1/users/{id}', { params: { path: { id } } }));
-      toast.success(`Deleted ${user.username} and everything they owned.`);
-      await queryClient.invalidateQueries({ queryKey: userKeys.all });
-      router.push('/admin/users');
-    } catch (error) {
-      toast.error(
-        error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
-      );
-    } finally {
-      setBusy(false);
-      setPending(null);
     }
   };
 
@@ -146,9 +129,18 @@ export function UserDetail({ id }: { id: string }) {
                 Reactivate
               </Button>
             )}
-            <Button variant="danger" disabled={self} onClick={() => setPending('delete')}>
-              Delete
-            </Button>
+            <DeleteButton
+              disabled={self}
+              title={`Delete ${user.username}?`}
+              message="The user and everything they own (accounts, hardware, cards, VMs, nodes) are deleted for good. Deactivate instead to keep their data."
+              confirmLabel="Delete user and data"
+              done={`Deleted ${user.username} and everything they owned.`}
+              remove={async () =>
+                unwrap(await api.DELETE('/api/v1/users/{id}', { params: { path: { id } } }))
+              }
+              listHref="/admin/users"
+              queryKeys={{ list: userKeys.all, one: userKeys.one(id) }}
+            />
           </div>
           {self ? (
             <p className="mt-3 text-xs text-zinc-500">
@@ -194,15 +186,6 @@ export function UserDetail({ id }: { id: string }) {
         confirmLabel="Reactivate"
         busy={busy}
         onConfirm={() => change({ is_active: true }, 'Reactivated.')}
-        onCancel={() => setPending(null)}
-      />
-      <ConfirmDialog
-        open={pending === 'delete'}
-        title={`Delete ${user.username}?`}
-        message="The user and everything they own (accounts, hardware, cards, VMs, nodes) are deleted for good. Deactivate instead to keep their data."
-        confirmLabel="Delete user and data"
-        busy={busy}
-        onConfirm={remove}
         onCancel={() => setPending(null)}
       />
       <Dialog

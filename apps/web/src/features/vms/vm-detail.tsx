@@ -2,13 +2,12 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
 import { CopyButton } from '../../components/copy-button';
+import { DeleteButton } from '../../components/delete-button';
 import { DetailLoadState } from '../../components/detail-load-state';
-import { ConfirmDialog } from '../../components/dialog';
 import { TagInput } from '../../components/tag-input';
 import { StatusTimeline } from '../../components/timeline';
 import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../components/ui';
@@ -26,11 +25,8 @@ export function VmDetail({ id }: { id: string }) {
   const events = useVmEvents(id);
   const nodes = useNodeOptions();
   const queryClient = useQueryClient();
-  const router = useRouter();
   const [editing, setEditing] = useState(false);
   const [notes, setNotes] = useState<string | null>(null);
-  const [confirmDelete, setConfirmDelete] = useState(false);
-  const [busy, setBusy] = useState(false);
 
   if (query.isPending || query.isError) {
     return (
@@ -57,23 +53,6 @@ export function VmDetail({ id }: { id: string }) {
       );
       await refresh();
       throw error;
-    }
-  };
-
-  const remove = async () => {
-    setBusy(true);
-    try {
-      unwrap(await api.DELETE('/api/v1/vms/{id}', { params: { path: { id } } }));
-      toast.success('Deleted.');
-      await refresh();
-      router.push('/vms');
-    } catch (error) {
-      toast.error(
-        error instanceof ApiError ? problemMessage(error.problem, error.message) : String(error),
-      );
-    } finally {
-      setBusy(false);
-      setConfirmDelete(false);
     }
   };
 
@@ -113,9 +92,21 @@ export function VmDetail({ id }: { id: string }) {
                   Edit
                 </Button>
               ) : null}
-              <Button variant="danger" onClick={() => setConfirmDelete(true)}>
-                Delete
-              </Button>
+              <DeleteButton
+                title={`Delete ${title}?`}
+                message={
+                  vm.source === 'agent'
+                    ? 'It is removed with its status history. If it still exists on its node, the agent brings it back with the next sync (without your notes and tags).'
+                    : 'It is removed with its status history.'
+                }
+                confirmLabel="Delete VM"
+                done={`Deleted ${title}.`}
+                remove={async () =>
+                  unwrap(await api.DELETE('/api/v1/vms/{id}', { params: { path: { id } } }))
+                }
+                listHref="/vms"
+                queryKeys={{ list: vmKeys.all, one: vmKeys.one(id) }}
+              />
             </>
           )
         }
@@ -273,19 +264,6 @@ export function VmDetail({ id }: { id: string }) {
           </Card>
         </div>
       )}
-      <ConfirmDialog
-        open={confirmDelete}
-        title={`Delete ${title}?`}
-        message={
-          vm.source === 'agent'
-            ? 'It is removed with its status history. If it still exists on its node, the agent brings it back with the next sync (without your notes and tags).'
-            : 'It is removed with its status history.'
-        }
-        confirmLabel="Delete VM"
-        busy={busy}
-        onConfirm={remove}
-        onCancel={() => setConfirmDelete(false)}
-      />
     </div>
   );
 }
