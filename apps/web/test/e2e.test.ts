@@ -440,6 +440,28 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 120_000);
 
+  it('creates hardware, finds it by its MAC in another spelling, deletes it from its page', async () => {
+    await page.goto(`${webUrl}/hardware/new`);
+    await page.getByLabel('Computer name').fill('DESKTOP-E2E01');
+    await page.getByLabel('MAC address', { exact: true }).fill('BC:24:11:E2:E0:01');
+    await page.getByRole('button', { name: 'Create hardware profile' }).click();
+    await page.waitForURL(/\/hardware\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { name: /DESKTOP-E2E01/ }).waitFor();
+
+    await page.goto(`${webUrl}/hardware`);
+    await page.getByLabel('MAC address to find').fill('bc24.11e2.e001');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.waitForURL(/mac_address=bc24\.11e2\.e001/);
+    await page.getByRole('link', { name: 'DESKTOP-E2E01' }).click();
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete profile' }).click();
+    await page.waitForURL(`${webUrl}/hardware`);
+    await page.getByText('Deleted.').waitFor();
+    await page.getByText('No hardware profiles yet').waitFor();
+    await shot('19-hardware-deleted');
+  }, 120_000);
+
   it("keeps a second user from the first user's data, then logs out", async () => {
     await page.goto(`${webUrl}/admin/users`);
     await page.getByRole('button', { name: 'New user' }).click();
