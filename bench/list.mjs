@@ -1,7 +1,7 @@
 // GET /api/v1/vms as a regular user at scale, against pgbench running the very SQL the API
 // sent for the same request (captured from the driver) in the same RLS context.
 
-import { captureSql, getJson, startApi } from './lib/api-server.mjs';
+import { apiCall, captureSql, startApi } from './lib/api-server.mjs';
 import { DEFAULT_DATABASE_URL, parseOptions } from './lib/args.mjs';
 import { autocannon } from './lib/autocannon.mjs';
 import { benchUser, pool, scaleOf } from './lib/db.mjs';
@@ -18,7 +18,7 @@ async function deepCursor(api, token, offset) {
   let cursor = null;
   for (let seen = 0; seen < offset; seen += 500) {
     const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const page = await getJson(api.base, `/api/v1/vms?limit=500${q}`, token);
+    const page = await apiCall(api.base, `/api/v1/vms?limit=500${q}`, { token });
     if (!page.next_cursor) break;
     cursor = page.next_cursor;
   }
@@ -49,7 +49,7 @@ export async function main(argv) {
     const user = await benchUser(db, opts.user);
     const scale = await scaleOf(db);
     const token = await api.login(user.username);
-    const mine = (await getJson(api.base, '/api/v1/vms?limit=1', token)).total;
+    const mine = (await apiCall(api.base, '/api/v1/vms?limit=1', { token })).total;
     const cursor = await deepCursor(api, token, Math.floor(mine / 2));
     const scenarios = [
       { name: 'plain', path: '/api/v1/vms?limit=50' },
@@ -60,7 +60,7 @@ export async function main(argv) {
 
     const rows = [];
     for (const s of scenarios) {
-      const statements = await captureSql(() => getJson(api.base, s.path, token));
+      const statements = await captureSql(() => apiCall(api.base, s.path, { token }));
       if (opts.explain) printPlans(s.name, await explainCaptured(db, statements, 'vms'));
       const script = pgbenchScript(statements);
       const load = {

@@ -1,7 +1,7 @@
 // GET /api/v1/accounts?q=<term> as a regular user at scale: latency percentiles of the API
 // against pgbench running the very SQL the API sent for each term, in the same RLS context.
 
-import { captureSql, getJson, startApi } from './lib/api-server.mjs';
+import { apiCall, captureSql, startApi } from './lib/api-server.mjs';
 import { DEFAULT_DATABASE_URL, parseOptions } from './lib/args.mjs';
 import { benchUser, pool, scaleOf } from './lib/db.mjs';
 import { explainCaptured, printPlans } from './lib/explain.mjs';
@@ -50,7 +50,7 @@ export async function main(argv) {
     for (const [i, path] of paths.entries()) {
       let page;
       const statements = await captureSql(async () => {
-        page = await getJson(api.base, path, token);
+        page = await apiCall(api.base, path, { token });
       });
       matches[terms[i]] = page.total;
       if (opts.explain) printPlans(terms[i], await explainCaptured(db, statements, 'accounts'));

@@ -75,19 +75,6 @@ export async function captureSql(fn) {
   return statements;
 }
 
-export async function getJson(base, pathAndQuery, token, init = {}) {
-  const res = await fetch(`${base}${pathAndQuery}`, {
-    ...init,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(init.body ? { 'content-type': 'application/json' } : {}),
-    },
-  });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${pathAndQuery}: HTTP ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
 /** One JSON request to the API (`token` optional); anything but 2xx throws with the answer. */
 export async function apiCall(base, path, { token, method = 'GET', body } = {}) {
   const res = await fetch(`${base}${path}`, {
