@@ -13,6 +13,7 @@ async function load(rel) {
 
 export const apiModule = {
   client: () => load('db/client.ts'),
+  tenantContext: () => load('db/tenant-context.ts'),
   migrate: () => load('db/migrate.ts'),
   app: () => load('app.ts'),
   config: () => load('config.ts'),

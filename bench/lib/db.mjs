@@ -1,8 +1,30 @@
 import pg from 'pg';
+import { apiModule } from './api-modules.mjs';
 
 /** Statement withTenant() (apps/api/src/db/tenant.ts) opens every request transaction with. */
 export const TENANT_SQL =
-  "SELECT set_config('role', 'accountdb_app', true), set_config('app.user_id', $1, true), set_config('app.role', $2, true), set_config('app.node_id', '', true)";
+  "SELECT set_config('role', 'accountdb_app', true), set_config('app.ctx', app_context_seal($1, $2), true)";
+
+const contextKeys = new WeakMap();
+
+/**
+ * The parameters of TENANT_SQL for `actor` ({userId, role}): claims signed with the
+ * database's context key (read once per pool, as the schema owner), as withTenant() signs
+ * them. A signature is good for 15 minutes.
+ */
+export async function tenantParams(db, actor) {
+  if (!contextKeys.has(db)) {
+    const { rows } = await db.query('SELECT key FROM app_context_keys WHERE id = 1');
+    contextKeys.set(db, rows[0].key);
+  }
+  const { signContext } = await apiModule.tenantContext();
+  const signed = signContext(contextKeys.get(db), {
+    userId: actor.userId ?? '',
+    role: actor.role,
+    nodeId: '',
+  });
+  return [signed.claims, signed.signature];
+}
 
 export function databaseName(url) {
   return decodeURIComponent(new URL(url).pathname.slice(1));
@@ -51,7 +73,7 @@ export async function asTenant(db, actor, fn) {
   const client = await db.connect();
   try {
     await client.query('BEGIN');
-    await client.query(TENANT_SQL, [actor.userId ?? '', actor.role]);
+    await client.query(TENANT_SQL, await tenantParams(db, actor));
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

@@ -1,4 +1,4 @@
-import { TENANT_SQL } from './db.mjs';
+import { TENANT_SQL, tenantParams } from './db.mjs';
 
 // The race the claim endpoint exists to avoid: read the next free account, then lease it,
 // in two statements without FOR UPDATE SKIP LOCKED. Same conditions and order as the API's
@@ -20,12 +20,13 @@ export async function naiveClaims(db, user, { clients, seconds }) {
   const ids = [];
   const deadline = performance.now() + seconds * 1000;
   const t0 = performance.now();
+  const context = await tenantParams(db, { userId: user.id, role: 'user' });
   const worker = async (w) => {
     const client = await db.connect();
     try {
       while (performance.now() < deadline) {
         await client.query('BEGIN');
-        await client.query(TENANT_SQL, [user.id, 'user']);
+        await client.query(TENANT_SQL, context);
         const { rows } = await client.query(PICK, [user.id]);
         if (!rows[0]) {
           await client.query('ROLLBACK');

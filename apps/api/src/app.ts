@@ -133,7 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
   } satisfies ResolvedDeps);
   app.decorate('tenant', function tenant<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>) {
-    return withTenant(deps.database.db, request.actor, fn);
+    return withTenant(deps.database, request.actor, fn);
   });
   app.addHook('onClose', async () => {
     if (redis) await redis.quit().catch(() => redis.disconnect());

@@ -16,10 +16,14 @@ export function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
-/** Opens the configured database: PostgreSQL at DATABASE_URL, else PGlite in the data dir. */
+/**
+ * Opens the configured database: PostgreSQL at DATABASE_URL (and DATABASE_OWNER_URL), else
+ * PGlite in the data dir.
+ */
 export function openConfiguredDatabase(config: Config): Promise<Database> {
   return openDatabase({
     url: config.databaseUrl,
+    ownerUrl: config.databaseOwnerUrl,
     pgliteDir: config.databaseUrl ? undefined : path.join(config.dataDir, 'pglite'),
   });
 }
@@ -31,6 +35,9 @@ export async function openAndMigrate(
   const database = await openConfiguredDatabase(config);
   try {
     await runMigrations(database.raw, { log });
+    // The request login is checked (and, on a single owner URL, provisioned) before anything
+    // else runs, so a login that could bypass the policies stops the start with the reason.
+    await database.ready();
   } catch (err) {
     await database.close();
     throw err;

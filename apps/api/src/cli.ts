@@ -99,7 +99,7 @@ program
     const config = configOrExit();
     const database = await openAndMigrate(config, log);
     try {
-      const id = await createFirstAdmin(database.db, {
+      const id = await createFirstAdmin(database, {
         username,
         email,
         passwordHash: await hashPassword(password),
@@ -127,7 +127,7 @@ program
     const config = configOrExit();
     const database = await openAndMigrate(config, log);
     try {
-      const id = await resetPassword(database.db, {
+      const id = await resetPassword(database.ownerDb, {
         login: opts.username,
         passwordHash: await hashPassword(password),
       });
@@ -160,11 +160,11 @@ program
     const database = await openAndMigrate(config, log);
     try {
       // Every stored data key must be under one of the two keys before anything changes.
-      await checkMasterKey(database.db, current, previous);
+      await checkMasterKey(database, current, previous);
       const started = Date.now();
       const tty = process.stdout.isTTY;
       const result = await rotateDataKeys({
-        db: database.db,
+        db: database.ownerDb,
         current,
         previous,
         batchSize,
@@ -176,7 +176,7 @@ program
         },
       });
       if (tty) process.stdout.write('\n');
-      await checkMasterKey(database.db, current);
+      await checkMasterKey(database, current);
       log(
         `done: ${result.done} data key(s) re-wrapped; every data key is now under the current key (id ${current.kid}). ` +
           'Remove ACCOUNTDB_SECRET_KEY_PREVIOUS from the API and restart it.',

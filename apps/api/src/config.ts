@@ -8,7 +8,13 @@ import path from 'node:path';
  */
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
+  /**
+   * PostgreSQL URL requests log in with; alone, it is the schema owner's and requests use the
+   * login role the API provisions (accountdb_authenticator).
+   */
   databaseUrl: string | undefined;
+  /** PostgreSQL URL of the schema owner, when DATABASE_URL is the request login. */
+  databaseOwnerUrl: string | undefined;
   dataDir: string;
   /** 32-byte master key for secrets at rest. */
   secretKey: Buffer;
@@ -176,6 +182,18 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   }
+  const databaseOwnerUrl = value(env, 'DATABASE_OWNER_URL');
+  if (databaseOwnerUrl !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(databaseOwnerUrl)) {
+      throw new ConfigError('DATABASE_OWNER_URL', 'must be a postgres:// or postgresql:// URL');
+    }
+    if (databaseUrl === undefined) {
+      throw new ConfigError(
+        'DATABASE_OWNER_URL',
+        'needs DATABASE_URL (the request login); alone, set the owner as DATABASE_URL',
+      );
+    }
+  }
   const dataDir = path.resolve(value(env, 'ACCOUNTDB_DATA_DIR') ?? './data');
   const redisUrl = value(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
@@ -234,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...plain,
     nodeEnv,
     databaseUrl,
+    databaseOwnerUrl,
     dataDir,
     secretKey,
     previousSecretKey,

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   // is written with it.
   try {
     await checkMasterKey(
-      database.db,
+      database,
       masterKey(config.secretKey),
       config.previousSecretKey ? masterKey(config.previousSecretKey) : undefined,
     );
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nAccountDB API ${VERSION} is running at ${url}/api  (docs: ${url}/api/docs)\n`,
   );
-  if (await setupNeeded(database.db)) {
+  if (await setupNeeded(database)) {
     process.stdout.write(
       'The database is empty: the first visit creates the admin (POST /api/v1/auth/setup).\n\n',
     );

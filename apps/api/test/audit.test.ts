@@ -93,7 +93,7 @@ const actorOf = (user: TestUser): Actor => ({
 
 /** Audit rows as the request role sees them for an actor (the tenant path). */
 const visibleTo = (actor: Actor) =>
-  withTenant(t.database.db, actor, (tx) => tx.select().from(auditLog));
+  withTenant(t.database, actor, (tx) => tx.select().from(auditLog));
 
 /** Runs fn and returns the Postgres error code it failed with (or null). */
 async function pgError(fn: () => Promise<unknown>): Promise<string | null> {
@@ -405,28 +405,28 @@ describe('reading the audit log through the tenant path', () => {
       const id = actor.kind === 'user' ? actor.userId : '';
       expect(
         await pgError(() =>
-          withTenant(t.database.db, actor, (tx) =>
+          withTenant(t.database, actor, (tx) =>
             tx.execute(sql`UPDATE audit_log SET action = 'tampered' WHERE owner_id = ${id}`),
           ),
         ),
       ).toBe('42501');
       expect(
         await pgError(() =>
-          withTenant(t.database.db, actor, (tx) =>
+          withTenant(t.database, actor, (tx) =>
             tx.execute(sql`DELETE FROM audit_log WHERE owner_id = ${id}`),
           ),
         ),
       ).toBe('42501');
       expect(
         await pgError(() =>
-          withTenant(t.database.db, actor, (tx) => tx.execute(sql`TRUNCATE audit_log`)),
+          withTenant(t.database, actor, (tx) => tx.execute(sql`TRUNCATE audit_log`)),
         ),
       ).toBe('42501');
     }
     // Nor may a user write an entry about someone else.
     expect(
       await pgError(() =>
-        withTenant(t.database.db, actorOf(alice), (tx) =>
+        withTenant(t.database, actorOf(alice), (tx) =>
           tx.insert(auditLog).values({ ownerId: bob.id, actorType: 'user', action: 'forged' }),
         ),
       ),

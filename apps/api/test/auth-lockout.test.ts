@@ -80,13 +80,15 @@ describe('lockout (default policy)', () => {
     expect(sixth.json()).not.toHaveProperty('access_token');
     expect(sixth.cookies).toEqual([]);
 
-    // The lock is on the user, whichever name they log in with.
-    expect(outcome(await login(t.app, { username: user.email, password: user.password }))).toBe(
-      LOCKED,
-    );
+    // The lock is on the name typed, whatever its case. The e-mail is another name with its
+    // own count, exactly as for names that belong to nobody: otherwise failures spread over a
+    // name and an e-mail would lock only when the two belong to one user, and tell so.
     expect(
       outcome(await login(t.app, { username: user.username.toUpperCase(), password: 'x' })),
     ).toBe(LOCKED);
+    expect((await login(t.app, { username: user.email, password: user.password })).statusCode).toBe(
+      200,
+    );
 
     const shown = await t.app.inject({
       method: 'GET',
@@ -117,6 +119,41 @@ describe('lockout (default policy)', () => {
     // And a lock on one name leaves other names alone.
     const other = await createUser(t.app, admin);
     expect((await login(t.app, other)).statusCode).toBe(200);
+  });
+
+  it('counts a name and an e-mail apart, for real users and for names nobody has', async () => {
+    const user = await createUser(t.app, admin);
+    const ghost = randomName('ghost');
+    const spread = async (name: string, email: string) => [
+      ...(await fail(t, name, 3)),
+      ...(await fail(t, email, 2)),
+      outcome(await login(t.app, { username: name, password: randomPassword() })),
+      outcome(await login(t.app, { username: email, password: randomPassword() })),
+    ];
+    const real = await spread(user.username, user.email);
+    const unknown = await spread(ghost, `${ghost}@example.com`);
+    // Neither pair locks: 4 failures on the name, 3 on the e-mail. Before, the real pair was
+    // locked on its fifth failure and the unknown pair was not: a (name, e-mail) pair could be
+    // confirmed by its lock.
+    expect(real).toEqual(Array(7).fill(FAILED));
+    expect(unknown).toEqual(real);
+  });
+
+  it('checks at most 5 of 10 parallel wrong logins: the check and the count are one step', async () => {
+    const user = await createUser(t.app, admin);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        login(t.app, { username: user.username, password: randomPassword() }),
+      ),
+    );
+    const outcomes = answers.map(outcome).sort();
+    expect(outcomes).toEqual([...Array(5).fill(FAILED), ...Array(5).fill(LOCKED)]);
+    const shown = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/users/${user.id}`,
+      headers: bearer(admin.accessToken),
+    });
+    expect(shown.json().failed_login_count).toBe(5);
   });
 
   it('resets the count on a successful login', async () => {
@@ -185,8 +222,8 @@ describe('lockout backoff (1 s, doubling, at most 2 s)', () => {
     // lock to lapse, move its end into the past directly as the schema owner.
     const moved = await ownerUpdate(
       t.database,
-      `UPDATE users SET locked_until = now() - interval '1 second' WHERE id = $1`,
-      [growing.id],
+      `UPDATE login_lockouts SET locked_until = now() - interval '1 second' WHERE login_key = lower($1)`,
+      [growing.username],
     );
     expect(moved).toBe(1);
     expect(await fail(fast, growing.username, 1)).toEqual([FAILED]);

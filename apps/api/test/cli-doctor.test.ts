@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Finding, runDoctor } from '../src/cli/doctor.js';
 import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
+import { testDatabaseUrl } from './global-setup.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
 
 /**
@@ -53,7 +54,7 @@ async function ownerSql(statement: ReturnType<typeof sql>): Promise<void> {
     ? await openDatabase({ url: env.DATABASE_URL, poolMax: 1 })
     : await openDatabase({ pgliteDir: path.join(dataDir, 'pglite') });
   try {
-    await db.db.execute(statement);
+    await db.ownerDb.execute(statement);
   } finally {
     await db.close();
   }
@@ -77,6 +78,32 @@ describe('accountdb doctor', () => {
       expect(checks).toContain(check);
     }
   });
+
+  it('checks the login requests use: provisioned on PostgreSQL, a warning on the embedded database', async () => {
+    const findings = (await runDoctor(env)).filter((f) => f.check === 'request login');
+    if (env.DATABASE_URL) {
+      expect(findings.map((f) => f.verdict)).toEqual(['ok']);
+      expect(findings[0]?.detail).toMatch(/^accountdb_authenticator \(provisioned\): /);
+    } else {
+      expect(findings.map((f) => f.verdict)).toEqual(['warn']);
+      expect(findings[0]?.detail).toContain('RESET ROLE');
+      expect(findings[0]?.fix).toContain('PostgreSQL');
+    }
+    expect(findings.length).toBe(1);
+    const clocks = (await runDoctor(env)).find((f) => f.check === 'clocks');
+    expect(clocks?.verdict).toBe('ok');
+  });
+
+  it.skipIf(!testDatabaseUrl())(
+    'fails a request login that could bypass the policies (the owner given as DATABASE_URL)',
+    async () => {
+      const url = env.DATABASE_URL ?? '';
+      const found = failures(await runDoctor({ ...env, DATABASE_OWNER_URL: url }));
+      expect(found.map((f) => f.check)).toEqual(['request login']);
+      expect(found[0]?.detail).toMatch(/is a superuser/);
+      expect(found[0]?.fix).toContain('GRANT accountdb_app TO');
+    },
+  );
 
   it('fails when row-level security is disabled, or not forced, on a tenant table', async () => {
     await ownerSql(sql`ALTER TABLE accounts DISABLE ROW LEVEL SECURITY`);

@@ -32,7 +32,7 @@ describe('accountdb reset-password', () => {
     expect(outcome(await login(t.app, alice, '10.9.0.2'))).toBe('429 login_locked');
 
     const newPassword = randomPassword();
-    const id = await resetPassword(t.database.db, {
+    const id = await resetPassword(t.database.ownerDb, {
       login: alice.email.toUpperCase(),
       passwordHash: await hashPassword(newPassword),
     });
@@ -57,12 +57,12 @@ describe('accountdb reset-password', () => {
 
   it('answers null for an unknown user', async () => {
     expect(
-      await resetPassword(t.database.db, { login: 'nobody-at-all', passwordHash: 'x' }),
+      await resetPassword(t.database.ownerDb, { login: 'nobody-at-all', passwordHash: 'x' }),
     ).toBeNull();
   });
 
   it('cannot be called from a request (the request role has no EXECUTE on it)', async () => {
-    const refused = await withTenant(t.database.db, { kind: 'anonymous' }, (tx) =>
+    const refused = await withTenant(t.database, { kind: 'anonymous' }, (tx) =>
       tx.execute(sql`SELECT auth_reset_password(${bob.username}, 'x')`),
     ).then(
       () => null,

@@ -79,13 +79,13 @@ describe('accountdb rotate-key', () => {
       },
     });
     try {
-      await checkMasterKey(t.database.db, NEW, OLD());
+      await checkMasterKey(t.database, NEW, OLD());
       await readAll(during);
 
       // Step 2: the rotation is interrupted after one batch of one.
       const seen: RotationProgress[] = [];
       const first = await rotateDataKeys({
-        db: t.database.db,
+        db: t.database.ownerDb,
         current: NEW,
         previous: OLD(),
         batchSize: 1,
@@ -99,19 +99,21 @@ describe('accountdb rotate-key', () => {
       ]);
       expect((await kids()).sort()).toEqual([NEW.kid, OLD().kid, OLD().kid].sort());
       // Half-way, the new key alone does not do; with the previous key every secret reads.
-      await expect(checkMasterKey(t.database.db, NEW)).rejects.toThrow(/does not match/);
+      await expect(checkMasterKey(t.database, NEW)).rejects.toThrow(/does not match/);
       await readAll(during);
 
       // Run again: it goes on where it stopped.
       const second = await rotateDataKeys({
-        db: t.database.db,
+        db: t.database.ownerDb,
         current: NEW,
         previous: OLD(),
         batchSize: 1,
       });
       expect(second).toEqual({ done: 2, total: 2 });
       // A third run finds nothing left.
-      expect(await rotateDataKeys({ db: t.database.db, current: NEW, previous: OLD() })).toEqual({
+      expect(
+        await rotateDataKeys({ db: t.database.ownerDb, current: NEW, previous: OLD() }),
+      ).toEqual({
         done: 0,
         total: 0,
       });
@@ -121,8 +123,8 @@ describe('accountdb rotate-key', () => {
 
     // Step 3: the new key alone reads everything; the old one is refused.
     expect(new Set(await kids())).toEqual(new Set([NEW.kid]));
-    await checkMasterKey(t.database.db, NEW);
-    await expect(checkMasterKey(t.database.db, OLD())).rejects.toThrow(/does not match/);
+    await checkMasterKey(t.database, NEW);
+    await expect(checkMasterKey(t.database, OLD())).rejects.toThrow(/does not match/);
     const after = await createTestApp({
       database: t.database,
       config: { jwtSecret: t.config.jwtSecret, secretKey: NEW_KEY },
@@ -147,7 +149,7 @@ describe('accountdb rotate-key', () => {
   });
 
   it('is refused to the request role', async () => {
-    const refused = await withTenant(t.database.db, { kind: 'anonymous' }, (tx) =>
+    const refused = await withTenant(t.database, { kind: 'anonymous' }, (tx) =>
       tx.execute(sql`SELECT * FROM secrets_data_keys_wrapped_by('x', 1)`),
     ).then(
       () => null,

@@ -14,9 +14,7 @@ afterAll(async () => t?.close());
 describe('master key check at start', () => {
   it('accepts the key that wrapped the stored data keys and refuses any other', async () => {
     // Nothing stored yet: any key is fine.
-    await expect(
-      checkMasterKey(t.database.db, masterKey(randomBytes(32))),
-    ).resolves.toBeUndefined();
+    await expect(checkMasterKey(t.database, masterKey(randomBytes(32)))).resolves.toBeUndefined();
     const admin = await setupAdmin(t.app);
     const res = await t.app.inject({
       method: 'POST',
@@ -26,9 +24,9 @@ describe('master key check at start', () => {
     });
     expect(res.statusCode).toBe(201);
     await expect(
-      checkMasterKey(t.database.db, masterKey(t.config.secretKey)),
+      checkMasterKey(t.database, masterKey(t.config.secretKey)),
     ).resolves.toBeUndefined();
-    await expect(checkMasterKey(t.database.db, masterKey(randomBytes(32)))).rejects.toThrow(
+    await expect(checkMasterKey(t.database, masterKey(randomBytes(32)))).rejects.toThrow(
       /ACCOUNTDB_SECRET_KEY does not match this database/,
     );
   });

@@ -708,7 +708,7 @@ describe('last active admin', () => {
       scopes: ['read', 'write'],
     };
     const setActive = (id: string, isActive: boolean) =>
-      withTenant(t.database.db, systemAdmin, (tx) =>
+      withTenant(t.database, systemAdmin, (tx) =>
         tx.update(users).set({ isActive }).where(eq(users.id, id)),
       );
     const raceApp = await buildApp({

@@ -1,13 +1,12 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse as Response } from 'fastify';
 import { buildApp } from '../app.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import { users } from '../db/schema.js';
-import { type Actor, withTenant } from '../db/tenant.js';
+import { type Actor, rowsOf, withTenant } from '../db/tenant.js';
 import { writeAudit } from '../modules/audit/write-audit.js';
 import { signAccessToken } from '../modules/auth/access-token.js';
-import { loginLookup } from '../modules/auth/definer-functions.js';
 import { endSession, issueSession } from '../modules/auth/sessions.js';
 
 export const CLI_USER_AGENT = 'accountdb-cli';
@@ -43,11 +42,12 @@ export async function openCliSession(options: {
   login: string;
 }): Promise<CliSession> {
   const { config, database } = options;
-  const db = database.db;
-  const found = await loginLookup(db, options.login);
-  if (!found.userId) throw new Error(`no user is called ${options.login}`);
-  if (!found.isActive) throw new Error(`${options.login} is deactivated`);
-  const userId = found.userId;
+  const [found] = rowsOf<{ user_id: string; is_active: boolean }>(
+    await database.ownerDb.execute(sql`SELECT * FROM cli_user_by_login(${options.login})`),
+  );
+  if (!found) throw new Error(`no user is called ${options.login}`);
+  if (!found.is_active) throw new Error(`${options.login} is deactivated`);
+  const userId = found.user_id;
   const self: Actor = {
     kind: 'user',
     userId,
@@ -56,7 +56,7 @@ export async function openCliSession(options: {
     via: 'session',
     scopes: ['read', 'write'],
   };
-  const session = await withTenant(db, self, async (tx) => {
+  const session = await withTenant(database, self, async (tx) => {
     const [user] = await tx.select().from(users).where(eq(users.id, userId));
     if (!user) throw new Error(`no user is called ${options.login}`);
     const issued = await issueSession(tx, {
@@ -115,7 +115,7 @@ export async function openCliSession(options: {
 }
 
 function endCliSession(database: Database, userId: string, sessionId: string) {
-  return endSession({ db: database.db, userId, sessionId, audit: { ip: null, requestId: null } });
+  return endSession({ database, userId, sessionId, audit: { ip: null, requestId: null } });
 }
 
 /** The problem+json detail of a refused request, or its status line. */

@@ -8,6 +8,12 @@ import { checkMasterKey } from '../crypto/data-keys.js';
 import { masterKey } from '../crypto/envelope.js';
 import type { Database } from '../db/client.js';
 import { readMigrations } from '../db/migrate.js';
+import {
+  AUTHENTICATOR_ROLE,
+  inspectRequestLogin,
+  type RequestLoginFacts,
+  requestLoginProblems,
+} from '../db/request-login.js';
 import { rowsOf } from '../db/tenant.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
@@ -105,7 +111,7 @@ function dataDirFindings(config: Config): Finding[] {
 }
 
 async function query<T>(database: Database, text: ReturnType<typeof sql>): Promise<T[]> {
-  return rowsOf<T>(await database.db.execute(text));
+  return rowsOf<T>(await database.ownerDb.execute(text));
 }
 
 async function migrationFindings(database: Database): Promise<Finding[]> {
@@ -204,6 +210,100 @@ async function roleFindings(database: Database): Promise<Finding[]> {
   ];
 }
 
+/**
+ * The login requests connect as (migration 0007): it must own nothing and be able to become
+ * accountdb_app only, so that a statement in a request that resets its role gains nothing.
+ * Read-only: a start provisions accountdb_authenticator; doctor only looks.
+ */
+async function requestLoginFindings(database: Database, config: Config): Promise<Finding[]> {
+  const check = 'request login';
+  if (!database.requestPool) {
+    return [
+      {
+        verdict: 'warn',
+        check,
+        detail:
+          "embedded database: requests run on its one session, the embedded cluster's superuser; they drop to accountdb_app with a signed context, but a statement that ran RESET ROLE would be the superuser again",
+        fix: 'for several users or a server reachable from a network, use PostgreSQL (DATABASE_URL)',
+      },
+    ];
+  }
+  const provisioned = config.databaseOwnerUrl === undefined;
+  let facts: RequestLoginFacts;
+  try {
+    facts = await inspectRequestLogin(database.requestPool);
+  } catch (err) {
+    return [
+      {
+        verdict: 'fail',
+        check,
+        detail: `cannot log in as ${provisioned ? AUTHENTICATOR_ROLE : "DATABASE_URL's user"}: ${(err as Error).message}`,
+        fix: provisioned
+          ? `start the API once (it provisions ${AUTHENTICATOR_ROLE} and sets its password), and let pg_hba.conf accept it like DATABASE_URL's user`
+          : 'check DATABASE_URL and that PostgreSQL accepts this login',
+      },
+    ];
+  }
+  const problems = requestLoginProblems(facts);
+  if (problems.length > 0) {
+    return [
+      {
+        verdict: 'fail',
+        check,
+        detail: problems.join('; '),
+        fix: `requests need a login that owns nothing and can only become accountdb_app: CREATE ROLE <name> LOGIN NOINHERIT PASSWORD '…'; GRANT accountdb_app TO <name>; (DATABASE_URL), with the owner in DATABASE_OWNER_URL`,
+      },
+    ];
+  }
+  const found: Finding[] = [
+    {
+      verdict: 'ok',
+      check,
+      detail: `${facts.role}${provisioned ? ' (provisioned)' : ''}: not superuser, owns nothing, can only become accountdb_app`,
+    },
+  ];
+  if (facts.inherit) {
+    found.push({
+      verdict: 'warn',
+      check,
+      detail: `${facts.role} inherits accountdb_app's rights without SET ROLE`,
+      fix: `ALTER ROLE ${facts.role} NOINHERIT;`,
+    });
+  }
+  return found;
+}
+
+/**
+ * The clocks of this host and of the database: the signed tenant context is refused when they
+ * differ by more than 15 minutes (migration 0007).
+ */
+async function clockFinding(database: Database): Promise<Finding> {
+  const before = Date.now();
+  const [row] = await query<{ ms: string }>(
+    database,
+    sql`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS ms`,
+  );
+  const skew = Math.abs(Number(row?.ms) - (before + Date.now()) / 2);
+  const seconds = Math.round(skew / 1000);
+  if (skew > 15 * 60_000) {
+    return {
+      verdict: 'fail',
+      check: 'clocks',
+      detail: `this host and the database differ by ${seconds} s: every request would be refused`,
+      fix: 'synchronise both clocks (NTP)',
+    };
+  }
+  if (skew > 60_000) {
+    return {
+      verdict: 'warn',
+      check: 'clocks',
+      detail: `this host and the database differ by ${seconds} s (refused from 900 s)`,
+      fix: 'synchronise both clocks (NTP)',
+    };
+  }
+  return { verdict: 'ok', check: 'clocks', detail: 'this host and the database agree' };
+}
+
 /** Every table of the schema but the migration ledger holds tenant data or auth state. */
 async function rlsFindings(database: Database): Promise<Finding[]> {
   const tables = await query<{
@@ -274,7 +374,7 @@ async function keyFindings(database: Database, config: Config): Promise<Finding[
 async function masterKeyFinding(database: Database, config: Config): Promise<Finding> {
   try {
     await checkMasterKey(
-      database.db,
+      database,
       masterKey(config.secretKey),
       config.previousSecretKey ? masterKey(config.previousSecretKey) : undefined,
     );
@@ -305,7 +405,7 @@ export async function runDoctor(env: Env): Promise<Finding[]> {
   let database: Database;
   try {
     database = await openConfiguredDatabase(config);
-    await database.db.execute(sql`SELECT 1`);
+    await database.ownerDb.execute(sql`SELECT 1`);
     findings.push({ verdict: 'ok', check: 'database', detail: `${database.describe} answers` });
   } catch (err) {
     findings.push({
@@ -322,6 +422,8 @@ export async function runDoctor(env: Env): Promise<Finding[]> {
     if (migrations.some((f) => f.detail === 'the database has no AccountDB schema'))
       return findings;
     findings.push(...(await roleFindings(database)));
+    findings.push(...(await requestLoginFindings(database, config)));
+    findings.push(await clockFinding(database));
     findings.push(...(await rlsFindings(database)));
     // Without a master key there is nothing to compare the stored data keys with.
     if (!secretKeyMissing) findings.push(...(await keyFindings(database, config)));

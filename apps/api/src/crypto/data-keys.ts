@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
 import { dataKeys } from '../db/schema.js';
-import { rowsOf, type Tx, withTenant } from '../db/tenant.js';
+import { rowsOf, type TenantDatabase, type Tx, withTenant } from '../db/tenant.js';
 import {
   type DataKey,
   type MasterKey,
@@ -81,11 +80,11 @@ export class DataKeyStore {
  * wrapped with: better no start than secrets nobody can read or a mix of two keys.
  */
 export async function checkMasterKey(
-  db: Db,
+  database: TenantDatabase,
   master: MasterKey,
   previous?: MasterKey,
 ): Promise<void> {
-  const kids = await withTenant(db, { kind: 'anonymous' }, async (tx) =>
+  const kids = await withTenant(database, { kind: 'anonymous' }, async (tx) =>
     rowsOf<{ kid: string }>(await tx.execute(sql`SELECT secrets_master_kids() AS kid`)).map(
       (r) => r.kid,
     ),

@@ -1,7 +1,8 @@
 import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
 import type { PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import type { Db } from './client.js';
+import type { Database } from './client.js';
 import type { Schema } from './schema.js';
+import { type ContextClaims, signContext } from './tenant-context.js';
 
 /**
  * Who a database transaction acts for. Every request has exactly one; it is the only
@@ -22,12 +23,17 @@ export type Actor =
       scopes: ReadonlyArray<'read' | 'write'>;
     }
   | { kind: 'node'; nodeId: string; ownerId: string }
-  | { kind: 'anonymous' };
+  | { kind: 'anonymous' }
+  /**
+   * The password-login path before the user is known: the only context that gets a
+   * password hash (auth_login_begin, migration 0007).
+   */
+  | { kind: 'login' };
 
 export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
 
-/** The context a transaction is opened with, as set_config() values. */
-export function tenantSettings(actor: Actor): { userId: string; role: string; nodeId: string } {
+/** The context a transaction is opened with. */
+export function tenantSettings(actor: Actor): ContextClaims {
   switch (actor.kind) {
     case 'user':
       return { userId: actor.userId, role: actor.role, nodeId: '' };
@@ -35,19 +41,30 @@ export function tenantSettings(actor: Actor): { userId: string; role: string; no
       return { userId: actor.ownerId, role: 'node', nodeId: actor.nodeId };
     case 'anonymous':
       return { userId: '', role: 'anonymous', nodeId: '' };
+    case 'login':
+      return { userId: '', role: 'login', nodeId: '' };
   }
 }
 
+/** What withTenant() needs of a Database: the request connections and the context key. */
+export type TenantDatabase = Pick<Database, 'db' | 'contextKey'>;
+
 /**
  * Runs fn in one transaction that first drops to the accountdb_app role (subject to
- * row-level security) and sets the actor's context. All settings are transaction-local
- * (set_config(…, true)), so nothing survives into the next use of a pooled connection.
+ * row-level security) and sets the actor's context: claims signed with the database's
+ * context key, which app_context_seal() verifies and binds to this transaction (migration
+ * 0007). Both settings are transaction-local (set_config(…, true)), so nothing survives into
+ * the next use of a pooled connection; a statement that changes them by hand sees no row.
  */
-export async function withTenant<T>(db: Db, actor: Actor, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  const s = tenantSettings(actor);
-  return db.transaction(async (tx) => {
+export async function withTenant<T>(
+  database: TenantDatabase,
+  actor: Actor,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const signed = signContext(await database.contextKey(), tenantSettings(actor));
+  return database.db.transaction(async (tx) => {
     await tx.execute(
-      sql`SELECT set_config('role', 'accountdb_app', true), set_config('app.user_id', ${s.userId}, true), set_config('app.role', ${s.role}, true), set_config('app.node_id', ${s.nodeId}, true)`,
+      sql`SELECT set_config('role', 'accountdb_app', true), set_config('app.ctx', app_context_seal(${signed.claims}, ${signed.signature}), true)`,
     );
     return fn(tx);
   });

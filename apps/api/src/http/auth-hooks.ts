@@ -46,7 +46,7 @@ async function actorFromAccessToken(app: FastifyInstance, token: string): Promis
   if (!claims) throw invalidToken();
   // Role, active flag and session state come from the database on every request, so a
   // deactivation, role change or logout takes effect on the very next one.
-  const state = await sessionState(app.deps.database.db, claims);
+  const state = await sessionState(app.deps.database, claims);
   if (!state?.isActive || !state.sessionOpen) throw invalidToken();
   return {
     kind: 'user',
@@ -65,8 +65,8 @@ async function actorFromPersonalToken(
   request: FastifyRequest,
 ): Promise<Actor> {
   if (token.length < PAT_LOOKUP_LENGTH + 8) throw invalidToken();
-  const { db } = app.deps.database;
-  const found = await apiTokenLookup(db, token.slice(0, PAT_LOOKUP_LENGTH));
+  const { database } = app.deps;
+  const found = await apiTokenLookup(database, token.slice(0, PAT_LOOKUP_LENGTH));
   if (!found || !sameHash(found.tokenHash, sha256(token))) throw invalidToken();
   if (found.expiresAt && found.expiresAt.getTime() <= Date.now()) throw invalidToken();
   if (!found.isActive) throw invalidToken();
@@ -81,7 +81,7 @@ async function actorFromPersonalToken(
   };
   // last_used_at at most once a minute per token, so a busy script does not write per call.
   if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() > 60_000) {
-    await withTenant(db, actor, (tx) =>
+    await withTenant(database, actor, (tx) =>
       tx
         .update(apiTokens)
         .set({ lastUsedAt: sql`now()`, lastUsedIp: request.ip })
@@ -101,7 +101,7 @@ async function actorFromPersonalToken(
 
 async function actorFromNodeKey(app: FastifyInstance, token: string): Promise<Actor> {
   if (token.length < NODE_KEY_LOOKUP_LENGTH + 8) throw invalidToken();
-  const found = await nodeKeyLookup(app.deps.database.db, token.slice(0, NODE_KEY_LOOKUP_LENGTH));
+  const found = await nodeKeyLookup(app.deps.database, token.slice(0, NODE_KEY_LOOKUP_LENGTH));
   if (!found || !sameHash(found.keyHash, sha256(token)) || !found.ownerActive) throw invalidToken();
   return { kind: 'node', nodeId: found.nodeId, ownerId: found.ownerId };
 }

@@ -31,6 +31,7 @@ function actorColumns(actor: Actor): {
     case 'node':
       return { actorType: 'node', actorId: actor.nodeId, actorName: null };
     case 'anonymous':
+    case 'login':
       return { actorType: 'anonymous', actorId: null, actorName: null };
   }
 }

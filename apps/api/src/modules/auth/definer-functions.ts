@@ -1,26 +1,34 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { rowsOf, withTenant } from '../../db/tenant.js';
+import { type Actor, rowsOf, type TenantDatabase, withTenant } from '../../db/tenant.js';
 
 /**
- * Calls to the narrow SECURITY DEFINER functions of migration 0001, made before a user is
- * known. They run in an anonymous tenant transaction: the request role, no user context.
+ * Calls to the narrow SECURITY DEFINER functions of migrations 0001, 0003 and 0007, made
+ * before a user is known. They run in an anonymous tenant transaction (the request role, no
+ * user), or for the password login in the login path's own context, the only one that gets a
+ * password hash.
  */
-function anonymous<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
-  return withTenant(db, { kind: 'anonymous' }, async (tx) => rowsOf<T>(await tx.execute(query)));
+function beforeUser<T>(
+  database: TenantDatabase,
+  query: ReturnType<typeof sql>,
+  actor: Actor = { kind: 'anonymous' },
+): Promise<T[]> {
+  return withTenant(database, actor, async (tx) => rowsOf<T>(await tx.execute(query)));
 }
 
-export async function setupNeeded(db: Db): Promise<boolean> {
-  const [row] = await anonymous<{ needed: boolean }>(db, sql`SELECT auth_setup_needed() AS needed`);
+export async function setupNeeded(database: TenantDatabase): Promise<boolean> {
+  const [row] = await beforeUser<{ needed: boolean }>(
+    database,
+    sql`SELECT auth_setup_needed() AS needed`,
+  );
   return row?.needed === true;
 }
 
 export async function createFirstAdmin(
-  db: Db,
+  database: TenantDatabase,
   user: { username: string; email: string; passwordHash: string },
 ): Promise<string | null> {
-  const [row] = await anonymous<{ id: string | null }>(
-    db,
+  const [row] = await beforeUser<{ id: string | null }>(
+    database,
     sql`SELECT auth_create_first_admin(${user.username}, ${user.email}, ${user.passwordHash}) AS id`,
   );
   return row?.id ?? null;
@@ -28,36 +36,14 @@ export async function createFirstAdmin(
 
 /** Registers a plain user; null while setup has not made the first admin. */
 export async function registerUser(
-  db: Db,
+  database: TenantDatabase,
   user: { username: string; email: string; passwordHash: string },
 ): Promise<string | null> {
-  const [row] = await anonymous<{ id: string | null }>(
-    db,
+  const [row] = await beforeUser<{ id: string | null }>(
+    database,
     sql`SELECT auth_register_user(${user.username}, ${user.email}, ${user.passwordHash}) AS id`,
   );
   return row?.id ?? null;
-}
-
-export interface LoginLookup {
-  userId: string | null;
-  passwordHash: string | null;
-  isActive: boolean | null;
-  lockedUntil: Date | null;
-}
-
-export async function loginLookup(db: Db, login: string): Promise<LoginLookup> {
-  const [row] = await anonymous<{
-    user_id: string | null;
-    password_hash: string | null;
-    is_active: boolean | null;
-    locked_until: string | Date | null;
-  }>(db, sql`SELECT * FROM auth_login_lookup(${login})`);
-  return {
-    userId: row?.user_id ?? null,
-    passwordHash: row?.password_hash ?? null,
-    isActive: row?.is_active ?? null,
-    lockedUntil: row?.locked_until ? new Date(row.locked_until) : null,
-  };
 }
 
 export interface LockoutPolicy {
@@ -66,21 +52,62 @@ export interface LockoutPolicy {
   maxSeconds: number;
 }
 
-/** Records a failed login; returns the lock's end when this failure locked the name. */
-export async function recordLoginFailure(
-  db: Db,
-  options: { login: string; userId: string | null; policy: LockoutPolicy },
-): Promise<Date | null> {
-  const { login, userId, policy } = options;
-  const [row] = await anonymous<{ locked_until: string | Date | null }>(
-    db,
-    sql`SELECT auth_record_login_failure(${login}, ${userId}::uuid, ${policy.threshold}::int, ${policy.baseSeconds}::int, ${policy.maxSeconds}::int) AS locked_until`,
+export type LoginStart =
+  /** The name is locked: nothing is checked until then. */
+  | { refusedUntil: Date }
+  | {
+      refusedUntil: null;
+      /** Set when this attempt locked the name (it is checked all the same). */
+      lockedUntil: Date | null;
+      userId: string | null;
+      passwordHash: string | null;
+      isActive: boolean | null;
+    };
+
+const asDate = (v: string | Date | null | undefined): Date | null => (v ? new Date(v) : null);
+
+/**
+ * Starts a password login (auth_login_begin): counts the attempt on the typed name (known or
+ * not) and, unless the name is locked, returns what the password check needs. The check and
+ * the count are one statement, so parallel attempts cannot all slip past the lock.
+ */
+export async function beginLogin(
+  database: TenantDatabase,
+  options: { login: string; policy: LockoutPolicy },
+): Promise<LoginStart> {
+  const { policy } = options;
+  const [row] = await beforeUser<{
+    refused_until: string | Date | null;
+    locked_until: string | Date | null;
+    user_id: string | null;
+    password_hash: string | null;
+    is_active: boolean | null;
+  }>(
+    database,
+    sql`SELECT * FROM auth_login_begin(${options.login}, ${policy.threshold}::int, ${policy.baseSeconds}::int, ${policy.maxSeconds}::int)`,
+    { kind: 'login' },
   );
-  return row?.locked_until ? new Date(row.locked_until) : null;
+  const refusedUntil = asDate(row?.refused_until);
+  if (refusedUntil) return { refusedUntil };
+  return {
+    refusedUntil: null,
+    lockedUntil: asDate(row?.locked_until),
+    userId: row?.user_id ?? null,
+    passwordHash: row?.password_hash ?? null,
+    isActive: row?.is_active ?? null,
+  };
 }
 
-export async function recordLoginSuccess(db: Db, userId: string): Promise<void> {
-  await anonymous(db, sql`SELECT auth_record_login_success(${userId}::uuid)`);
+/** A login that passed: the name's count starts again and the login time is recorded. */
+export async function loginSucceeded(
+  database: TenantDatabase,
+  options: { login: string; userId: string },
+): Promise<void> {
+  await beforeUser(
+    database,
+    sql`SELECT auth_login_succeeded(${options.login}, ${options.userId}::uuid)`,
+    { kind: 'login' },
+  );
 }
 
 export interface SessionState {
@@ -91,16 +118,16 @@ export interface SessionState {
 }
 
 export async function sessionState(
-  db: Db,
+  database: TenantDatabase,
   options: { userId: string; sessionId: string },
 ): Promise<SessionState | null> {
-  const [row] = await anonymous<{
+  const [row] = await beforeUser<{
     username: string;
     role: 'admin' | 'user';
     is_active: boolean;
     session_open: boolean;
   }>(
-    db,
+    database,
     sql`SELECT * FROM auth_session_state(${options.userId}::uuid, ${options.sessionId}::uuid)`,
   );
   return row
@@ -122,15 +149,18 @@ export interface RefreshLookup {
   revokedAt: Date | null;
 }
 
-export async function refreshLookup(db: Db, tokenHash: Buffer): Promise<RefreshLookup | null> {
-  const [row] = await anonymous<{
+export async function refreshLookup(
+  database: TenantDatabase,
+  tokenHash: Buffer,
+): Promise<RefreshLookup | null> {
+  const [row] = await beforeUser<{
     id: string;
     owner_id: string;
     family_id: string;
     expires_at: string | Date;
     used_at: string | Date | null;
     revoked_at: string | Date | null;
-  }>(db, sql`SELECT * FROM auth_refresh_lookup(${tokenHash})`);
+  }>(database, sql`SELECT * FROM auth_refresh_lookup(${tokenHash})`);
   if (!row) return null;
   return {
     id: row.id,
@@ -154,8 +184,11 @@ export interface ApiTokenLookup {
   isActive: boolean;
 }
 
-export async function apiTokenLookup(db: Db, prefix: string): Promise<ApiTokenLookup | null> {
-  const [row] = await anonymous<{
+export async function apiTokenLookup(
+  database: TenantDatabase,
+  prefix: string,
+): Promise<ApiTokenLookup | null> {
+  const [row] = await beforeUser<{
     id: string;
     owner_id: string;
     token_hash: Buffer | Uint8Array;
@@ -165,7 +198,7 @@ export async function apiTokenLookup(db: Db, prefix: string): Promise<ApiTokenLo
     username: string;
     role: 'admin' | 'user';
     is_active: boolean;
-  }>(db, sql`SELECT * FROM auth_api_token_lookup(${prefix})`);
+  }>(database, sql`SELECT * FROM auth_api_token_lookup(${prefix})`);
   if (!row) return null;
   return {
     id: row.id,
@@ -187,13 +220,16 @@ export interface NodeKeyLookup {
   ownerActive: boolean;
 }
 
-export async function nodeKeyLookup(db: Db, prefix: string): Promise<NodeKeyLookup | null> {
-  const [row] = await anonymous<{
+export async function nodeKeyLookup(
+  database: TenantDatabase,
+  prefix: string,
+): Promise<NodeKeyLookup | null> {
+  const [row] = await beforeUser<{
     node_id: string;
     owner_id: string;
     key_hash: Buffer | Uint8Array;
     owner_active: boolean;
-  }>(db, sql`SELECT * FROM auth_node_key_lookup(${prefix})`);
+  }>(database, sql`SELECT * FROM auth_node_key_lookup(${prefix})`);
   if (!row) return null;
   return {
     nodeId: row.node_id,
@@ -217,9 +253,14 @@ export interface SystemAuditEntry {
 }
 
 /** Audit entry written before a user is known (failed login, setup, registration). */
-export async function writeSystemAudit(db: Db, e: SystemAuditEntry): Promise<void> {
-  await anonymous(
-    db,
+export async function writeSystemAudit(
+  database: TenantDatabase,
+  e: SystemAuditEntry,
+  actor: Actor = { kind: 'anonymous' },
+): Promise<void> {
+  await beforeUser(
+    database,
     sql`SELECT audit_write_system(${e.ownerId}::uuid, ${e.actorType}, ${e.actorId}::uuid, ${e.actorName}, ${e.action}, ${e.entityType}, ${e.entityId}, ${e.ip}, ${e.requestId}, ${JSON.stringify(e.details)}::jsonb)`,
+    actor,
   );
 }

@@ -1,15 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { burnPasswordCheck, verifyPassword } from '../../crypto/passwords.js';
-import type { Db } from '../../db/client.js';
 import { users } from '../../db/schema.js';
-import { withTenant } from '../../db/tenant.js';
+import { type TenantDatabase, withTenant } from '../../db/tenant.js';
 import { TooManyRequestsError, UnauthorizedError } from '../../http/errors.js';
 import { writeAudit } from '../audit/write-audit.js';
 import {
+  beginLogin,
   type LockoutPolicy,
-  loginLookup,
-  recordLoginFailure,
-  recordLoginSuccess,
+  loginSucceeded,
   writeSystemAudit,
 } from './definer-functions.js';
 import { type ClientInfo, type IssuedSession, issueSession } from './sessions.js';
@@ -25,10 +23,12 @@ const locked = (until: Date) =>
 
 /**
  * Password login. An unknown name and a wrong password get the same answer in the same
- * time (a dummy hash is verified); both count towards the same lockout with backoff.
+ * time (a dummy hash is verified), and every name, known or not, has its own lockout with
+ * backoff, counted before the password is checked (auth_login_begin): names that exist and
+ * names that do not behave alike, and parallel attempts cannot outrun the lock.
  */
 export async function login(options: {
-  db: Db;
+  database: TenantDatabase;
   jwtKey: Uint8Array;
   login: string;
   password: string;
@@ -36,43 +36,41 @@ export async function login(options: {
   requestId: string;
   lockout: LockoutPolicy;
 }): Promise<IssuedSession> {
-  const { db } = options;
-  const found = await loginLookup(db, options.login);
-  if (found.lockedUntil && found.lockedUntil.getTime() > Date.now())
-    throw locked(found.lockedUntil);
+  const { database } = options;
+  const start = await beginLogin(database, { login: options.login, policy: options.lockout });
+  if (start.refusedUntil) throw locked(start.refusedUntil);
 
-  const ok = found.passwordHash
-    ? await verifyPassword(found.passwordHash, options.password)
+  const ok = start.passwordHash
+    ? await verifyPassword(start.passwordHash, options.password)
     : await burnPasswordCheck(options.password);
 
-  if (!ok || !found.isActive || !found.userId) {
-    const lockedUntil = await recordLoginFailure(db, {
-      login: options.login,
-      userId: found.userId,
-      policy: options.lockout,
-    });
-    await writeSystemAudit(db, {
-      ownerId: found.userId,
-      actorType: 'anonymous',
-      actorId: null,
-      actorName: null,
-      action: 'auth.login_failed',
-      entityType: 'user',
-      entityId: found.userId,
-      ip: options.client.ip,
-      requestId: options.requestId,
-      details: {
-        reason: !found.userId ? 'unknown_user' : !ok ? 'wrong_password' : 'inactive',
-        ...(lockedUntil ? { locked_until: lockedUntil.toISOString() } : {}),
+  if (!ok || !start.isActive || !start.userId) {
+    await writeSystemAudit(
+      database,
+      {
+        ownerId: start.userId,
+        actorType: 'anonymous',
+        actorId: null,
+        actorName: null,
+        action: 'auth.login_failed',
+        entityType: 'user',
+        entityId: start.userId,
+        ip: options.client.ip,
+        requestId: options.requestId,
+        details: {
+          reason: !start.userId ? 'unknown_user' : !ok ? 'wrong_password' : 'inactive',
+          ...(start.lockedUntil ? { locked_until: start.lockedUntil.toISOString() } : {}),
+        },
       },
-    });
+      { kind: 'login' },
+    );
     throw new UnauthorizedError('Wrong username or password.', 'invalid_credentials');
   }
 
-  const userId = found.userId;
-  await recordLoginSuccess(db, userId);
+  const userId = start.userId;
+  await loginSucceeded(database, { login: options.login, userId });
   return withTenant(
-    db,
+    database,
     { kind: 'user', userId, username: '', role: 'user', via: 'session', scopes: ['read', 'write'] },
     async (tx) => {
       const [user] = await tx.select().from(users).where(eq(users.id, userId));

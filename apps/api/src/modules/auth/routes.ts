@@ -59,7 +59,6 @@ const client = (request: FastifyRequest) => ({
 const routes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { config, database, limits } = app.deps;
-  const { db } = database;
   const jwtKey = config.jwtSecret;
 
   /** Per-IP limit for every unauthenticated auth endpoint. */
@@ -109,7 +108,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
       },
     },
     async () => ({
-      needed: await setupNeeded(db),
+      needed: await setupNeeded(database),
       registration_open: config.registration === 'open',
     }),
   );
@@ -134,14 +133,14 @@ const routes: FastifyPluginAsync = async (fastify) => {
       const passwordHash = await hashPassword(password);
       let userId: string | null;
       try {
-        userId = await createFirstAdmin(db, { username, email, passwordHash });
+        userId = await createFirstAdmin(database, { username, email, passwordHash });
       } catch (err) {
         throw userConflict(err);
       }
       if (!userId) throw new ConflictError('Setup is already done: an admin exists.', 'setup_done');
       const id = userId;
       const session = await withTenant(
-        db,
+        database,
         {
           kind: 'user',
           userId: id,
@@ -203,7 +202,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
       const passwordHash = await hashPassword(password);
       let registered: string | null;
       try {
-        registered = await registerUser(db, { username, email, passwordHash });
+        registered = await registerUser(database, { username, email, passwordHash });
       } catch (err) {
         throw userConflict(err);
       }
@@ -214,7 +213,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         );
       }
       const userId = registered;
-      await writeSystemAudit(db, {
+      await writeSystemAudit(database, {
         ownerId: userId,
         actorType: 'anonymous',
         actorId: null,
@@ -227,7 +226,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         details: {},
       });
       const user = await withTenant(
-        db,
+        database,
         { kind: 'user', userId, username, role: 'user', via: 'session', scopes: ['read'] },
         async (tx) => (await tx.select().from(users).where(eq(users.id, userId)))[0],
       );
@@ -262,7 +261,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     },
     async (request, reply) => {
       const session = await login({
-        db,
+        database,
         jwtKey,
         login: request.body.username,
         password: request.body.password,
@@ -301,7 +300,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         );
       try {
         const session = await rotateRefreshToken({
-          db,
+          database,
           jwtKey,
           token,
           client: client(request),
@@ -334,13 +333,13 @@ const routes: FastifyPluginAsync = async (fastify) => {
     async (request, reply) => {
       const audit = { ip: request.ip, requestId: request.id };
       const token = refreshTokenOf(request, config, request.body?.refresh_token);
-      if (token) await endSessionByRefreshToken({ db, token, audit });
+      if (token) await endSessionByRefreshToken({ database, token, audit });
       const header = request.headers.authorization;
       const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
       if (bearer) {
         const claims = await verifyAccessToken(jwtKey, bearer);
         if (claims)
-          await endSession({ db, userId: claims.userId, sessionId: claims.sessionId, audit });
+          await endSession({ database, userId: claims.userId, sessionId: claims.sessionId, audit });
       }
       clearRefreshCookie(reply, config);
       return reply.code(204).send(null);

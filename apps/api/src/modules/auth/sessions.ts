@@ -1,8 +1,7 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import { randomToken, sha256 } from '../../crypto/tokens.js';
-import type { Db } from '../../db/client.js';
 import { refreshTokens, users } from '../../db/schema.js';
-import { type Actor, type Tx, withTenant } from '../../db/tenant.js';
+import { type Actor, type TenantDatabase, type Tx, withTenant } from '../../db/tenant.js';
 import { UnauthorizedError } from '../../http/errors.js';
 import { type AuditContext, writeAudit } from '../audit/write-audit.js';
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from './access-token.js';
@@ -114,17 +113,17 @@ const invalid = () =>
  * few seconds of its rotation (a lost response), when a fresh token replaces the unseen one.
  */
 export async function rotateRefreshToken(options: {
-  db: Db;
+  database: TenantDatabase;
   jwtKey: Uint8Array;
   token: string;
   client: ClientInfo;
   requestId: string;
 }): Promise<IssuedSession> {
-  const { db, token } = options;
+  const { database, token } = options;
   if (!token.startsWith(REFRESH_TOKEN_PREFIX) || token.length > 200) throw invalid();
-  const found = await refreshLookup(db, sha256(token));
+  const found = await refreshLookup(database, sha256(token));
   if (!found) throw invalid();
-  const outcome = await withTenant(db, selfActor(found.ownerId), async (tx) => {
+  const outcome = await withTenant(database, selfActor(found.ownerId), async (tx) => {
     const [current] = await tx
       .select()
       .from(refreshTokens)
@@ -192,15 +191,15 @@ export async function rotateRefreshToken(options: {
 
 /** Ends the login session a refresh token belongs to. Unknown tokens are ignored. */
 export async function endSessionByRefreshToken(options: {
-  db: Db;
+  database: TenantDatabase;
   token: string;
   audit: Omit<AuditContext, 'actor'>;
 }): Promise<boolean> {
   if (!options.token.startsWith(REFRESH_TOKEN_PREFIX) || options.token.length > 200) return false;
-  const found = await refreshLookup(options.db, sha256(options.token));
+  const found = await refreshLookup(options.database, sha256(options.token));
   if (!found) return false;
   return endSession({
-    db: options.db,
+    database: options.database,
     userId: found.ownerId,
     sessionId: found.familyId,
     audit: options.audit,
@@ -208,12 +207,12 @@ export async function endSessionByRefreshToken(options: {
 }
 
 export async function endSession(options: {
-  db: Db;
+  database: TenantDatabase;
   userId: string;
   sessionId: string;
   audit: Omit<AuditContext, 'actor'>;
 }): Promise<boolean> {
-  return withTenant(options.db, selfActor(options.userId), async (tx) => {
+  return withTenant(options.database, selfActor(options.userId), async (tx) => {
     const revoked = await revokeSessions(tx, {
       userId: options.userId,
       familyId: options.sessionId,
