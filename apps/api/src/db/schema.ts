@@ -137,6 +137,8 @@ export const proxmoxNodes = pgTable('proxmox_nodes', {
   lastObservedAt: ts('last_observed_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+  /** Moves on every change of the row (migration 0008): the ETag. */
+  rowVersion: bigint('row_version', { mode: 'number' }).notNull().default(1),
 });
 
 export const agentSyncCycles = pgTable(
@@ -174,6 +176,8 @@ export const accounts = pgTable('accounts', {
   claimedUntil: ts('claimed_until'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+  /** Moves on every change of the row (migration 0008): the ETag. */
+  rowVersion: bigint('row_version', { mode: 'number' }).notNull().default(1),
 });
 
 export const accountStatusEvents = pgTable('account_status_events', {
@@ -221,6 +225,8 @@ export const vms = pgTable('vms', {
   absentSince: ts('absent_since'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+  /** Moves on every change of the row (migration 0008): the ETag. */
+  rowVersion: bigint('row_version', { mode: 'number' }).notNull().default(1),
 });
 
 export const vmStatusEvents = pgTable('vm_status_events', {
@@ -256,6 +262,8 @@ export const hardware = pgTable('hardware', {
   notes: text('notes'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+  /** Moves on every change of the row (migration 0008): the ETag. */
+  rowVersion: bigint('row_version', { mode: 'number' }).notNull().default(1),
 });
 
 export const cards = pgTable('cards', {
@@ -282,6 +290,8 @@ export const cards = pgTable('cards', {
   notes: text('notes'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+  /** Moves on every change of the row (migration 0008): the ETag. */
+  rowVersion: bigint('row_version', { mode: 'number' }).notNull().default(1),
 });
 
 export const schema = {

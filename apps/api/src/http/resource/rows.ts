@@ -1,10 +1,17 @@
-import { eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { eq, getTableColumns, getTableName, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/tenant.js';
 import type { ResourceTable } from './spec.js';
 
-/** Every column of the table plus the row version (xmin), which changes on every update. */
+/**
+ * Every column of the table plus its row version as text: the row_version column (migration
+ * 0008), which moves on every change of this row and nothing else (xmin, used before, counted
+ * every tenant's writes).
+ */
 export function withVersion(table: ResourceTable): Record<string, unknown> {
-  return { ...getTableColumns(table), _version: sql<string>`xmin::text` };
+  return {
+    ...getTableColumns(table),
+    _version: sql<string>`${sql.identifier(getTableName(table))}.row_version::text`,
+  };
 }
 
 export type Versioned<Row> = Row & { _version: string };

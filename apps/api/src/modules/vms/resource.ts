@@ -165,7 +165,7 @@ export const vmSpec: ResourceSpec<Row, Dto, Create, Partial<Create>> = {
   search: sql`lower(coalesce(${vms.name}, '') || ' ' || coalesce(${vms.vmid}::text, '') || ' ' || coalesce(${vms.description}, ''))`,
   fuzzy: sql`lower(coalesce(${vms.name}, ''))`,
   links: { node_id: 'Proxmox node', account_id: 'account' },
-  uniques: { vms_node_id_vmid_key: 'vmid' },
+  uniques: { vms_node_vmid_owner_key: 'vmid' },
   toDto: toVmDto,
   toInsert: async (body) => values(body),
   toUpdate: async (body) => values(body),
