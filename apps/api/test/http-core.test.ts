@@ -67,8 +67,8 @@ beforeAll(async () => {
   });
   // A unique violation raised through Drizzle (the way every route queries).
   custom.post('/api/v1/test-unique-drizzle', { config: { auth: 'public' } }, async () => {
-    await database.db.execute(sql.raw(`INSERT INTO http_core_probe (k) VALUES ('same')`));
-    await database.db.execute(sql.raw(`INSERT INTO http_core_probe (k) VALUES ('same')`));
+    await database.ownerDb.execute(sql.raw(`INSERT INTO http_core_probe (k) VALUES ('same')`));
+    await database.ownerDb.execute(sql.raw(`INSERT INTO http_core_probe (k) VALUES ('same')`));
     return { ok: true };
   });
   // The same violation raised by the driver itself (no Drizzle wrapper).

@@ -89,6 +89,11 @@ export async function checkMasterKey(
       (r) => r.kid,
     ),
   );
+  assertMasterKids(kids, master, previous);
+}
+
+/** Throws when a stored master key id is neither `master`'s nor `previous`'s. */
+export function assertMasterKids(kids: string[], master: MasterKey, previous?: MasterKey): void {
   const foreign = kids.filter((k) => k !== master.kid && k !== previous?.kid);
   if (foreign.length > 0) {
     throw new SecretsError(
