@@ -114,6 +114,8 @@ describe('deploy/docker-compose.yml', () => {
       `\${WEB_TRUST_PROXY:-${address('caddy')}}`,
     );
     expect(envExample).toContain(`WEB_TRUST_PROXY=${address('caddy')}`);
+    // The pages ask for HTTPS (HSTS) exactly when the API's refresh cookie is Secure.
+    expect(services.web?.environment?.COOKIE_SECURE).toBe(services.api?.environment?.COOKIE_SECURE);
   });
 
   const docker = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });

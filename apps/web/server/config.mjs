@@ -19,6 +19,7 @@ export class ConfigError extends Error {
  * @typedef {object} WebConfig
  * @property {URL} apiOrigin where the API listens (API_HOST, a wildcard meaning this machine, and API_PORT)
  * @property {(address: string, hop: number) => boolean} trust WEB_TRUST_PROXY: the proxies whose X-Forwarded-* this server believes
+ * @property {boolean} secure served over TLS (COOKIE_SECURE, as the API reads it): HSTS and upgrade-insecure-requests
  * @property {boolean} dev `next dev` instead of the built app
  * @property {number} port where the web server listens (-p, else WEB_PORT, else 3000)
  */
@@ -45,6 +46,19 @@ function port(name, v, fallback) {
     throw new ConfigError(name, `must be a port number 0-65535 (got "${v}")`);
   }
   return Number(v);
+}
+
+/**
+ * COOKIE_SECURE exactly as the API reads it, so that the pages ask for HTTPS (HSTS) exactly when
+ * the refresh cookie needs it: true/false, by default true when NODE_ENV=production.
+ * @param {Env} env
+ */
+function secure(env) {
+  const v = value(env, 'COOKIE_SECURE');
+  if (v === undefined) return value(env, 'NODE_ENV') === 'production';
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError('COOKIE_SECURE', `must be true or false (got "${v}")`);
 }
 
 /**
@@ -81,6 +95,7 @@ export function loadWebConfig(env, options) {
   return {
     apiOrigin: apiOrigin(env),
     trust: webTrustProxy(env),
+    secure: secure(env),
     dev: options.dev,
     port:
       options.port === undefined

@@ -6,7 +6,8 @@
 //   - who the client is: X-Forwarded-For/-Host/-Proto are set to what it saw, believing a
 //     client-sent value only from the proxies of WEB_TRUST_PROXY (forwarded.mjs);
 //   - /api/* goes to the API, streamed both ways, without Next.js (forward-api.mjs);
-//   - everything else goes to Next.js.
+//   - everything else goes to Next.js with a per-request CSP nonce and the security headers
+//     (page-security.mjs).
 // Usage: node apps/web/server/main.mjs [-p port] [-H host] [--dev]
 // (port: WEB_PORT or 3000; host: 127.0.0.1). API_HOST/API_PORT are read here, at start.
 import http from 'node:http';
@@ -15,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadWebConfig } from './config.mjs';
 import { createApiForwarder } from './forward-api.mjs';
 import { replaceForwardedHeaders } from './forwarded.mjs';
+import { securePage } from './page-security.mjs';
 
 const startedAt = Date.now();
 const webDir = fileURLToPath(new URL('..', import.meta.url));
@@ -66,6 +68,7 @@ server.on('request', (req, res) => {
     });
     return;
   }
+  securePage({ req, res, secure: config.secure, dev: config.dev });
   handle(req, res).catch((err) => {
     process.stderr.write(`accountdb-web: ${req.method} ${req.url}: ${err?.stack ?? err}\n`);
     if (!res.headersSent) res.writeHead(500).end('Internal Server Error');

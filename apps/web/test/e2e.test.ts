@@ -6,13 +6,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild, startWeb } from './helpers/web-process.js';
 
 /**
  * End to end in a real headless Chromium (Debian's /usr/bin/chromium, driven by
  * playwright-core): the API on the embedded database in a temp data dir, the built web UI in
  * front of it, each on a random port. Skipped where Chromium is not installed; CI installs it.
+ * Every page runs under the web server's Content Security Policy: a violation the browser
+ * reports fails the test it happened in.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -71,6 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   let webUrl = '';
   let browser: Browser | undefined;
   let page: Page;
+  const cspViolations: string[] = [];
 
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `web-${name}.png`) });
 
@@ -117,7 +120,30 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(20_000);
+    // CSP violations: the page's securitypolicyviolation events (reported through a binding,
+    // which like the init script is not subject to the page's policy) and console errors.
+    await page.exposeFunction('reportCspViolation', (text: string) => {
+      cspViolations.push(text);
+    });
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        const report = (window as unknown as { reportCspViolation: (t: string) => void })
+          .reportCspViolation;
+        report(
+          `${e.effectiveDirective} refused ${e.blockedURI || 'inline code'} (${e.sourceFile}:${e.lineNumber})`,
+        );
+      });
+    });
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content.Security.Policy/i.test(message.text())) {
+        cspViolations.push(message.text());
+      }
+    });
   }, 600_000);
+
+  afterEach(() => {
+    expect(cspViolations.splice(0), 'Content Security Policy violations').toEqual([]);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -139,8 +165,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   }, 30_000);
 
   it('first-run setup → dashboard → logout → login → dashboard with counts', async () => {
-    // A fresh installation sends the first visitor to setup.
-    await page.goto(`${webUrl}/`);
+    // A fresh installation sends the first visitor to setup. The page comes with the web
+    // server's policy: scripts only with this answer's nonce.
+    const first = await page.goto(`${webUrl}/`);
+    expect(first?.headers()['content-security-policy']).toMatch(
+      /script-src 'self' 'nonce-[^']+' 'strict-dynamic';/,
+    );
     await page.waitForURL('**/setup');
     await page.getByRole('heading', { name: 'Welcome to AccountDB' }).waitFor();
     // The form checks the API's rules before sending.

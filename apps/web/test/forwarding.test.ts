@@ -20,7 +20,8 @@ import { ensureWebBuild, startWeb, stopWeb, type WebServer } from './helpers/web
  * The web server tells the API the truth (issue 12): the built web UI as npm start runs it, in
  * front of a real API process with TRUST_PROXY=loopback (on PostgreSQL when TEST_DATABASE_URL
  * is set, else on the embedded database). One web server believes nobody's X-Forwarded-*;
- * the other has WEB_TRUST_PROXY=127.0.0.1, as behind Caddy on the same host.
+ * the other has WEB_TRUST_PROXY=127.0.0.1 (and COOKIE_SECURE=true), as behind Caddy on the
+ * same host.
  */
 
 let database: TestDatabase;
@@ -114,7 +115,7 @@ beforeAll(async () => {
     startWeb({ apiPort: port, env: baseEnv() }),
     startWeb({
       apiPort: port,
-      env: { ...baseEnv(), WEB_TRUST_PROXY: '127.0.0.1' },
+      env: { ...baseEnv(), WEB_TRUST_PROXY: '127.0.0.1', COOKIE_SECURE: 'true' },
     }),
   ]);
 }, 600_000);
@@ -281,6 +282,49 @@ describe('the web server in front of the API', () => {
       'x-forwarded-for': '203.0.113.9',
     });
     expect(proxied.status, await proxied.text()).toBe(200);
+  });
+
+  it('gives every page a strict Content Security Policy with a fresh nonce', async () => {
+    const policies: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const page = await through(web, '/login');
+      expect(page.status).toBe(200);
+      const policy = page.headers.get('content-security-policy') ?? '';
+      policies.push(policy);
+      const nonce = /'nonce-([^']+)'/.exec(policy)?.[1] ?? '';
+      expect(nonce.length).toBeGreaterThanOrEqual(16);
+      const scriptSrc = policy.split('; ').find((d) => d.startsWith('script-src ')) ?? '';
+      expect(scriptSrc).toBe(`script-src 'self' 'nonce-${nonce}' 'strict-dynamic'`);
+      for (const directive of [
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+      ]) {
+        expect(policy.split('; ')).toContain(directive);
+      }
+      expect(policy).not.toContain('upgrade-insecure-requests');
+      expect(page.headers.get('x-frame-options')).toBe('DENY');
+      expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+      // Plain HTTP (COOKIE_SECURE unset): no HSTS.
+      expect(page.headers.get('strict-transport-security')).toBeNull();
+      // Next.js put this answer's nonce on every script of the page.
+      const html = await page.text();
+      const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+      expect(scripts.length).toBeGreaterThan(0);
+      for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
+    }
+    expect(policies[0]).not.toBe(policies[1]);
+
+    // Served over TLS (COOKIE_SECURE=true, as the API reads it): HSTS and https subresources.
+    const secure = await through(trusting, '/login');
+    expect(secure.headers.get('strict-transport-security')).toBe(
+      'max-age=31536000; includeSubDomains',
+    );
+    expect(secure.headers.get('content-security-policy')).toMatch(/; upgrade-insecure-requests$/);
+    await secure.arrayBuffer();
   });
 
   it("sends no internal header and nothing of the API's address", async () => {

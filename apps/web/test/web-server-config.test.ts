@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadWebConfig } from '../server/config.mjs';
 import { replaceForwardedHeaders, seenBy } from '../server/forwarded.mjs';
+import { contentSecurityPolicy } from '../server/page-security.mjs';
 import { trustProxy } from '../server/trust-proxy.mjs';
 
 /**
  * The web server's own decisions (apps/web/server): whom it believes about the client, what it
- * tells Next.js and the API, its settings. Through real processes:
+ * tells Next.js and the API, the pages' policy, its settings. Through real processes:
  * forwarding.test.ts and the e2e test.
  */
 
@@ -133,22 +134,40 @@ describe('what the web server tells Next.js and the API', () => {
   });
 });
 
+describe("the pages' Content Security Policy", () => {
+  const scriptSrc = (policy: string) => policy.split('; ').find((d) => d.startsWith('script-src'));
+
+  it('admits scripts by nonce only; eval in next dev alone; upgrades requests behind TLS', () => {
+    const plain = contentSecurityPolicy({ nonce: 'abc', secure: false, dev: false });
+    expect(scriptSrc(plain)).toBe("script-src 'self' 'nonce-abc' 'strict-dynamic'");
+    expect(plain).not.toContain('upgrade-insecure-requests');
+    const dev = contentSecurityPolicy({ nonce: 'abc', secure: false, dev: true });
+    expect(scriptSrc(dev)).toBe("script-src 'self' 'nonce-abc' 'strict-dynamic' 'unsafe-eval'");
+    const secure = contentSecurityPolicy({ nonce: 'abc', secure: true, dev: false });
+    expect(secure.endsWith('; upgrade-insecure-requests')).toBe(true);
+  });
+});
+
 describe('the web server settings', () => {
   const load = (env: Record<string, string>, port?: string) =>
     loadWebConfig(env, { dev: false, port });
 
-  it('reads the API address and the port', () => {
+  it('reads the API address, the port and COOKIE_SECURE as the API does', () => {
     const config = load({ API_HOST: '0.0.0.0', API_PORT: '9090', WEB_PORT: '4000' });
     expect(config.apiOrigin.href).toBe('http://127.0.0.1:9090/');
     expect(config.port).toBe(4000);
+    expect(config.secure).toBe(false);
     expect(load({ API_HOST: '::1' }).apiOrigin.host).toBe('[::1]:8080');
     expect(load({}, '5000').port).toBe(5000);
+    expect(load({ NODE_ENV: 'production' }).secure).toBe(true);
+    expect(load({ NODE_ENV: 'production', COOKIE_SECURE: 'false' }).secure).toBe(false);
   });
 
   it('stops on a bad value, naming the variable', () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{ WEB_TRUST_PROXY: 'true' }, 'WEB_TRUST_PROXY'],
       [{ WEB_TRUST_PROXY: '10.0.0.0/99' }, 'WEB_TRUST_PROXY'],
+      [{ COOKIE_SECURE: 'maybe' }, 'COOKIE_SECURE'],
       [{ API_PORT: '99999' }, 'API_PORT'],
       [{ WEB_PORT: 'web' }, 'WEB_PORT'],
     ];
