@@ -2,8 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiUser, call, newKeys, setupUsers } from '../../api/test/helpers/api-process.js';
-import { randomName, randomPassword } from '../../api/test/helpers/factories.js';
+import {
+  type ApiUser,
+  call,
+  createUser,
+  newKeys,
+  setupUsers,
+} from '../../api/test/helpers/api-process.js';
+import { randomName } from '../../api/test/helpers/factories.js';
 import {
   baseEnv,
   freePort,
@@ -64,18 +70,7 @@ async function audit(action: string): Promise<Array<{ ip: string | null; request
 }
 
 /** A new user, created by the admin straight at the API. */
-async function newUser(prefix: string): Promise<{ username: string; password: string }> {
-  const username = randomName(prefix);
-  const password = randomPassword();
-  const created = await call(api, admin.token, 'POST', '/users', {
-    username,
-    email: `${username}@example.com`,
-    password,
-    role: 'user',
-  });
-  expect(created.status, created.text).toBe(201);
-  return { username, password };
-}
+const newUser = (prefix: string) => createUser(api, { adminToken: admin.token, prefix });
 
 /**
  * Logs a user in through the trusting web server as the client `address` behind its proxy:
