@@ -78,7 +78,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `web-${name}.png`) });
 
   beforeAll(async () => {
-    ensureWebBuild();
+    await ensureWebBuild();
     mkdirSync(SHOTS, { recursive: true });
     dataDir = mkdtempSync(path.join(tmpdir(), 'adb-e2e-'));
     const apiPort = await freePort();

@@ -84,7 +84,7 @@ function loginAs(user: { username: string; password: string }, address: string) 
 }
 
 beforeAll(async () => {
-  ensureWebBuild();
+  await ensureWebBuild();
   dataDir = mkdtempSync(path.join(tmpdir(), 'adb-forwarding-'));
   database = await createTestDatabase();
   const port = await freePort();

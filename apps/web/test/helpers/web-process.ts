@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../api/test/helpers/server-process.js';
@@ -13,6 +13,8 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const WEB = path.join(ROOT, 'apps/web');
 const NEXT_BIN = path.join(ROOT, 'node_modules/next/dist/bin/next');
 const SERVER = path.join(WEB, 'server/main.mjs');
+const BUILD_LOCK = path.join(WEB, '.next-build.lock');
+const BUILD_TIMEOUT_MS = 600_000;
 
 function newest(p: string): number {
   if (!existsSync(p)) return 0;
@@ -21,19 +23,50 @@ function newest(p: string): number {
   return Math.max(stat.mtimeMs, ...readdirSync(p).map((name) => newest(path.join(p, name))));
 }
 
-/** `next build` when the web's build is missing or older than its sources (as npm start). */
-export function ensureWebBuild(): void {
+/** True when the web's build exists and is newer than its sources (as npm start decides). */
+function builtFresh(): boolean {
   const buildId = path.join(WEB, '.next/BUILD_ID');
   const sources = ['src', 'next.config.mjs', 'postcss.config.mjs', 'package.json'];
   const stale = Math.max(...sources.map((s) => newest(path.join(WEB, s))));
-  if (existsSync(buildId) && statSync(buildId).mtimeMs >= stale) return;
-  const build = spawnSync(process.execPath, [NEXT_BIN, 'build'], {
-    cwd: WEB,
-    encoding: 'utf8',
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
-    timeout: 600_000,
-  });
-  if (build.status !== 0) throw new Error(`next build failed:\n${build.stdout}\n${build.stderr}`);
+  return existsSync(buildId) && statSync(buildId).mtimeMs >= stale;
+}
+
+/**
+ * `next build` when the web's build is missing or stale. Test files run side by side (the
+ * e2e test and forwarding.test.ts both need the build): one builds, holding a lock file, the
+ * others wait for it and use its build. A lock older than the build's time limit is a dead
+ * run's and is taken over.
+ */
+export async function ensureWebBuild(): Promise<void> {
+  for (;;) {
+    let lock: number;
+    try {
+      lock = openSync(BUILD_LOCK, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const since = statSync(BUILD_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+      if (Date.now() - since > BUILD_TIMEOUT_MS) rmSync(BUILD_LOCK, { force: true });
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
+    try {
+      if (!builtFresh()) {
+        const build = spawnSync(process.execPath, [NEXT_BIN, 'build'], {
+          cwd: WEB,
+          encoding: 'utf8',
+          env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+          timeout: BUILD_TIMEOUT_MS,
+        });
+        if (build.status !== 0) {
+          throw new Error(`next build failed:\n${build.stdout}\n${build.stderr}`);
+        }
+      }
+    } finally {
+      closeSync(lock);
+      rmSync(BUILD_LOCK, { force: true });
+    }
+    return;
+  }
 }
 
 export interface WebServer {
