@@ -4,7 +4,7 @@
 // the same N VMs as one ordinary table (no virtual rows, data inlined: no network at all).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { buildWebIfStale, nextBin, webDir } from '../scripts/lib/processes.mjs';
+import { buildWebIfStale, webDir, webServer } from '../scripts/lib/processes.mjs';
 import { apiModule } from './lib/api-modules.mjs';
 import { apiCall, startApi } from './lib/api-server.mjs';
 import { DEFAULT_DATABASE_URL, parseOptions } from './lib/args.mjs';
@@ -138,21 +138,16 @@ export async function main(argv) {
 
     const apiPort = new URL(api.base).port;
     const webPort = 20_000 + Math.floor(Math.random() * 20_000);
-    const web = spawn(
-      process.execPath,
-      [nextBin, 'start', '-p', String(webPort), '-H', '127.0.0.1'],
-      {
-        cwd: webDir,
-        stdio: 'ignore',
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'production',
-          NEXT_TELEMETRY_DISABLED: '1',
-          API_HOST: '127.0.0.1',
-          API_PORT: apiPort,
-        },
+    const web = spawn(process.execPath, [webServer, '-p', String(webPort), '-H', '127.0.0.1'], {
+      cwd: webDir,
+      stdio: 'ignore',
+      env: {
+        PATH: process.env.PATH,
+        NEXT_TELEMETRY_DISABLED: '1',
+        API_HOST: '127.0.0.1',
+        API_PORT: apiPort,
       },
-    );
+    });
     closers.unshift(() => web.kill('SIGTERM'));
     const webUrl = `http://127.0.0.1:${webPort}`;
     await waitFor(`${webUrl}/login`, 120_000);

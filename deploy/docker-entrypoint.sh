@@ -7,7 +7,7 @@ case "${1:-api}" in
     exec node /app/apps/api/dist/server.js
     ;;
   web)
-    exec node /app/node_modules/next/dist/bin/next start /app/apps/web -p "${WEB_PORT:-3000}" -H 0.0.0.0
+    exec node /app/apps/web/server/main.mjs -p "${WEB_PORT:-3000}" -H 0.0.0.0
     ;;
   *)
     exec node /app/apps/api/dist/cli.js "$@"

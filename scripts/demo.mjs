@@ -17,11 +17,12 @@ import {
   buildWebIfStale,
   fail,
   localUrl,
-  nextBin,
   ProcessGroup,
   root,
+  WEB_READY,
   waitForHttp,
   webDir,
+  webServer,
 } from './lib/processes.mjs';
 
 const { values: args } = parseArgs({
@@ -214,14 +215,14 @@ if (nodes && !group.stopping) {
   }
 
   if (withWeb) {
-    const next = group.start('web UI', [nextBin, 'start', '-p', webPort, '-H', apiHost], {
+    const web = group.start('web UI', [webServer, '-p', webPort, '-H', apiHost], {
       cwd: webDir,
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { NEXT_TELEMETRY_DISABLED: '1', ...quiet, API_HOST: apiHost, API_PORT: apiPort },
     });
     let announced = false;
-    next.stdout.setEncoding('utf8').on('data', (chunk) => {
-      if (announced || !/Ready in/.test(chunk)) return;
+    web.stdout.setEncoding('utf8').on('data', (chunk) => {
+      if (announced || !WEB_READY.test(chunk)) return;
       announced = true;
       announce(localUrl(apiHost, webPort));
     });

@@ -3,19 +3,21 @@
 // - the API: tsc -b (incremental); it runs its migrations at start and prints its URL.
 // - the web: `next build` when apps/web/.next is missing or older than the web's sources.
 // A failed build stops here with its exit code. The web starts once the API answers, serves
-// on WEB_PORT (3000) and forwards /api/* to the API. Ctrl-C (SIGINT) or SIGTERM stops both.
-// `npm run dev` (--dev): no builds; the API under `tsx watch` and the web under `next dev`,
-// both reloading on every change.
+// on WEB_PORT (3000) and forwards /api/* to the API (apps/web/server/main.mjs). Ctrl-C
+// (SIGINT) or SIGTERM stops both.
+// `npm run dev` (--dev): no builds; the API under `tsx watch` and the web server with
+// next dev, both reloading on every change.
 import path from 'node:path';
 import {
   buildApi,
   buildWebIfStale,
   localUrl,
-  nextBin,
   ProcessGroup,
   root,
+  WEB_READY,
   waitForHttp,
   webDir,
+  webServer,
 } from './lib/processes.mjs';
 
 const dev = process.argv.includes('--dev');
@@ -27,9 +29,10 @@ if (!dev) {
 const apiHost = process.env.API_HOST || '127.0.0.1';
 const apiPort = process.env.API_PORT || '8080';
 const webPort = process.env.WEB_PORT || '3000';
-// The web UI is a proxy on this machine: let the API believe the client address and origin
-// it forwards (X-Forwarded-*), for rate limits, audit entries and the refresh cookie's
-// Origin check. An explicit TRUST_PROXY wins.
+// The web UI forwards /api/* from this machine with X-Forwarded-For/-Host/-Proto set to what
+// it saw itself (the client's own claims are dropped; WEB_TRUST_PROXY names proxies in front
+// of it). Let the API believe the web UI, for rate limits, audit entries and the refresh
+// cookie's Origin check. An explicit TRUST_PROXY wins.
 const apiEnv = { ...process.env, TRUST_PROXY: process.env.TRUST_PROXY || 'loopback' };
 
 const group = new ProcessGroup();
@@ -48,9 +51,9 @@ if (!(await waitForHttp(`${apiUrl}/api/health`, group))) {
     group.stop('SIGTERM');
   }
 } else {
-  const next = group.start(
+  const web = group.start(
     'web UI',
-    [nextBin, dev ? 'dev' : 'start', '-p', webPort, '-H', apiHost],
+    [webServer, ...(dev ? ['--dev'] : []), '-p', webPort, '-H', apiHost],
     {
       cwd: webDir,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -58,9 +61,9 @@ if (!(await waitForHttp(`${apiUrl}/api/health`, group))) {
     },
   );
   let announced = false;
-  next.stdout.on('data', async (chunk) => {
+  web.stdout.on('data', async (chunk) => {
     process.stdout.write(chunk);
-    if (announced || !/Ready in/.test(chunk.toString())) return;
+    if (announced || !WEB_READY.test(chunk.toString())) return;
     announced = true;
     let setupNeeded = false;
     try {

@@ -1,5 +1,6 @@
 // The browser talks to one origin: the web server answers the pages and forwards /api/* to
-// the API; see src/proxy.ts (it reads API_PORT when the server runs, not when it is built).
+// the API; see server/main.mjs (it reads API_HOST/API_PORT when it starts, not when the app is
+// built).
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {

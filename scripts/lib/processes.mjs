@@ -8,6 +8,10 @@ import { fileURLToPath } from 'node:url';
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const webDir = path.join(root, 'apps/web');
 export const nextBin = path.join(root, 'node_modules/next/dist/bin/next');
+/** The web UI's server (Next.js behind the /api forwarding); `--dev` for next dev. */
+export const webServer = path.join(webDir, 'server/main.mjs');
+/** What it prints once it listens. */
+export const WEB_READY = /accountdb-web: ready in/;
 
 export function fail(message, code = 1) {
   process.stderr.write(`accountdb: ${message}\n`);

@@ -104,8 +104,18 @@ describe('deploy/docker-compose.yml', () => {
     expect(envExample).toContain('deploy/metrics-token');
     expect(services.postgres?.ports).toBeUndefined();
     expect(services.api?.ports).toBeUndefined();
-    // The API believes forwarded addresses only from its own network.
-    expect(services.api?.environment?.TRUST_PROXY).toBe('172.28.0.0/24');
+    // The API believes forwarded addresses only from the web container, and the web container
+    // only from Caddy.
+    const address = (name: string) =>
+      (services[name]?.networks as { frontend?: { ipv4_address?: string } } | undefined)?.frontend
+        ?.ipv4_address;
+    expect(services.api?.environment?.TRUST_PROXY).toBe(address('web'));
+    expect(services.web?.environment?.WEB_TRUST_PROXY).toBe(
+      `\${WEB_TRUST_PROXY:-${address('caddy')}}`,
+    );
+    expect(envExample).toContain(`WEB_TRUST_PROXY=${address('caddy')}`);
+    // The pages ask for HTTPS (HSTS) exactly when the API's refresh cookie is Secure.
+    expect(services.web?.environment?.COOKIE_SECURE).toBe(services.api?.environment?.COOKIE_SECURE);
   });
 
   const docker = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
@@ -182,7 +192,11 @@ describe('deploy/docker-entrypoint.sh and .dockerignore', () => {
     const text = readFileSync(file, 'utf8');
     expect(text).toMatch(/^#!\/bin\/sh/);
     expect(text).toContain('apps/api/dist/server.js');
-    expect(text).toContain('next/dist/bin/next start');
+    expect(text).toContain('apps/web/server/main.mjs');
+    // The image holds what it runs: the web server beside the built app.
+    const image = read('Dockerfile');
+    expect(image).toContain('COPY --from=build /src/apps/web/.next apps/web/.next');
+    expect(image).toContain('COPY --from=build /src/apps/web/server apps/web/server');
     expect(spawnSync('sh', ['-n', file]).status).toBe(0);
   });
 

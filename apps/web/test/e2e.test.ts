@@ -1,23 +1,24 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWebBuild, startWeb } from './helpers/web-process.js';
 
 /**
  * End to end in a real headless Chromium (Debian's /usr/bin/chromium, driven by
  * playwright-core): the API on the embedded database in a temp data dir, the built web UI in
  * front of it, each on a random port. Skipped where Chromium is not installed; CI installs it.
+ * Every page runs under the web server's Content Security Policy: a violation the browser
+ * reports fails the test it happened in.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const WEB = path.join(ROOT, 'apps/web');
-const NEXT_BIN = path.join(ROOT, 'node_modules/next/dist/bin/next');
 const SHOTS = path.join(ROOT, 'test-results');
 const ADMIN = { username: 'admin', email: 'admin@example.com', password: 'correct horse battery' };
 
@@ -31,28 +32,6 @@ async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-function newest(p: string): number {
-  if (!existsSync(p)) return 0;
-  const stat = statSync(p);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...readdirSync(p).map((name) => newest(path.join(p, name))));
-}
-
-/** `next build` when the web's build is missing or older than its sources (as npm start). */
-function ensureWebBuild(): void {
-  const buildId = path.join(WEB, '.next/BUILD_ID');
-  const sources = ['src', 'next.config.mjs', 'postcss.config.mjs', 'package.json'];
-  const stale = Math.max(...sources.map((s) => newest(path.join(WEB, s))));
-  if (existsSync(buildId) && statSync(buildId).mtimeMs >= stale) return;
-  const build = spawnSync(process.execPath, [NEXT_BIN, 'build'], {
-    cwd: WEB,
-    encoding: 'utf8',
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
-    timeout: 600_000,
-  });
-  if (build.status !== 0) throw new Error(`next build failed:\n${build.stdout}\n${build.stderr}`);
 }
 
 interface Proc {
@@ -94,14 +73,15 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   let webUrl = '';
   let browser: Browser | undefined;
   let page: Page;
+  const cspViolations: string[] = [];
 
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `web-${name}.png`) });
 
   beforeAll(async () => {
-    ensureWebBuild();
+    await ensureWebBuild();
     mkdirSync(SHOTS, { recursive: true });
     dataDir = mkdtempSync(path.join(tmpdir(), 'adb-e2e-'));
-    const [apiPort, webPort] = [await freePort(), await freePort()];
+    const apiPort = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
     for (const name of ['DATABASE_URL', 'TEST_DATABASE_URL', 'REDIS_URL', 'CORS_ORIGINS']) {
       delete env[name];
@@ -123,14 +103,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitFor(`${apiUrl}/api/health`, api, 'the API');
 
-    const web = launch([NEXT_BIN, 'start', '-p', String(webPort), '-H', '127.0.0.1'], WEB, {
-      ...env,
-      NODE_ENV: 'production',
-      API_HOST: '127.0.0.1',
-      API_PORT: String(apiPort),
-    });
+    const web = await startWeb({ apiPort, env });
     procs.push(web);
-    webUrl = `http://127.0.0.1:${webPort}`;
+    webUrl = web.url;
     await waitFor(`${webUrl}/api/health`, web, 'the web UI');
 
     browser = await chromium.launch({
@@ -145,7 +120,30 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(20_000);
+    // CSP violations: the page's securitypolicyviolation events (reported through a binding,
+    // which like the init script is not subject to the page's policy) and console errors.
+    await page.exposeFunction('reportCspViolation', (text: string) => {
+      cspViolations.push(text);
+    });
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        const report = (window as unknown as { reportCspViolation: (t: string) => void })
+          .reportCspViolation;
+        report(
+          `${e.effectiveDirective} refused ${e.blockedURI || 'inline code'} (${e.sourceFile}:${e.lineNumber})`,
+        );
+      });
+    });
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content.Security.Policy/i.test(message.text())) {
+        cspViolations.push(message.text());
+      }
+    });
   }, 600_000);
+
+  afterEach(() => {
+    expect(cspViolations.splice(0), 'Content Security Policy violations').toEqual([]);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -167,8 +165,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   }, 30_000);
 
   it('first-run setup → dashboard → logout → login → dashboard with counts', async () => {
-    // A fresh installation sends the first visitor to setup.
-    await page.goto(`${webUrl}/`);
+    // A fresh installation sends the first visitor to setup. The page comes with the web
+    // server's policy: scripts only with this answer's nonce.
+    const first = await page.goto(`${webUrl}/`);
+    expect(first?.headers()['content-security-policy']).toMatch(
+      /script-src 'self' 'nonce-[^']+' 'strict-dynamic';/,
+    );
     await page.waitForURL('**/setup');
     await page.getByRole('heading', { name: 'Welcome to AccountDB' }).waitFor();
     // The form checks the API's rules before sending.

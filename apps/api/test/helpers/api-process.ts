@@ -79,6 +79,23 @@ export interface ApiUser {
   token: string;
 }
 
+/** A new user with the role `user`, created by an admin: its name and password. */
+export async function createUser(
+  server: Server,
+  options: { adminToken: string; prefix?: string },
+): Promise<{ username: string; password: string }> {
+  const username = randomName(options.prefix ?? 'user');
+  const password = randomPassword();
+  const created = await call(server, options.adminToken, 'POST', '/users', {
+    username,
+    email: `${username}@example.com`,
+    password,
+    role: 'user',
+  });
+  expect(created.status, created.text).toBe(201);
+  return { username, password };
+}
+
 /** First-admin setup, then `count` users created by the admin, each logged in. */
 export async function setupUsers(
   server: Server,
@@ -95,15 +112,7 @@ export async function setupUsers(
   const admin = { id: s.user.id, username: adminName, token: s.access_token };
   const users: ApiUser[] = [];
   for (let i = 0; i < count; i++) {
-    const username = randomName('user');
-    const password = randomPassword();
-    const created = await call(server, admin.token, 'POST', '/users', {
-      username,
-      email: `${username}@example.com`,
-      password,
-      role: 'user',
-    });
-    expect(created.status, created.text).toBe(201);
+    const { username, password } = await createUser(server, { adminToken: admin.token });
     const login = await call(server, null, 'POST', '/auth/login', { username, password });
     expect(login.status, login.text).toBe(200);
     const l = login.json() as { access_token: string; user: { id: string } };

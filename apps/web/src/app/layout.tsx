@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { headers } from 'next/headers';
 import type { ReactNode } from 'react';
 import './globals.css';
 import { Providers } from './providers';
@@ -8,11 +9,16 @@ export const metadata: Metadata = {
   description: 'Inventory of accounts, hardware, cards, VMs and Proxmox nodes',
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+/**
+ * Every page is rendered per request: the web server (server/page-security.mjs) gives each one
+ * a fresh CSP nonce, which Next.js puts on its scripts and the theme script gets from here.
+ */
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const nonce = (await headers()).get('x-nonce') ?? undefined;
   return (
     <html lang="en" suppressHydrationWarning>
       <body className="min-h-screen">
-        <Providers>{children}</Providers>
+        <Providers nonce={nonce}>{children}</Providers>
       </body>
     </html>
   );

@@ -6,7 +6,8 @@ import { type ReactNode, useState } from 'react';
 import { Toaster } from 'sonner';
 import { ApiError } from '../api/problem';
 
-export function Providers({ children }: { children: ReactNode }) {
+/** nonce: this request's CSP nonce, for next-themes' inline script that sets the theme early. */
+export function Providers({ children, nonce }: { children: ReactNode; nonce?: string }) {
   const [client] = useState(
     () =>
       new QueryClient({
@@ -21,7 +22,13 @@ export function Providers({ children }: { children: ReactNode }) {
       }),
   );
   return (
-    <ThemeProvider attribute="class" defaultTheme="system" enableSystem disableTransitionOnChange>
+    <ThemeProvider
+      attribute="class"
+      defaultTheme="system"
+      enableSystem
+      disableTransitionOnChange
+      nonce={nonce}
+    >
       <QueryClientProvider client={client}>
         {children}
         <Toaster richColors closeButton position="top-right" />

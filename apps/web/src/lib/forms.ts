@@ -3,6 +3,11 @@ import { toast } from 'sonner';
 import { z } from 'zod';
 import { fieldErrors, problemMessage } from '../api/problem';
 
+// Zod compiles object schemas with new Function() where it may, and finds out by trying. The
+// pages' Content Security Policy allows no eval (apps/web/server/page-security.mjs): parse
+// without compiling, and do not try. Every form's schema comes with this module.
+z.config({ jitless: true });
+
 /**
  * Shows a problem+json answer where it belongs: each error whose path names a field of the
  * form next to that field, anything else (or a problem without field errors) as a toast.
