@@ -95,8 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             ...loggerOptions(config.logLevel),
             ...(deps.logStream ? { stream: deps.logStream } : {}),
           },
-    // A hop count is accepted at run time (proxy-addr) though the type lists only strings.
-    trustProxy: config.trustProxy as string | boolean | string[],
+    trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),

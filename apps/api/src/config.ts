@@ -34,8 +34,8 @@ export interface Config {
   redisUrl: string | undefined;
   corsOrigins: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Fastify trustProxy: false, a hop count, or a list of proxy addresses/CIDRs. */
-  trustProxy: boolean | number | string[];
+  /** Fastify trustProxy: false, or a list of proxy addresses/CIDRs. */
+  trustProxy: false | string[];
   /** Cookies get the Secure flag and the __Host- prefix (set COOKIE_SECURE=false for plain-HTTP local use). */
   cookieSecure: boolean;
   /** Bearer token GET /metrics requires; unset: /metrics answers loopback clients only. */
@@ -156,7 +156,14 @@ function trustProxy(env: Env): Config['trustProxy'] {
       'must name the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8) or a hop count, not "true"',
     );
   }
-  if (/^\d+$/.test(v)) return Number(v);
+  if (/^\d+$/.test(v)) {
+    // Fastify 5 trusts nobody for a hop count (it cannot tell a proxy from a client that
+    // sends enough X-Forwarded-For entries): refuse it rather than ignore it silently.
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `must name the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8), not a hop count (got "${v}"): a hop count cannot tell a proxy from a client`,
+    );
+  }
   const list = v.split(',').map((s) => s.trim());
   for (const item of list) {
     if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(item) && item !== 'loopback') {
