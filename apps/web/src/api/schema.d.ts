@@ -3916,7 +3916,7 @@ export interface paths {
              * @description At most this many cards in items (total counts them all)
              * @default 50
              */
-            limit: number;
+            limit?: number;
             /**
              * Format: uuid
              * @description Admins: only this user's cards
@@ -5212,7 +5212,7 @@ export interface paths {
             cluster?: string | null;
             hostname?: string | null;
             /**
-             * @description Proxmox node name (as in the Proxmox UI)
+             * @description Proxmox node name (as in the Proxmox UI); no control characters (it is written into the agent configuration)
              * @example pve1
              */
             name: string;
@@ -5463,6 +5463,10 @@ export interface paths {
           'application/json': {
             cluster?: string | null;
             hostname?: string | null;
+            /**
+             * @description Proxmox node name (as in the Proxmox UI); no control characters (it is written into the agent configuration)
+             * @example pve1
+             */
             name?: string;
             notes?: string | null;
             /** @description Proxmox API port (8006) */

@@ -9,6 +9,9 @@ import { codeIndexes } from './card-codes.js';
 
 type Row = typeof cards.$inferSelect;
 
+/** Cards a lookup answers when the body does not say. */
+const LOOKUP_LIMIT = 50;
+
 /** The body of POST /cards/lookup: a code never travels in a URL (logs, history, proxies). */
 export const CardLookupBody = Type.Object(
   {
@@ -20,12 +23,14 @@ export const CardLookupBody = Type.Object(
     owner_id: Type.Optional(
       Type.String({ format: 'uuid', description: "Admins: only this user's cards" }),
     ),
-    limit: Type.Integer({
-      minimum: 1,
-      maximum: 500,
-      default: 50,
-      description: 'At most this many cards in items (total counts them all)',
-    }),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 500,
+        default: LOOKUP_LIMIT,
+        description: 'At most this many cards in items (total counts them all)',
+      }),
+    ),
   },
   { additionalProperties: false, examples: [{ code: 'AAAA-BBBB-CCCC-DDDD' }] },
 );
@@ -51,6 +56,7 @@ export async function lookupCards(options: {
   body: Static<typeof CardLookupBody>;
 }): Promise<{ rows: Row[]; total: number }> {
   const { tx, body } = options;
+  const limit = body.limit ?? LOOKUP_LIMIT;
   const indexes = await codeIndexes({
     tx,
     keys: options.keys,
@@ -72,9 +78,9 @@ export async function lookupCards(options: {
     .from(cards)
     .where(where)
     .orderBy(asc(cards.createdAt), asc(cards.id))
-    .limit(body.limit);
+    .limit(limit);
   const total =
-    rows.length < body.limit
+    rows.length < limit
       ? rows.length
       : Number((await tx.select({ n: count() }).from(cards).where(where))[0]?.n ?? 0);
   return { rows, total };
