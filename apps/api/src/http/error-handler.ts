@@ -72,7 +72,7 @@ const isDatabaseError = (e: unknown): e is DatabaseErrorFields =>
  * whole row: either may hold a secret, so they log the SQL text and the database error's
  * identifying fields only.
  */
-function loggableError(error: Error): Record<string, unknown> {
+export function loggableError(error: Error): Record<string, unknown> {
   const query = error instanceof DrizzleQueryError ? error.query : undefined;
   const inner = query !== undefined ? error.cause : error;
   if (isDatabaseError(inner)) {
