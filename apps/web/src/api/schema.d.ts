@@ -1323,7 +1323,7 @@ export interface paths {
     };
     /**
      * Export accounts
-     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such.
+     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such. A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
      */
     get: {
       parameters: {
@@ -3688,7 +3688,7 @@ export interface paths {
     };
     /**
      * Export cards
-     * @description Streams every card matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_codes=true the codes are included in clear; the export is audited as such.
+     * @description Streams every card matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_codes=true the codes are included in clear; the export is audited as such. A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
      */
     get: {
       parameters: {
@@ -4976,7 +4976,7 @@ export interface paths {
     };
     /**
      * Export hardware
-     * @description Streams every hardware matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     * @description Streams every hardware matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
      */
     get: {
       parameters: {
@@ -6054,7 +6054,7 @@ export interface paths {
     };
     /**
      * Export proxmox-nodes
-     * @description Streams every proxmox_node matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     * @description Streams every proxmox_node matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
      */
     get: {
       parameters: {
@@ -7670,7 +7670,7 @@ export interface paths {
     };
     /**
      * Export vms
-     * @description Streams every vm matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     * @description Streams every vm matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
      */
     get: {
       parameters: {
