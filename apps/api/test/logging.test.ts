@@ -12,6 +12,7 @@ import {
   setupAdmin,
   type TestUser,
 } from './helpers/factories.js';
+import { apiAs } from './helpers/support.js';
 import { RELAXED_LIMITS, testConfig } from './helpers/test-app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
 
@@ -149,19 +150,12 @@ beforeAll(async () => {
 /** A value no other line could contain by chance. */
 const unique = (what: string) => `${what}-${crypto.randomUUID().slice(0, 13)}`;
 
-function as(user: TestUser) {
-  return (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-    app.inject({
-      method: method as 'GET',
-      url: `/api/v1${url}`,
-      headers: { ...bearer(user.accessToken), ...headers },
-      ...(payload === undefined
-        ? {}
-        : typeof payload === 'string'
-          ? { payload }
-          : { payload: payload as object }),
-    });
-}
+/** Calls /api/v1 as a user, with the (method, url, payload, headers) of apiAs. */
+const as = (user: TestUser) => {
+  const call = apiAs(app);
+  return (method: string, url: string, payload?: unknown, headers?: Record<string, string>) =>
+    call(user, method, url, payload, headers);
+};
 
 /** Registration, refresh in a body, an admin setting a user's password. */
 async function exerciseUsers(user: TestUser): Promise<void> {
