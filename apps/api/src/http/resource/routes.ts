@@ -519,7 +519,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         description:
           `Streams every ${entity} matching the list filters as CSV or a JSON array (same fields as the API). ` +
           `Audited. ${spec.exportDescription ?? ''} ` +
-          'A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, ' +
+          `A row that cannot be read in the first ${EXPORT_PAGE} fails the request (problem answer). One that fails later, ` +
           'once the file has started, ends it with an error so it never passes for complete: JSON gets a last line ' +
           `{"${EXPORT_ERROR_KEY}": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last ` +
           `record "${EXPORT_FAILED_CSV}: …" with one field more than the header. The HTTP trailer ${EXPORT_STATUS_TRAILER} ` +
