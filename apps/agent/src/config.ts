@@ -59,7 +59,9 @@ export const EXIT_CONFIG = 78;
 
 /**
  * Reads a KEY=VALUE file: `#` comments, blank lines, an optional `export ` prefix, values
- * optionally in single or double quotes (double quotes understand \" \\ \n).
+ * optionally in single or double quotes. Inside double quotes \" \\ \$ and \` stand for the
+ * character, as systemd's EnvironmentFile= and a POSIX shell read them (AccountDB writes the
+ * file that way), and \n for a line break.
  */
 export function parseEnvFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -74,7 +76,9 @@ export function parseEnvFile(text: string): Record<string, string> {
     if (value.startsWith('"')) {
       const end = value.lastIndexOf('"');
       if (end <= 0) throw new ConfigError(key, `unterminated quote on line ${index + 1}`);
-      value = value.slice(1, end).replace(/\\(["\\n])/g, (_s, c: string) => (c === 'n' ? '\n' : c));
+      value = value
+        .slice(1, end)
+        .replace(/\\(["\\$`n])/g, (_s, c: string) => (c === 'n' ? '\n' : c));
     } else if (value.startsWith("'")) {
       const end = value.lastIndexOf("'");
       if (end <= 0) throw new ConfigError(key, `unterminated quote on line ${index + 1}`);

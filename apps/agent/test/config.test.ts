@@ -178,6 +178,24 @@ describe('configuration', () => {
     expect(() => parseEnvFile('just words')).toThrow(/line 1: expected KEY=VALUE/);
   });
 
+  it('reads double quotes as systemd and a shell do: " \\ $ and ` stand for the character', () => {
+    expect(
+      parseEnvFile(
+        [
+          String.raw`A="a \"quoted\" name"`,
+          String.raw`B="costs \$5 \`now\` C:\\temp\\"`,
+          `C="# not a comment, 'single' too"`,
+          String.raw`D='$HOME \stays'`,
+        ].join('\n'),
+      ),
+    ).toEqual({
+      A: 'a "quoted" name',
+      B: 'costs $5 `now` C:\\temp\\',
+      C: "# not a comment, 'single' too",
+      D: '$HOME \\stays',
+    });
+  });
+
   it('merges the file over the environment', () => {
     const merged = readConfigSources(
       { PVE_NODE: 'env', LOG_LEVEL: 'warn' },

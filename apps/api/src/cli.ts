@@ -264,7 +264,11 @@ program
         } catch (err) {
           progress.done();
           if (opts.output) {
+            // A write still in flight fails once the stream is destroyed: that error is
+            // expected here, and unhandled it would crash the process before the message.
+            out.on('error', () => undefined);
             out.destroy();
+            await finished(out).catch(() => undefined);
             await unlink(path.resolve(opts.output)).catch(() => undefined);
           }
           throw err;

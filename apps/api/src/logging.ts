@@ -1,4 +1,5 @@
 import type { LoggerOptions } from 'pino';
+import { scrubUrls, serializeError, serializeRequest } from './http/request-log.js';
 
 /**
  * Fields that carry secrets wherever they appear in a log object. Every new secret field
@@ -44,10 +45,22 @@ export const REDACT_PATHS = [
   ...SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]),
 ];
 
+/**
+ * pino's options. Besides the redaction list: a request is logged by its route pattern with
+ * no query value (`serializeRequest`), an error without a URL's query or a raw packet, and a
+ * message text that quotes a URL (Fastify's own warnings do) without its query.
+ */
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { req: serializeRequest, err: serializeError },
+    hooks: {
+      logMethod(args, method) {
+        const scrubbed = args.map((a: unknown) => (typeof a === 'string' ? scrubUrls(a) : a));
+        method.apply(this, scrubbed as Parameters<typeof method>);
+      },
+    },
     base: { service: 'accountdb-api' },
     timestamp: () => `,"time":"${new Date().toISOString()}"`,
   };

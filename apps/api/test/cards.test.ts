@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, randomName, type TestUser } from './helpers/factories.js';
-import { ownerQuery as ownerQueryAs } from './helpers/support.js';
+import { expectProblem, ownerQuery as ownerQueryAs } from './helpers/support.js';
 import type { TestApp } from './helpers/test-app.js';
 import { type ApiCall, twoUsers } from './helpers/two-users.js';
 
@@ -46,21 +46,66 @@ describe('cards', () => {
 
   it('finds a card by its code ignoring case, spaces and dashes, only among your own', async () => {
     const c1 = code();
-    const card = (await call(alice, 'POST', '/cards', { code1: c1 })).json();
+    const pin = `PIN-${randomName('p')}`;
+    const card = (await call(alice, 'POST', '/cards', { code1: c1, code2: pin })).json();
+    const lookup = (user: TestUser, body: object) => call(user, 'POST', '/cards/lookup', body);
     const spelled = c1.toLowerCase().replace(/-/g, ' ');
-    expect(
-      (await call(alice, 'GET', `/cards?code=${encodeURIComponent(spelled)}`))
-        .json()
-        .items.map((c: { id: string }) => c.id),
-    ).toEqual([card.id]);
-    expect((await call(bob, 'GET', `/cards?code=${encodeURIComponent(c1)}`)).json().total).toBe(0);
-    expect((await call(admin, 'GET', `/cards?code=${encodeURIComponent(c1)}`)).json().total).toBe(
-      1,
-    );
+    const found = await lookup(alice, { code: spelled });
+    expect(found.statusCode, found.body).toBe(200);
+    expect(found.json()).toMatchObject({ total: 1, items: [{ id: card.id, has_code2: true }] });
+    // Masked like a list: the code is not in the answer, and the lookup reveals nothing.
+    expect(found.body).not.toContain(c1);
+    expect((await lookup(alice, { code: pin.toLowerCase() })).json().items[0].id).toBe(card.id);
+    expect((await lookup(alice, { code: `${c1}-X` })).json()).toEqual({ items: [], total: 0 });
+    expect((await lookup(bob, { code: c1 })).json().total).toBe(0);
+    expect((await lookup(admin, { code: c1 })).json().total).toBe(1);
+    expect((await lookup(admin, { code: c1, owner_id: bob.id })).json().total).toBe(0);
+    expect((await lookup(admin, { code: c1, owner_id: alice.id })).json().total).toBe(1);
+    expectProblem(await lookup(bob, { code: c1, owner_id: alice.id }), 403, 'admin_only');
+    expectProblem(await lookup(alice, { code: '' }), 400, 'validation_error');
+    expectProblem(await lookup(alice, { code: c1, colour: 'red' }), 400, 'validation_error');
     // The same code may live in two users' inventories; a user's second copy is a duplicate.
     expect((await call(bob, 'POST', '/cards', { code1: c1 })).statusCode).toBe(201);
     const dup = await call(alice, 'POST', '/cards', { code1: c1.toLowerCase() });
     expect(dup.statusCode).toBe(409);
+    expect((await lookup(admin, { code: c1 })).json().total).toBe(2);
+    const limited = (await lookup(admin, { code: c1, limit: 1 })).json();
+    expect(limited).toMatchObject({ total: 2, items: [{ id: card.id }] });
+  });
+
+  it('a lookup is not audited, as a list is not (it reveals no code)', async () => {
+    const c1 = code();
+    const card = (await call(alice, 'POST', '/cards', { code1: c1 })).json();
+    const before = await ownerQuery<{ n: number }>('SELECT count(*)::int AS n FROM audit_log');
+    expect((await call(alice, 'POST', '/cards/lookup', { code: c1 })).json().total).toBe(1);
+    expect((await call(alice, 'GET', '/cards')).statusCode).toBe(200);
+    const after = await ownerQuery<{ n: number }>('SELECT count(*)::int AS n FROM audit_log');
+    expect(after[0]?.n).toBe(before[0]?.n);
+    expect(
+      await ownerQuery(
+        `SELECT 1 FROM audit_log WHERE entity_id = '${card.id}' AND action <> 'card.create'`,
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses a code in the URL, naming the lookup route', async () => {
+    const c1 = code();
+    await call(alice, 'POST', '/cards', { code1: c1 });
+    for (const url of [
+      `/cards?code=${encodeURIComponent(c1)}`,
+      `/cards?limit=5&code=${encodeURIComponent(c1)}`,
+      `/cards/export?format=csv&code=${encodeURIComponent(c1)}`,
+    ]) {
+      const res = await call(alice, 'GET', url);
+      expectProblem(res, 400, 'code_in_url');
+      expect(res.json().detail, url).toContain('POST /api/v1/cards/lookup');
+      expect(res.json().errors).toEqual([
+        { path: '/querystring/code', message: 'is not accepted; use POST /api/v1/cards/lookup' },
+      ]);
+      expect(res.body).not.toContain(c1);
+    }
+    // Other list filters are unaffected.
+    expect((await call(alice, 'GET', '/cards?limit=1')).statusCode).toBe(200);
   });
 
   it('imports one card a line, skipping duplicates; a dry run writes nothing', async () => {

@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askNewPassword } from '../src/cli/prompt.js';
+import { openDatabase } from '../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
 
 /**
@@ -103,6 +105,52 @@ describe('accountdb (processes)', () => {
     const unknown = cli(['export', 'widgets', '--user', 'root']);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('unknown resource widgets');
+  }, 300_000);
+});
+
+describe('accountdb export (process) meeting a row it cannot read', () => {
+  // Runs after the test above, which made the admin "root".
+  it('exits 1 with the error and leaves no partial file behind', async () => {
+    const input = path.join(dir, 'many.csv');
+    const lines = Array.from({ length: 1003 }, (_, i) => `bulk-${i},password ${i}`);
+    writeFileSync(input, `username,password\n${lines.join('\n')}\n`);
+    const imported = cli(['import', 'accounts', input, '--user', 'root']);
+    expect(imported.status, imported.stderr).toBe(0);
+
+    // Through an owner connection, the last account in the export's order gets another
+    // account's ciphertext: bound to another row, it does not decrypt.
+    const owner = await openDatabase({
+      url: database.url ?? undefined,
+      pgliteDir: path.join(env.ACCOUNTDB_DATA_DIR ?? '', 'pglite'),
+    });
+    try {
+      await owner.db.execute(
+        sql.raw(`UPDATE accounts SET secrets_enc = (SELECT secrets_enc FROM accounts ORDER BY created_at, id LIMIT 1)
+                 WHERE id = (SELECT id FROM accounts ORDER BY created_at DESC, id DESC LIMIT 1)`),
+      );
+    } finally {
+      await owner.close();
+    }
+
+    const output = path.join(dir, 'broken.json');
+    const exported = cli([
+      'export',
+      'accounts',
+      '--user',
+      'root',
+      '--output',
+      output,
+      '--include-secrets',
+    ]);
+    expect(exported.status, exported.stderr).toBe(1);
+    expect(exported.stderr).toMatch(
+      /accounts: the export failed and is incomplete: The export stopped after 1000 row\(s\) because of an error; this file is incomplete\. Quote request id \S+ when reporting it\./,
+    );
+    expect(existsSync(output)).toBe(false);
+    // Without the secrets nothing is decrypted: the same export completes.
+    const plain = cli(['export', 'accounts', '--user', 'root', '--output', output]);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(output, 'utf8'))).toHaveLength(1005);
   }, 300_000);
 });
 

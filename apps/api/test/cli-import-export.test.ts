@@ -2,11 +2,11 @@ import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCliSession } from '../src/cli/cli-session.js';
-import { exportResource, parseFilters } from '../src/cli/export-resource.js';
+import { exportFailure, exportResource, parseFilters } from '../src/cli/export-resource.js';
 import { importResource } from '../src/cli/import-resource.js';
 import { detectInputFormat, jsonElements, splitInput } from '../src/cli/split-input.js';
 import { outcome, refresh } from './helpers/auth-helpers.js';
-import { randomName, type TestUser } from './helpers/factories.js';
+import { createUser, randomName, type TestUser } from './helpers/factories.js';
 import { ownerQuery } from './helpers/support.js';
 import type { TestApp } from './helpers/test-app.js';
 import { type ApiCall, twoUsers } from './helpers/two-users.js';
@@ -160,6 +160,61 @@ describe('accountdb export', () => {
     const id = (created.json() as { id: string }).id;
     expect((await call(admin, 'PATCH', `/users/${id}`, { is_active: false })).statusCode).toBe(200);
     await expect(session(carol)).rejects.toThrow('is deactivated');
+  });
+
+  it('stops with the error when the export meets a row it cannot read', async () => {
+    const user = await createUser(t.app, admin);
+    const made = await call(user, 'POST', '/cards/bulk', {
+      items: Array.from({ length: 1002 }, () => ({ code1: randomName('code') })),
+    });
+    expect(made.statusCode, made.body).toBe(200);
+    // The last card in the export's order (created_at, then id) gets another card's
+    // ciphertext: bound to another row, it does not decrypt.
+    await ownerQuery(
+      t.database,
+      `UPDATE cards SET code1_enc = (SELECT code1_enc FROM cards WHERE owner_id = $1 ORDER BY created_at, id LIMIT 1)
+       WHERE id = (SELECT id FROM cards WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1)`,
+      [user.id],
+    );
+    for (const format of ['json', 'csv'] as const) {
+      await expect(
+        exportAll(user.username, 'cards', format, { include_codes: 'true' }),
+      ).rejects.toThrow(
+        /^cards: the export failed and is incomplete: The export stopped after 1000 row\(s\) because of an error; this file is incomplete\. Quote request id \S+ when reporting it\.$/,
+      );
+    }
+    // Without the codes nothing is decrypted, and the same export completes.
+    const plain = await exportAll(user.username, 'cards', 'csv');
+    expect(plain.result.rows).toBe(1002);
+    // A bad row in the first page: the API refuses before the file starts.
+    const small = await createUser(t.app, admin);
+    const few = (
+      await call(small, 'POST', '/cards/bulk', {
+        items: [{ code1: randomName('c') }, { code1: randomName('c') }],
+      })
+    ).json().ids as string[];
+    await ownerQuery(
+      t.database,
+      'UPDATE cards SET code1_enc = (SELECT code1_enc FROM cards WHERE id = $2) WHERE id = $1',
+      [few[1], few[0]],
+    );
+    await expect(
+      exportAll(small.username, 'cards', 'json', { include_codes: 'true' }),
+    ).rejects.toThrow(
+      /^cards: An internal error occurred\. Quote request id \S+ when reporting it\.$/,
+    );
+  });
+
+  it('tells a failed export from a complete one by its end', () => {
+    const json = `[\n{"id":"a"}\n{"accountdb_export_error":{"code":"export_failed","detail":"It broke.","rows":1,"request_id":"r"}}\n`;
+    expect(exportFailure('json', json)).toBe('It broke.');
+    expect(exportFailure('json', '[\n{"id":"a"}\n]\n')).toBeNull();
+    expect(exportFailure('json', '[]\n')).toBeNull();
+    const csv = '\uFEFFid,name\r\na,b\r\n"EXPORT FAILED: It broke; really.",,,\r\n';
+    expect(exportFailure('csv', csv)).toBe('It broke; really.');
+    expect(
+      exportFailure('csv', '\uFEFFid,name\r\na,"EXPORT FAILED: not at the start"\r\n'),
+    ).toBeNull();
   });
 
   it('the session it opens ends with it (its refresh token is revoked)', async () => {

@@ -81,9 +81,12 @@ describe('CommandPalette', () => {
 describe('searchEverything', () => {
   it('asks every kind, finds VMs by VMID and cards by exact code, and skips kinds that fail', async () => {
     const asked: string[] = [];
+    const bodies: Record<string, unknown> = {};
     const fetchImpl = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-      const url = new URL(new Request(input, init).url);
-      asked.push(`${url.pathname}?${url.searchParams.toString()}`);
+      const request = new Request(input, init);
+      const url = new URL(request.url);
+      asked.push(`${request.method} ${url.pathname}?${url.searchParams.toString()}`);
+      if (request.method === 'POST') bodies[url.pathname] = await request.json();
       const page = (items: unknown[]) =>
         new Response(JSON.stringify({ items, next_cursor: null, total: items.length }), {
           headers: { 'content-type': 'application/json' },
@@ -93,7 +96,10 @@ describe('searchEverything', () => {
         return page([
           { id: 'v1', vmid: 101, name: 'farm-101', status: 'running', ip_addresses: [] },
         ]);
-      if (url.pathname === '/api/v1/cards' && url.searchParams.get('code') === '101')
+      if (
+        url.pathname === '/api/v1/cards/lookup' &&
+        (bodies[url.pathname] as { code?: string }).code === '101'
+      )
         return page([
           { id: 'c1', code_hint: '…0101', status: 'available', value: 5, currency: 'EUR' },
         ]);
@@ -114,21 +120,24 @@ describe('searchEverything', () => {
     expect(found[0]?.href).toBe('/vms/v1');
     expect(asked).toEqual(
       expect.arrayContaining([
-        '/api/v1/accounts?q=101&limit=5',
-        '/api/v1/hardware?q=101&limit=5',
-        '/api/v1/vms?vmid=101&limit=5',
-        '/api/v1/proxmox-nodes?q=101&limit=5',
-        '/api/v1/cards?code=101&limit=5',
+        'GET /api/v1/accounts?q=101&limit=5',
+        'GET /api/v1/hardware?q=101&limit=5',
+        'GET /api/v1/vms?vmid=101&limit=5',
+        'GET /api/v1/proxmox-nodes?q=101&limit=5',
+        'POST /api/v1/cards/lookup?',
       ]),
     );
+    // The card code travels in the body, never in a URL.
+    expect(bodies['/api/v1/cards/lookup']).toEqual({ code: '101', limit: 5 });
+    expect(asked.filter((a) => a.includes('code='))).toEqual([]);
     expect(await searchEverything(api, 'x')).toEqual([]);
     // A MAC or a UUID is looked up exactly on the VMs as well.
     await searchEverything(api, 'bc-24-11-5e-0a-01');
     await searchEverything(api, '4c4c4544-0042-3510-8052-b4c04f4e4d32');
     expect(asked).toEqual(
       expect.arrayContaining([
-        '/api/v1/vms?mac_address=bc-24-11-5e-0a-01&limit=5',
-        '/api/v1/vms?smbios_uuid=4c4c4544-0042-3510-8052-b4c04f4e4d32&limit=5',
+        'GET /api/v1/vms?mac_address=bc-24-11-5e-0a-01&limit=5',
+        'GET /api/v1/vms?smbios_uuid=4c4c4544-0042-3510-8052-b4c04f4e4d32&limit=5',
       ]),
     );
   });

@@ -107,6 +107,15 @@ describe('runEach', () => {
 });
 
 describe('toCsv', () => {
+  it('defuses every dangerous first character, in list cells element by element', () => {
+    for (const c of ['=', '+', '-', '@', '\t', '\r']) {
+      const csv = toCsv(['note', 'tags'], [[`${c}note`, ['ok', `${c}HYPERLINK("http://x")`]]]);
+      expect(csv).toBe(`"note","tags"\r\n"'${c}note","ok;'${c}HYPERLINK(""http://x"")"`);
+      expect(toCsv(['tags'], [[[`${c}a`, 'b']]])).toBe(`"tags"\r\n"'${c}a;b"`);
+    }
+    expect(toCsv(['tags'], [[[]]])).toBe('"tags"\r\n""');
+  });
+
   it('quotes every field and defuses formulas', () => {
     expect(toCsv(['a', 'b'], [['=1+1', 'say "hi"']])).toBe('"a","b"\r\n"\'=1+1","say ""hi"""');
   });

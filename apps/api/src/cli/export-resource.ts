@@ -1,4 +1,11 @@
 import type { Writable } from 'node:stream';
+import { parseCsv } from '../http/resource/csv.js';
+import {
+  EXPORT_ERROR_KEY,
+  EXPORT_FAILED_CSV,
+  EXPORT_STATUS_TRAILER,
+  type ExportFailure,
+} from '../http/resource/export-stream.js';
 import { type CliSession, refusal } from './cli-session.js';
 
 /** What `accountdb export` and `import` work on: the API's resources. */
@@ -73,6 +80,7 @@ export async function exportResource(options: {
   let rows = format === 'csv' ? -1 : 0; // the CSV header line
   let bytes = 0;
   let tail = '';
+  let end = '';
   for await (const chunk of response.stream()) {
     const text = tail + String(chunk);
     let at = text.indexOf(rowStart);
@@ -81,9 +89,41 @@ export async function exportResource(options: {
       at = text.indexOf(rowStart, at + rowStart.length);
     }
     tail = text.slice(-(rowStart.length - 1));
+    end = (end + String(chunk)).slice(-END_KEPT);
     bytes += Buffer.byteLength(String(chunk));
     if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
     options.onProgress?.(Math.min(Math.max(rows, 0), total), total);
   }
+  const failure = exportFailure(format, end);
+  if (failure !== null || response.trailers[EXPORT_STATUS_TRAILER] === 'failed') {
+    throw new Error(
+      `${resource}: the export failed and is incomplete: ${failure ?? 'the server reported an error'}`,
+    );
+  }
   return { rows: Math.min(Math.max(rows, 0), total), bytes };
+}
+
+/** How much of the end of an export is kept to look for its error trailer. */
+const END_KEPT = 16 * 1024;
+
+/**
+ * The detail of the error an export ended with (see exportBody), or null when it ended as a
+ * complete file does: JSON's last line is the error object, CSV's last record starts with
+ * "EXPORT FAILED: ".
+ */
+export function exportFailure(format: 'csv' | 'json', end: string): string | null {
+  const lastLine = end.trimEnd().split('\n').at(-1) ?? '';
+  if (format === 'json') {
+    if (!lastLine.startsWith(`{"${EXPORT_ERROR_KEY}"`)) return null;
+    try {
+      const failure = (JSON.parse(lastLine) as Record<string, ExportFailure>)[EXPORT_ERROR_KEY];
+      return failure?.detail ?? lastLine;
+    } catch {
+      return lastLine;
+    }
+  }
+  const cell = parseCsv(lastLine).at(-1)?.fields[0] ?? '';
+  return cell.startsWith(`${EXPORT_FAILED_CSV}: `)
+    ? cell.slice(EXPORT_FAILED_CSV.length + 2)
+    : null;
 }

@@ -2,6 +2,7 @@ import { DrizzleQueryError } from 'drizzle-orm';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError } from './errors.js';
 import { problem } from './problem.js';
+import { PATTERN_MESSAGES } from './text-patterns.js';
 
 interface AjvError {
   instancePath?: string;
@@ -30,6 +31,12 @@ export function fieldErrors(context: string, validation: AjvError[]): FieldError
       const literals = allowed.get(e.instancePath ?? '') ?? [];
       if (literals.length > 1) {
         message = `must be one of ${literals.map((v) => JSON.stringify(v)).join(', ')}`;
+      } else if (
+        e.keyword === 'pattern' &&
+        typeof e.params?.pattern === 'string' &&
+        Object.hasOwn(PATTERN_MESSAGES, e.params.pattern)
+      ) {
+        message = PATTERN_MESSAGES[e.params.pattern] ?? message;
       } else if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues)) {
         message = `must be one of ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
       } else if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') {
@@ -65,7 +72,7 @@ const isDatabaseError = (e: unknown): e is DatabaseErrorFields =>
  * whole row: either may hold a secret, so they log the SQL text and the database error's
  * identifying fields only.
  */
-function loggableError(error: Error): Record<string, unknown> {
+export function loggableError(error: Error): Record<string, unknown> {
   const query = error instanceof DrizzleQueryError ? error.query : undefined;
   const inner = query !== undefined ? error.cause : error;
   if (isDatabaseError(inner)) {

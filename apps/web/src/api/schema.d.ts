@@ -1323,7 +1323,7 @@ export interface paths {
     };
     /**
      * Export accounts
-     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such.
+     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such. A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
      */
     get: {
       parameters: {
@@ -2638,14 +2638,12 @@ export interface paths {
     };
     /**
      * List cards
-     * @description Redeemable cards. Codes are stored encrypted and shown masked; GET /cards/{id} shows them (audited). Find a card by its code with ?code= (exact, ignoring case, spaces and dashes). Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     * @description Redeemable cards. Codes are stored encrypted and shown masked; GET /cards/{id} shows them (audited). Find a card by its code with POST /cards/lookup (the code in the body, never in a URL). Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
      */
     get: {
       parameters: {
         query: {
           account_id?: string;
-          /** @description Exact code (code1 or code2), found by its blind index */
-          code?: string;
           currency?: string;
           /** @description next_cursor of the previous page */
           cursor?: string;
@@ -3690,14 +3688,12 @@ export interface paths {
     };
     /**
      * Export cards
-     * @description Streams every card matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_codes=true the codes are included in clear; the export is audited as such.
+     * @description Streams every card matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_codes=true the codes are included in clear; the export is audited as such. A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
      */
     get: {
       parameters: {
         query: {
           account_id?: string;
-          /** @description Exact code (code1 or code2), found by its blind index */
-          code?: string;
           currency?: string;
           expired?: boolean;
           format: 'csv' | 'json';
@@ -3871,6 +3867,104 @@ export interface paths {
         };
         /** @description Unsupported Media Type */
         415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/cards/lookup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Find cards by code
+     * @description The cards whose code1 or code2 is the code in the body (exact, ignoring case, spaces and dashes), found through a keyed hash of the code (blind index); the code is never compared or stored in clear. The code travels in the body, never in a URL, so it reaches no access log or browser history. Answers the cards as lists show them (codes masked, not audited: GET /cards/{id} reveals and audits), oldest first; total counts every match. Users search their own cards; admins every user's, or one user's with owner_id.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "code": "AAAA-BBBB-CCCC-DDDD"
+           *     }
+           */
+          'application/json': {
+            /** @description The exact code (code1 or code2); case, spaces and dashes do not matter */
+            code: string;
+            /**
+             * @description At most this many cards in items (total counts them all)
+             * @default 50
+             */
+            limit?: number;
+            /**
+             * Format: uuid
+             * @description Admins: only this user's cards
+             */
+            owner_id?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [],
+             *       "total": 0
+             *     }
+             */
+            'application/json': {
+              items: components['schemas']['Card'][];
+              /** @description Cards matching the code */
+              total: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -4882,7 +4976,7 @@ export interface paths {
     };
     /**
      * Export hardware
-     * @description Streams every hardware matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     * @description Streams every hardware matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
      */
     get: {
       parameters: {
@@ -5118,7 +5212,7 @@ export interface paths {
             cluster?: string | null;
             hostname?: string | null;
             /**
-             * @description Proxmox node name (as in the Proxmox UI)
+             * @description Proxmox node name (as in the Proxmox UI); no control characters (it is written into the agent configuration)
              * @example pve1
              */
             name: string;
@@ -5369,6 +5463,10 @@ export interface paths {
           'application/json': {
             cluster?: string | null;
             hostname?: string | null;
+            /**
+             * @description Proxmox node name (as in the Proxmox UI); no control characters (it is written into the agent configuration)
+             * @example pve1
+             */
             name?: string;
             notes?: string | null;
             /** @description Proxmox API port (8006) */
@@ -5956,7 +6054,7 @@ export interface paths {
     };
     /**
      * Export proxmox-nodes
-     * @description Streams every proxmox_node matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     * @description Streams every proxmox_node matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
      */
     get: {
       parameters: {
@@ -7572,7 +7670,7 @@ export interface paths {
     };
     /**
      * Export vms
-     * @description Streams every vm matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     * @description Streams every vm matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
      */
     get: {
       parameters: {

@@ -1,11 +1,35 @@
-/** One CSV cell: quoted when needed; a leading = + - @ is defused against formula injection. */
-export function csvCell(value: unknown): string {
+/**
+ * OWASP's rule against formula injection: a cell starting with =, +, -, @, a tab or a carriage
+ * return is read by spreadsheets as a formula; a leading ' makes it text.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+const defused = (text: string): string => (FORMULA_START.test(text) ? `'${text}` : text);
+
+/** One element of a list cell: text is defused, an object is its JSON, a number stays. */
+function elementText(value: unknown): string {
   if (value === null || value === undefined) return '';
-  let text: string;
-  if (Array.isArray(value)) text = value.join(';');
-  else if (typeof value === 'object') text = JSON.stringify(value);
-  else text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (typeof value === 'string') return defused(value);
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * The text of one CSV cell, defused against formula injection: a string; a list with each
+ * element defused before they are joined with `;` (so splitting the cell cannot bring a
+ * formula back) and the joined text as a whole; an object as JSON, which starts with `{` and
+ * so is never a formula (its values stay as they are, so the JSON is the data). Numbers and
+ * booleans are written as they are: a number is not a formula.
+ */
+function csvText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (Array.isArray(value)) return defused(value.map(elementText).join(';'));
+  if (typeof value === 'object') return defused(JSON.stringify(value));
+  return typeof value === 'string' ? defused(value) : String(value);
+}
+
+/** One CSV cell: defused (csvText), then quoted when needed (RFC 4180). */
+export function csvCell(value: unknown): string {
+  const text = csvText(value);
   return /[",\r\n;]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

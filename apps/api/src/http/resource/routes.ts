@@ -8,11 +8,20 @@ import { uuidv7 } from '../../db/uuid.js';
 import { writeAudit } from '../../modules/audit/write-audit.js';
 import { auditContext } from '../auth-hooks.js';
 import { validatorFor } from '../body-validator.js';
+import { loggableError } from '../error-handler.js';
 import { AppError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { ownerFor } from '../owner-for.js';
 import { problemResponses } from '../problem.js';
 import { csvLine } from './csv.js';
 import { writeProblem } from './errors.js';
+import {
+  EXPORT_ERROR_KEY,
+  EXPORT_FAILED_CSV,
+  EXPORT_STATUS_TRAILER,
+  type ExportColumn,
+  exportBody,
+  withFirstPage,
+} from './export-stream.js';
 import { type BulkRowError, insertRows } from './insert-rows.js';
 import {
   type AnySpec,
@@ -509,7 +518,12 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         summary: `Export ${path}`,
         description:
           `Streams every ${entity} matching the list filters as CSV or a JSON array (same fields as the API). ` +
-          `Audited. ${spec.exportDescription ?? ''}`,
+          `Audited. ${spec.exportDescription ?? ''} ` +
+          `A row that cannot be read in the first ${EXPORT_PAGE} fails the request (problem answer). One that fails later, ` +
+          'once the file has started, ends it with an error so it never passes for complete: JSON gets a last line ' +
+          `{"${EXPORT_ERROR_KEY}": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last ` +
+          `record "${EXPORT_FAILED_CSV}: …" with one field more than the header. The HTTP trailer ${EXPORT_STATUS_TRAILER} ` +
+          'says ok or failed.',
         querystring: exportQuery,
         produces: ['application/json', 'text/csv'],
         response: {
@@ -562,15 +576,40 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         });
         return condition;
       });
+      const pages = exportPages({ app, request, spec, sort, where, toRow: exporter?.toRow });
+      // The first page is read before the answer starts: a row that cannot be read there (a
+      // secret that does not decrypt…) fails the request as a problem answer, not a 200.
+      const first = await pages.next();
       const date = new Date().toISOString().slice(0, 10);
+      const outcome = { status: 'ok' as 'ok' | 'failed' };
       reply
         .header(
           'content-type',
           query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
         )
-        .header('content-disposition', `attachment; filename="${path}-${date}.${query.format}"`);
-      const pages = exportPages({ app, request, spec, sort, where, toRow: exporter?.toRow });
-      return reply.send(Readable.from(encodeExport(query.format, spec, pages, exporter?.columns)));
+        .header('content-disposition', `attachment; filename="${path}-${date}.${query.format}"`)
+        .trailer(EXPORT_STATUS_TRAILER, async () => outcome.status);
+      const body = exportBody({
+        format: query.format,
+        columns: (exporter?.columns ?? spec.csv) as ExportColumn[],
+        pages: withFirstPage(first, pages),
+        fail: (error, rows) => {
+          outcome.status = 'failed';
+          request.log.error(
+            { ...loggableError(error as Error), rows },
+            'export failed after the answer started',
+          );
+          return {
+            code: 'export_failed',
+            detail:
+              `The export stopped after ${rows} row(s) because of an error; this file is incomplete. ` +
+              `Quote request id ${request.id} when reporting it.`,
+            rows,
+            request_id: request.id,
+          };
+        },
+      });
+      return reply.send(Readable.from(body));
     },
   );
 }
@@ -619,32 +658,6 @@ async function* exportPages(options: {
     if (!last) return;
     after = { values: sort.map((_, i) => String(last[`s${i}`])), id: last.id };
   }
-}
-
-async function* encodeExport(
-  format: 'csv' | 'json',
-  spec: AnySpec,
-  pages: AsyncGenerator<unknown[]>,
-  columns?: Array<{ header: string; value: (row: never) => unknown }>,
-): AsyncGenerator<string> {
-  const cols = (columns ?? spec.csv) as Array<{ header: string; value: (row: unknown) => unknown }>;
-  if (format === 'csv') {
-    yield `\uFEFF${csvLine(cols.map((c) => c.header))}`;
-    for await (const page of pages)
-      yield page.map((row) => csvLine(cols.map((c) => c.value(row)))).join('');
-    return;
-  }
-  yield '[';
-  let first = true;
-  for await (const page of pages) {
-    let chunk = '';
-    for (const row of page) {
-      chunk += `${first ? '' : ','}\n${JSON.stringify(row)}`;
-      first = false;
-    }
-    yield chunk;
-  }
-  yield first ? ']\n' : '\n]\n';
 }
 
 const a = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);

@@ -1,4 +1,4 @@
-import { eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { type Static, Type } from 'typebox';
 import { cards } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
@@ -10,7 +10,7 @@ import type {
   WriteContext,
 } from '../../http/resource/spec.js';
 import { writeAudit } from '../audit/write-audit.js';
-import { codeHint, codeIndexes, openCode, sealCode } from './card-codes.js';
+import { codeHint, openCode, sealCode } from './card-codes.js';
 import { Card, CardStatus, CreateCard, UpdateCard } from './schemas.js';
 
 type Row = typeof cards.$inferSelect;
@@ -123,7 +123,7 @@ export const cardSpec: ResourceSpec<Row, Dto, Create, Update> = {
   updateBody: UpdateCard,
   description:
     'Redeemable cards. Codes are stored encrypted and shown masked; GET /cards/{id} shows them (audited). ' +
-    'Find a card by its code with ?code= (exact, ignoring case, spaces and dashes).',
+    'Find a card by its code with POST /cards/lookup (the code in the body, never in a URL).',
   sort: {
     created_at: { expr: cards.createdAt, type: 'timestamptz' },
     updated_at: { expr: cards.updatedAt, type: 'timestamptz' },
@@ -144,33 +144,6 @@ export const cardSpec: ResourceSpec<Row, Dto, Create, Update> = {
     account_id: {
       schema: Type.String({ format: 'uuid' }),
       where: (v: string) => eq(cards.accountId, v),
-    },
-    code: {
-      schema: Type.String({
-        minLength: 1,
-        maxLength: 500,
-        description: 'Exact code (code1 or code2), found by its blind index',
-      }),
-      where: async (v: string, ctx) => {
-        const actor = ctx.request.actor;
-        const ownerId = (ctx.request.query as { owner_id?: string }).owner_id;
-        const owners =
-          actor.kind === 'user' && actor.role === 'admin'
-            ? ownerId
-              ? [ownerId]
-              : 'visible'
-            : actor.kind === 'user'
-              ? [actor.userId]
-              : [];
-        const indexes = await codeIndexes({
-          tx: ctx.tx,
-          keys: ctx.keys,
-          ownerIds: owners as string[] | 'visible',
-          code: v,
-        });
-        if (indexes.length === 0) return sql`false`;
-        return sql`(${inArray(cards.code1Bidx, indexes)} OR ${inArray(cards.code2Bidx, indexes)})` as SQL;
-      },
     },
     expired: {
       schema: Type.Boolean(),

@@ -15,6 +15,7 @@ import { Tags } from '../../http/resource/fields.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { CardDryRun, importCards } from './import-cards.js';
+import { CardLookupBody, lookupCards, refuseCodeInUrl } from './lookup.js';
 import {
   cardSpec,
   effectiveCardStatus,
@@ -40,6 +41,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
   app.addContentTypeParser(['text/plain', 'text/csv'], { parseAs: 'string' }, (_req, body, done) =>
     done(null, body),
   );
+  // GET /cards?code= was the lookup before POST /cards/lookup: say where it went.
+  app.addHook('onRequest', async (request) => refuseCodeInUrl(request));
 
   /** One state change of a card, audited, answering the card. */
   async function transition(
@@ -152,6 +155,44 @@ const routes: FastifyPluginAsync = async (fastify) => {
         throw err;
       }
     },
+  );
+
+  app.post(
+    '/cards/lookup',
+    {
+      schema: {
+        tags: ['cards'],
+        summary: 'Find cards by code',
+        description:
+          'The cards whose code1 or code2 is the code in the body (exact, ignoring case, spaces and dashes), ' +
+          'found through a keyed hash of the code (blind index); the code is never compared or stored in clear. ' +
+          'The code travels in the body, never in a URL, so it reaches no access log or browser history. ' +
+          'Answers the cards as lists show them (codes masked, not audited: GET /cards/{id} reveals and audits), ' +
+          "oldest first; total counts every match. Users search their own cards; admins every user's, or one " +
+          "user's with owner_id.",
+        body: CardLookupBody,
+        response: {
+          200: Type.Object(
+            {
+              items: Type.Array(CardRef),
+              total: Type.Integer({ description: 'Cards matching the code' }),
+            },
+            { examples: [{ items: [], total: 0 }] },
+          ),
+          ...problemResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) =>
+      app.tenant(request, async (tx) => {
+        const { rows, total } = await lookupCards({
+          tx,
+          keys,
+          actor: request.actor,
+          body: request.body,
+        });
+        return { items: rows.map(toCardDto), total };
+      }),
   );
 
   app.post(

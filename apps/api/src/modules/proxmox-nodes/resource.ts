@@ -3,7 +3,8 @@ import { type Static, Type } from 'typebox';
 import { proxmoxNodes } from '../../db/schema.js';
 import { iso, normalizeTags } from '../../http/resource/fields.js';
 import type { ResourceSpec, ResourceTable } from '../../http/resource/spec.js';
-import { agentConfig, newNodeKey } from './node-keys.js';
+import { agentConfig } from './agent-config.js';
+import { newNodeKey } from './node-keys.js';
 import { effectiveNodeStatus, effectiveNodeStatusSql } from './node-status.js';
 import { CreateNode, NodeStatus, ProxmoxNode, UpdateNode } from './schemas.js';
 
@@ -93,7 +94,7 @@ export const nodeSpec: ResourceSpec<Row, Dto, Create, Update> = {
       api_key: key.key,
       agent_config: agentConfig({
         request: ctx.request,
-        nodeName: body.name,
+        nodeName: body.name.trim(),
         key: key.key,
         intervalS: body.sync_interval_s ?? 60,
       }),

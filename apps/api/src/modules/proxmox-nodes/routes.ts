@@ -8,7 +8,8 @@ import { NotFoundError } from '../../http/errors.js';
 import { problemResponses } from '../../http/problem.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
 import { writeAudit } from '../audit/write-audit.js';
-import { agentConfig, newNodeKey } from './node-keys.js';
+import { agentConfig } from './agent-config.js';
+import { newNodeKey } from './node-keys.js';
 import { nodeSpec, toNodeDto, uniqueVmids } from './resource.js';
 
 type Row = typeof proxmoxNodes.$inferSelect;

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { Notes, Nullable, Tags, Timestamp, UuidString } from '../../http/resource/fields.js';
+import { NO_CONTROL_CHARACTERS } from '../../http/text-patterns.js';
 
 export const NodeStatus = Type.Union(
   [
@@ -43,14 +44,19 @@ const writable = {
   notes: Type.Optional(Nullable(Notes)),
 };
 
+/** The node's name: it goes into the agent's configuration file, so one line, no control character. */
+const NodeName = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: NO_CONTROL_CHARACTERS,
+  description:
+    'Proxmox node name (as in the Proxmox UI); no control characters (it is written into the agent configuration)',
+  examples: ['pve1'],
+});
+
 export const CreateNode = Type.Object(
   {
-    name: Type.String({
-      minLength: 1,
-      maxLength: 100,
-      description: 'Proxmox node name (as in the Proxmox UI)',
-      examples: ['pve1'],
-    }),
+    name: NodeName,
     ...writable,
   },
   {
@@ -69,7 +75,7 @@ export const CreateNode = Type.Object(
   },
 );
 export const UpdateNode = Type.Object(
-  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), ...writable },
+  { name: Type.Optional(NodeName), ...writable },
   {
     additionalProperties: false,
     minProperties: 1,

@@ -41,11 +41,21 @@ export function saveBlob(blob: Blob, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** CSV of rows, one quoted field per column, formula-looking cells defused with a quote. */
-export function toCsv(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const field = (value: string) => {
-    const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-    return `"${safe.replaceAll('"', '""')}"`;
+/** OWASP: a cell starting with = + - @ tab or carriage return is a formula to a spreadsheet. */
+const defused = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
+
+/** A CSV cell's text: a list has each element defused, then is joined with `;` and defused whole. */
+export type CsvValue = string | readonly string[];
+
+/**
+ * CSV of rows, one quoted field per column, formula-looking cells defused with a quote (a list
+ * cell element by element too, as the API's CSV export does, so splitting it on `;` brings no
+ * formula back).
+ */
+export function toCsv(header: readonly string[], rows: ReadonlyArray<readonly CsvValue[]>): string {
+  const field = (value: CsvValue) => {
+    const text = typeof value === 'string' ? value : value.map(defused).join(';');
+    return `"${defused(text).replaceAll('"', '""')}"`;
   };
   return [header, ...rows].map((row) => row.map(field).join(',')).join('\r\n');
 }

@@ -10,8 +10,8 @@ export interface Column<T> {
   sortable?: boolean;
   /** Hidden until the person turns it on in the column chooser. */
   defaultHidden?: boolean;
-  /** The plain text of a cell, for CSV of the selected rows (else the value is left out). */
-  text?: (row: T) => string;
+  /** The plain text of a cell (a list: its elements), for CSV of the selected rows (else the value is left out). */
+  text?: (row: T) => string | readonly string[];
 }
 
 /** A filter; its name is the API's query parameter. A select, or a date (YYYY-MM-DD). */

@@ -95,7 +95,7 @@ const COLUMNS: Column<Account>[] = [
     header: 'Tags',
     width: 'minmax(8rem, 1fr)',
     cell: (a) => <Tags tags={a.tags} inline />,
-    text: (a) => a.tags.join(' '),
+    text: (a) => a.tags,
   },
   {
     id: 'external_id',

@@ -83,7 +83,7 @@ const COLUMNS: Column<CardRecord>[] = [
     header: 'Tags',
     width: 'minmax(8rem, 1fr)',
     cell: (c) => <Tags tags={c.tags} inline />,
-    text: (c) => c.tags.join(' '),
+    text: (c) => c.tags,
   },
   {
     id: 'created_at',

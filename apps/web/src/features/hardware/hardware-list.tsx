@@ -113,7 +113,7 @@ const COLUMNS: Column<Hardware>[] = [
     header: 'Tags',
     width: 'minmax(8rem, 1fr)',
     cell: (h) => <Tags tags={h.tags} inline />,
-    text: (h) => h.tags.join(' '),
+    text: (h) => h.tags,
   },
   {
     id: 'notes',

@@ -118,6 +118,7 @@ const COLUMNS: Column<ProxmoxNode>[] = [
     width: 'minmax(8rem, 1fr)',
     defaultHidden: true,
     cell: (n) => <Tags tags={n.tags} inline />,
+    text: (n) => n.tags,
   },
   {
     id: 'created_at',

@@ -18,8 +18,8 @@ const PER_KIND = 5;
 /**
  * Finds records of every kind at once: accounts by username, e-mail, external id or service;
  * hardware by name, MAC, SMBIOS UUID or serials; VMs by name, VMID, MAC or SMBIOS UUID; nodes
- * by name or host;
- * cards by their exact code (blind index) or code hint. Kinds that fail are left out rather
+ * by name or host; cards by their exact code (POST /cards/lookup: the code travels in the
+ * body, the server matches its blind index) or code hint. Kinds that fail are left out rather
  * than failing the whole search.
  */
 export async function searchEverything(api: ApiClient, term: string): Promise<SearchHit[]> {
@@ -97,7 +97,8 @@ export async function searchEverything(api: ApiClient, term: string): Promise<Se
     }),
     settle(async () => {
       const [byCode, byHint] = await Promise.all([
-        api.GET('/api/v1/cards', { params: { query: { code: q, limit: PER_KIND } } }).then(unwrap),
+        // The code goes in a body, never in a URL (access logs, proxies, browser history).
+        api.POST('/api/v1/cards/lookup', { body: { code: q, limit: PER_KIND } }).then(unwrap),
         api.GET('/api/v1/cards', { params: { query: { q, limit: PER_KIND } } }).then(unwrap),
       ]);
       const seen = new Set<string>();

@@ -78,7 +78,7 @@ function columns(nodeNames: Map<string, string>): Column<Vm>[] {
       header: 'IPs',
       width: 'minmax(9rem, 1fr)',
       cell: (v) => v.ip_addresses.join(', ') || '—',
-      text: (v) => v.ip_addresses.join(' '),
+      text: (v) => v.ip_addresses,
     },
     {
       id: 'account',
@@ -99,7 +99,7 @@ function columns(nodeNames: Map<string, string>): Column<Vm>[] {
       header: 'Tags',
       width: 'minmax(8rem, 1fr)',
       cell: (v) => <Tags tags={[...v.tags, ...v.pve_tags.map((t) => `pve:${t}`)]} inline />,
-      text: (v) => v.tags.join(' '),
+      text: (v) => v.tags,
     },
     {
       id: 'cpu_cores',
