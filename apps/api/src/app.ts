@@ -25,6 +25,8 @@ import { registerAuthHooks } from './http/auth-hooks.js';
 import { validatorCompiler } from './http/body-validator.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { TooManyRequestsError } from './http/errors.js';
+import { registerJsonBodyParser } from './http/json-body.js';
+import { LIMITS } from './http/limits.js';
 import { registerMetrics } from './http/metrics.js';
 import { Problem } from './http/problem.js';
 import { loggerOptions } from './logging.js';
@@ -97,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           },
     // A hop count is accepted at run time (proxy-addr) though the type lists only strings.
     trustProxy: config.trustProxy as string | boolean | string[],
-    bodyLimit: 1024 * 1024,
+    bodyLimit: LIMITS.bodyBytes,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: (req) => {
@@ -142,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(Problem);
   app.addSchema(User);
   registerErrorHandler(app);
+  registerJsonBodyParser(app);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -207,7 +207,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            /** @description Service-specific extras (not secret) */
+            /** @description Service-specific extras (not secret). At most 100 fields, nested at most 32 levels, 16 KiB as JSON. */
             attributes?: {
               [key: string]: unknown;
             };
@@ -474,7 +474,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            /** @description Service-specific extras (not secret) */
+            /** @description Service-specific extras (not secret). At most 100 fields, nested at most 32 levels, 16 KiB as JSON. */
             attributes?: {
               [key: string]: unknown;
             };

@@ -1,5 +1,5 @@
 import { parseCsv } from '../../http/resource/csv.js';
-import { parseJsonKeepingBigIntegers } from '../../http/safe-json.js';
+import { parseJson } from '../../http/safe-json.js';
 
 /**
  * Account import formats: JSON (an array or one object), JSON lines, and CSV with a header
@@ -163,7 +163,7 @@ export function parseImport(format: ImportFormat, payload: string | unknown): Pa
       .forEach((line, i) => {
         if (!line.trim()) return;
         try {
-          out.push({ row: i + 1, body: toAccountBody(parseJsonKeepingBigIntegers(line)) });
+          out.push({ row: i + 1, body: toAccountBody(parseJson(line, { bigIntegers: true })) });
         } catch (err) {
           out.push({
             row: i + 1,
@@ -176,7 +176,7 @@ export function parseImport(format: ImportFormat, payload: string | unknown): Pa
   let data = payload;
   if (typeof payload === 'string') {
     try {
-      data = parseJsonKeepingBigIntegers(payload);
+      data = parseJson(payload, { bigIntegers: true });
     } catch {
       return [{ row: 1, error: 'the upload is not valid JSON' }];
     }

@@ -5,12 +5,12 @@ import { Type } from 'typebox';
 import { accountStatusEvents, accounts } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
 import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { registerJsonBodyParser } from '../../http/json-body.js';
 import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { ownerFor } from '../../http/owner-for.js';
 import { problemResponses } from '../../http/problem.js';
 import { Tags } from '../../http/resource/fields.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
-import { parseJsonKeepingBigIntegers } from '../../http/safe-json.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { claimAccount, releaseAccount } from './claim-account.js';
 import { DryRunRollback, importAccounts } from './import-accounts.js';
@@ -33,17 +33,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
   const keys = app.deps.keys;
 
   // Account ids are often 64-bit (SteamID64): JSON bodies keep long integers as strings.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, body === '' ? undefined : parseJsonKeepingBigIntegers(String(body)));
-    } catch (err) {
-      done(
-        Object.assign(err as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
-        undefined,
-      );
-    }
-  });
+  registerJsonBodyParser(app, { bigIntegers: true, emptyIsNone: true });
   // Uploads in CSV or JSON lines arrive as text; the import decides how to read them.
   for (const type of [
     'text/csv',
