@@ -26,6 +26,7 @@ import { validatorCompiler } from './http/body-validator.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { TooManyRequestsError } from './http/errors.js';
 import { registerJsonBodyParser } from './http/json-body.js';
+import { describeBodyLimits } from './http/limit-docs.js';
 import { LIMITS } from './http/limits.js';
 import { registerMetrics } from './http/metrics.js';
 import { Problem } from './http/problem.js';
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(User);
   registerErrorHandler(app);
   registerJsonBodyParser(app);
+  describeBodyLimits(app);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -195,7 +195,7 @@ export interface paths {
     put?: never;
     /**
      * Create an account
-     * @description Creates an account. Answers 201 with the object, its ETag and Location.
+     * @description Creates an account. Answers 201 with the object, its ETag and Location. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -453,7 +453,7 @@ export interface paths {
     head?: never;
     /**
      * Update an account
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -687,7 +687,7 @@ export interface paths {
     put?: never;
     /**
      * Release a claimed account
-     * @description Ends the lease at once. With claimed_by, only that holder's lease is ended (409 not_lease_holder otherwise).
+     * @description Ends the lease at once. With claimed_by, only that holder's lease is ended (409 not_lease_holder otherwise). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -958,7 +958,7 @@ export interface paths {
     put?: never;
     /**
      * Create many accounts
-     * @description Creates up to 10000 accounts in one transaction. Each item is validated like POST /accounts. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     * @description Creates up to 10000 accounts in one transaction. Each item is validated like POST /accounts. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -1098,7 +1098,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many accounts
-     * @description Deletes the listed accounts in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     * @description Deletes up to 10000 listed accounts in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -1181,7 +1181,7 @@ export interface paths {
     put?: never;
     /**
      * Claim an account
-     * @description Leases one active, unclaimed account matching the filter to the caller for lease_seconds, atomically: concurrent claimers never get the same account. The least recently claimed account goes first. A lapsed lease makes the account claimable again. 404 nothing_to_claim when none is free. With include_secrets=true the answer carries the decrypted secrets (audited).
+     * @description Leases one active, unclaimed account matching the filter to the caller for lease_seconds, atomically: concurrent claimers never get the same account. The least recently claimed account goes first. A lapsed lease makes the account claimable again. 404 nothing_to_claim when none is free. With include_secrets=true the answer carries the decrypted secrets (audited). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -1418,7 +1418,7 @@ export interface paths {
     put?: never;
     /**
      * Import accounts
-     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard .maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported. dry_run=true checks everything and writes nothing.
+     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard .maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported. dry_run=true checks everything and writes nothing. Limits: a body of at most 64 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -1609,7 +1609,7 @@ export interface paths {
     put?: never;
     /**
      * Report the agent's health
-     * @description Marks the node as seen now (by the server's clock). status error with an error message shows the node as error until a later ok heartbeat or a successful sync; the agent sends it instead of a sync when Proxmox could not be read.
+     * @description Marks the node as seen now (by the server's clock). status error with an error message shows the node as error until a later ok heartbeat or a successful sync; the agent sends it instead of a sync when Proxmox could not be read. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -1681,7 +1681,7 @@ export interface paths {
     put?: never;
     /**
      * Push the state of the node's guests
-     * @description One transaction, serialised per node. complete=true means vms is every guest of the node: those missing are marked absent (never deleted) and come back when they reappear. Guests outside a whitelist are ignored and their VMIDs kept as skipped_vmids. A retry with the same cycle_id and body gets the same answer; the same cycle_id with another body is 409 cycle_conflict. A snapshot older than the last applied one changes nothing (stale: true). A complete sync with no guests while guests were known is treated as suspicious: nothing is marked absent and the node shows an error. Your notes and tags are never touched.
+     * @description One transaction, serialised per node. complete=true means vms is every guest of the node: those missing are marked absent (never deleted) and come back when they reappear. Guests outside a whitelist are ignored and their VMIDs kept as skipped_vmids. A retry with the same cycle_id and body gets the same answer; the same cycle_id with another body is 409 cycle_conflict. A snapshot older than the last applied one changes nothing (stale: true). A complete sync with no guests while guests were known is treated as suspicious: nothing is marked absent and the node shows an error. Your notes and tags are never touched. At most 20,000 guests per sync (400 validation_error). Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -1964,7 +1964,7 @@ export interface paths {
     put?: never;
     /**
      * Log in
-     * @description Exchanges a username (or e-mail) and password for a 15-minute access token and a rotating refresh token (also set as an HttpOnly cookie). Wrong name and wrong password get the same 401. After 5 consecutive failures the name is locked with growing backoff (429 login_locked with Retry-After); attempts are also limited per IP and per name (429 rate_limited).
+     * @description Exchanges a username (or e-mail) and password for a 15-minute access token and a rotating refresh token (also set as an HttpOnly cookie). Wrong name and wrong password get the same 401. After 5 consecutive failures the name is locked with growing backoff (429 login_locked with Retry-After); attempts are also limited per IP and per name (429 rate_limited). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2060,7 +2060,7 @@ export interface paths {
     put?: never;
     /**
      * Log out
-     * @description Ends the login session of the refresh token sent (body or cookie) and/or of the access token in Authorization. Always 204; clears the refresh cookie.
+     * @description Ends the login session of the refresh token sent (body or cookie) and/or of the access token in Authorization. Always 204; clears the refresh cookie. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2202,7 +2202,7 @@ export interface paths {
     put?: never;
     /**
      * Change your password
-     * @description Needs the current password. Ends every other login session of the user; this one stays. Not available to personal access tokens.
+     * @description Needs the current password. Ends every other login session of the user; this one stays. Not available to personal access tokens. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2292,7 +2292,7 @@ export interface paths {
     put?: never;
     /**
      * Rotate the refresh token
-     * @description Returns a new access token and a new refresh token; the one sent is used up. Sending a used refresh token again (after a 10-second grace for lost responses) ends that whole login session: 401 refresh_token_reused.
+     * @description Returns a new access token and a new refresh token; the one sent is used up. Sending a used refresh token again (after a 10-second grace for lost responses) ends that whole login session: 401 refresh_token_reused. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2386,7 +2386,7 @@ export interface paths {
     put?: never;
     /**
      * Register (when open)
-     * @description Creates a user with the user role. Only when ACCOUNTDB_REGISTRATION=open; 403 registration_closed otherwise.
+     * @description Creates a user with the user role. Only when ACCOUNTDB_REGISTRATION=open; 403 registration_closed otherwise. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2534,7 +2534,7 @@ export interface paths {
     put?: never;
     /**
      * Create the first admin
-     * @description Creates the first user, with the admin role, and logs them in. Refused with 409 once any user exists.
+     * @description Creates the first user, with the admin role, and logs them in. Refused with 409 once any user exists. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2745,7 +2745,7 @@ export interface paths {
     put?: never;
     /**
      * Create a card
-     * @description Creates a card. Answers 201 with the object, its ETag and Location.
+     * @description Creates a card. Answers 201 with the object, its ETag and Location. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2985,7 +2985,7 @@ export interface paths {
     head?: never;
     /**
      * Update a card
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -3110,7 +3110,7 @@ export interface paths {
     put?: never;
     /**
      * Mark a card failed
-     * @description From available or claimed: the card did not redeem; the reason is kept.
+     * @description From available or claimed: the card did not redeem; the reason is kept. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3198,7 +3198,7 @@ export interface paths {
     put?: never;
     /**
      * Mark a card redeemed
-     * @description From available or claimed: the card is redeemed now, optionally onto one of your accounts. 409 when it is redeemed, failed or disabled.
+     * @description From available or claimed: the card is redeemed now, optionally onto one of your accounts. 409 when it is redeemed, failed or disabled. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3296,7 +3296,7 @@ export interface paths {
     put?: never;
     /**
      * Release a claimed card
-     * @description Ends the lease: the card is available again. 409 when it is not claimed.
+     * @description Ends the lease: the card is available again. 409 when it is not claimed. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3373,7 +3373,7 @@ export interface paths {
     put?: never;
     /**
      * Create many cards
-     * @description Creates up to 10000 cards in one transaction. Each item is validated like POST /cards. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     * @description Creates up to 10000 cards in one transaction. Each item is validated like POST /cards. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3502,7 +3502,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many cards
-     * @description Deletes the listed cards in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     * @description Deletes up to 10000 listed cards in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3585,7 +3585,7 @@ export interface paths {
     put?: never;
     /**
      * Claim a card
-     * @description Leases one available card (optionally of a currency, a minimum value or with tags) to the caller for lease_seconds and answers it with its codes (audited). Concurrent claimers never get the same card; unexpired cards expiring soonest go first. A lapsed lease makes the card available again. 404 nothing_to_claim when none is free.
+     * @description Leases one available card (optionally of a currency, a minimum value or with tags) to the caller for lease_seconds and answers it with its codes (audited). Concurrent claimers never get the same card; unexpired cards expiring soonest go first. A lapsed lease makes the card available again. 404 nothing_to_claim when none is free. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3780,7 +3780,7 @@ export interface paths {
     put?: never;
     /**
      * Import cards
-     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as duplicates and skipped. value, currency, tags and expires_at apply to every imported card. dry_run=true checks everything and writes nothing.
+     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as duplicates and skipped. value, currency, tags and expires_at apply to every imported card. dry_run=true checks everything and writes nothing. Limits: a body of at most 32 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -4200,7 +4200,7 @@ export interface paths {
     put?: never;
     /**
      * Create a hardware
-     * @description Creates a hardware. Answers 201 with the object, its ETag and Location.
+     * @description Creates a hardware. Answers 201 with the object, its ETag and Location. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -4445,7 +4445,7 @@ export interface paths {
     head?: never;
     /**
      * Update a hardware
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -4574,7 +4574,7 @@ export interface paths {
     put?: never;
     /**
      * Create many hardware
-     * @description Creates up to 10000 hardware in one transaction. Each item is validated like POST /hardware. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     * @description Creates up to 10000 hardware in one transaction. Each item is validated like POST /hardware. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -4707,7 +4707,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many hardware
-     * @description Deletes the listed hardware in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     * @description Deletes up to 10000 listed hardware in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -5103,7 +5103,7 @@ export interface paths {
     put?: never;
     /**
      * Create a Proxmox node
-     * @description Creates a Proxmox node. Answers 201 with the object, its ETag and Location.
+     * @description Creates a Proxmox node. Answers 201 with the object, its ETag and Location. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -5346,7 +5346,7 @@ export interface paths {
     head?: never;
     /**
      * Update a Proxmox node
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -5469,7 +5469,7 @@ export interface paths {
     put?: never;
     /**
      * Rotate a node's agent key
-     * @description Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once.
+     * @description Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -5536,7 +5536,7 @@ export interface paths {
     get?: never;
     /**
      * Replace a node's whitelist
-     * @description The VMIDs synced when sync_mode is whitelist (kept sorted, without duplicates).
+     * @description The VMIDs synced when sync_mode is whitelist (kept sorted, without duplicates). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     put: {
       parameters: {
@@ -5620,7 +5620,7 @@ export interface paths {
     put?: never;
     /**
      * Add a VMID to a node's whitelist
-     * @description Idempotent: adding a listed VMID changes nothing.
+     * @description Idempotent: adding a listed VMID changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -5742,7 +5742,7 @@ export interface paths {
     put?: never;
     /**
      * Create many proxmox-nodes
-     * @description Creates up to 10000 proxmox-nodes in one transaction. Each item is validated like POST /proxmox-nodes. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     * @description Creates up to 10000 proxmox-nodes in one transaction. Each item is validated like POST /proxmox-nodes. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -5875,7 +5875,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many proxmox-nodes
-     * @description Deletes the listed proxmox-nodes in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     * @description Deletes up to 10000 listed proxmox-nodes in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -6102,7 +6102,7 @@ export interface paths {
     put?: never;
     /**
      * Create a personal access token
-     * @description Creates a token for scripts (`Authorization: Bearer adb_pat_…`). The token is in this response only; AccountDB keeps a hash. A read-only token gets 403 insufficient_scope on writes. Only a logged-in user (not another token) may create tokens.
+     * @description Creates a token for scripts (`Authorization: Bearer adb_pat_…`). The token is in this response only; AccountDB keeps a hash. A read-only token gets 403 insufficient_scope on writes. Only a logged-in user (not another token) may create tokens. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -6384,7 +6384,7 @@ export interface paths {
     put?: never;
     /**
      * Create a user
-     * @description Creates a user (role user unless given). Admins only.
+     * @description Creates a user (role user unless given). Admins only. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -6631,7 +6631,7 @@ export interface paths {
     head?: never;
     /**
      * Update a user
-     * @description Change username, e-mail or role; `is_active: false` deactivates (every session ends at once, the next request is refused); `password` sets a new password, ends the user's sessions and clears a lockout; `unlock: true` clears a lockout. The last active admin cannot be demoted or deactivated. Admins only.
+     * @description Change username, e-mail or role; `is_active: false` deactivates (every session ends at once, the next request is refused); `password` sets a new password, ends the user's sessions and clears a lockout; `unlock: true` clears a lockout. The last active admin cannot be demoted or deactivated. Admins only. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -6884,7 +6884,7 @@ export interface paths {
     put?: never;
     /**
      * Create a VM
-     * @description Creates a VM. Answers 201 with the object, its ETag and Location.
+     * @description Creates a VM. Answers 201 with the object, its ETag and Location. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -7129,7 +7129,7 @@ export interface paths {
     head?: never;
     /**
      * Update a VM
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -7351,7 +7351,7 @@ export interface paths {
     put?: never;
     /**
      * Create many vms
-     * @description Creates up to 10000 vms in one transaction. Each item is validated like POST /vms. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     * @description Creates up to 10000 vms in one transaction. Each item is validated like POST /vms. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -7491,7 +7491,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many vms
-     * @description Deletes the listed vms in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     * @description Deletes up to 10000 listed vms in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
