@@ -1,5 +1,5 @@
-import { InvalidJsonError, LimitExceededError } from './errors.js';
-import { formatCount, type JsonLimits } from './limits.js';
+import { InvalidJsonError } from './errors.js';
+import { type JsonLimits, limitErrors } from './limits.js';
 
 /** One record of a JSON upload as written: an element of the top-level array, or the value. */
 export interface JsonRecord {
@@ -18,15 +18,6 @@ const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const BOM = 0xfeff;
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-
-export const jsonTooDeep = (limit: number, what = 'The JSON') =>
-  new LimitExceededError('json_too_deep', `${what} is nested deeper than ${limit} levels.`);
-
-export const jsonTooComplex = (limit: number, what = 'The JSON') =>
-  new LimitExceededError(
-    'json_too_complex',
-    `${what} holds more than ${formatCount(limit)} objects and arrays.`,
-  );
 
 /**
  * Reads JSON text piece by piece without parsing it: finds where each record starts and ends
@@ -113,9 +104,9 @@ export class JsonSplitter {
       if (c === QUOTE) this.inString = true;
       else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
         this.stack.push(c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY);
-        if (this.stack.length > limits.depth) throw jsonTooDeep(limits.depth, this.where());
+        if (this.stack.length > limits.depth) throw limitErrors.tooDeep(limits.depth, this.where());
         if (++this.containers > limits.containers)
-          throw jsonTooComplex(limits.containers, this.where());
+          throw limitErrors.tooComplex(limits.containers, this.where());
       } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
         const arrayEnds = this.state === 'array' && this.stack.length === 1;
         if (this.stack.at(-1) !== c)
@@ -156,12 +147,8 @@ export class JsonSplitter {
   private beginRecord(): void {
     this.rows++;
     const max = this.options.maxRecords;
-    if (max !== undefined && this.rows > max) {
-      throw new LimitExceededError(
-        'too_many_records',
-        `${this.options.what ?? 'The upload'} has more than ${formatCount(max)} records.`,
-      );
-    }
+    if (max !== undefined && this.rows > max)
+      throw limitErrors.tooManyRecords(max, this.options.what);
     this.inRecord = true;
     this.afterComma = false;
     this.containers = 0;

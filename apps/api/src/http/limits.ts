@@ -1,3 +1,5 @@
+import { LimitExceededError } from './errors.js';
+
 /**
  * Every limit on the work one request may ask for, in one place (docs/api.md#limits lists
  * them with the answer each one gives). A request over a limit is refused with a 4xx before
@@ -25,7 +27,7 @@ export const LIMITS = {
   /** POST /accounts/import and POST /cards/import. */
   import: {
     bytes: 16 * MiB,
-    records: 50_000,
+    records: 20_000,
     /** Errors listed in the answer; the rest are counted in errors_total. */
     errors: 100,
     /** One record of a JSON or JSON lines upload. */
@@ -56,3 +58,24 @@ export function formatBytes(bytes: number): string {
 
 /** 50000 → "50,000". */
 export const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+/** The answers to a request over a limit: 400 with a stable code and the limit named. */
+export const limitErrors = {
+  tooDeep: (limit: number, what = 'The JSON') =>
+    new LimitExceededError('json_too_deep', `${what} is nested deeper than ${limit} levels.`),
+  tooComplex: (limit: number, what = 'The JSON') =>
+    new LimitExceededError(
+      'json_too_complex',
+      `${what} holds more than ${formatCount(limit)} objects and arrays.`,
+    ),
+  tooManyRecords: (limit: number, what = 'The upload') =>
+    new LimitExceededError(
+      'too_many_records',
+      `${what} has more than ${formatCount(limit)} records; split it (accountdb import does).`,
+    ),
+  tooManyFields: (limit: number, line: number) =>
+    new LimitExceededError(
+      'too_many_fields',
+      `The CSV record on line ${line} has more than ${formatCount(limit)} fields.`,
+    ),
+};

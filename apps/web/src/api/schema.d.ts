@@ -1418,7 +1418,7 @@ export interface paths {
     put?: never;
     /**
      * Import accounts
-     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard .maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported. dry_run=true checks everything and writes nothing. Limits: a body of at most 64 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard .maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported; the answer lists the first 100 errors and counts them all (errors_total, errors_truncated). dry_run=true checks everything and writes nothing. At most 20,000 records and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`, which sends batches. A JSON upload that is not valid JSON writes nothing: 400 invalid_json as application/json, else one error. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -1445,6 +1445,7 @@ export interface paths {
              * @example {
              *       "dry_run": false,
              *       "format": "json",
+             *       "total": 4,
              *       "created": 2,
              *       "updated": 1,
              *       "failed": 1,
@@ -1453,18 +1454,28 @@ export interface paths {
              *           "row": 4,
              *           "message": "username is required"
              *         }
-             *       ]
+             *       ],
+             *       "errors_total": 1,
+             *       "errors_truncated": false
              *     }
              */
             'application/json': {
               created: number;
               dry_run: boolean;
+              /** @description The first 100 errors, by row */
               errors: {
                 message: string;
                 row: number;
               }[];
+              /** @description Every error, listed or not (equals failed) */
+              errors_total: number;
+              /** @description More errors than the list shows */
+              errors_truncated: boolean;
+              /** @description Records not imported, each with one error */
               failed: number;
               format: string;
+              /** @description Records read: created + updated + failed */
+              total: number;
               updated: number;
             };
           };
@@ -1507,6 +1518,15 @@ export interface paths {
         };
         /** @description Unsupported Media Type */
         415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -3780,7 +3800,7 @@ export interface paths {
     put?: never;
     /**
      * Import cards
-     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as duplicates and skipped. value, currency, tags and expires_at apply to every imported card. dry_run=true checks everything and writes nothing. Limits: a body of at most 32 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as duplicates and skipped. value, currency, tags and expires_at apply to every imported card. dry_run=true checks everything and writes nothing. The answer lists the first 100 errors and counts them all (errors_total, errors_truncated). At most 20,000 cards and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3821,15 +3841,41 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
+            /**
+             * @example {
+             *       "dry_run": false,
+             *       "total": 5,
+             *       "created": 3,
+             *       "duplicates": 1,
+             *       "failed": 1,
+             *       "errors": [
+             *         {
+             *           "row": 6,
+             *           "message": "has 3 fields; expected code1[,code2]"
+             *         }
+             *       ],
+             *       "errors_total": 1,
+             *       "errors_truncated": false
+             *     }
+             */
             'application/json': {
               created: number;
               dry_run: boolean;
+              /** @description Codes you had, or that repeat in the upload */
               duplicates: number;
+              /** @description The first 100 errors, by line */
               errors: {
                 message: string;
                 row: number;
               }[];
+              /** @description Every error, listed or not (equals failed) */
+              errors_total: number;
+              /** @description More errors than the list shows */
+              errors_truncated: boolean;
+              /** @description Lines not imported, each with one error */
               failed: number;
+              /** @description Cards read: created + duplicates + failed */
+              total: number;
             };
           };
         };
@@ -3871,6 +3917,15 @@ export interface paths {
         };
         /** @description Unsupported Media Type */
         415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
