@@ -25,8 +25,9 @@ import { registerAuthHooks } from './http/auth-hooks.js';
 import { validatorCompiler } from './http/body-validator.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { TooManyRequestsError } from './http/errors.js';
+import { registerHeavyRequestLimit } from './http/heavy-requests.js';
 import { registerJsonBodyParser } from './http/json-body.js';
-import { describeBodyLimits } from './http/limit-docs.js';
+import { describeLimits } from './http/limit-docs.js';
 import { LIMITS } from './http/limits.js';
 import { registerMetrics } from './http/metrics.js';
 import { Problem } from './http/problem.js';
@@ -146,7 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(User);
   registerErrorHandler(app);
   registerJsonBodyParser(app);
-  describeBodyLimits(app);
+  describeLimits(app);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -254,6 +255,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerAuthHooks(app);
+  registerHeavyRequestLimit(app);
   registerMetrics(app, deps.database.raw);
 
   for (const { mod } of await loadRouteModules()) {

@@ -958,7 +958,7 @@ export interface paths {
     put?: never;
     /**
      * Create many accounts
-     * @description Creates up to 10000 accounts in one transaction. Each item is validated like POST /accounts. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Creates up to 10000 accounts in one transaction. Each item is validated like POST /accounts. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -1079,6 +1079,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -1098,7 +1107,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many accounts
-     * @description Deletes up to 10000 listed accounts in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Deletes up to 10000 listed accounts in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -1155,6 +1164,15 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -1323,7 +1341,7 @@ export interface paths {
     };
     /**
      * Export accounts
-     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such.
+     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such. At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -1397,6 +1415,16 @@ export interface paths {
             'text/csv': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -1418,7 +1446,7 @@ export interface paths {
     put?: never;
     /**
      * Import accounts
-     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard .maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported; the answer lists the first 100 errors and counts them all (errors_total, errors_truncated). dry_run=true checks everything and writes nothing. At most 20,000 records and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`, which sends batches. A JSON upload that is not valid JSON writes nothing: 400 invalid_json as application/json, else one error. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard .maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported; the answer lists the first 100 errors and counts them all (errors_total, errors_truncated). dry_run=true checks everything and writes nothing. At most 20,000 records and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`, which sends batches. A JSON upload that is not valid JSON writes nothing: 400 invalid_json as application/json, else one error. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -1701,7 +1729,7 @@ export interface paths {
     put?: never;
     /**
      * Push the state of the node's guests
-     * @description One transaction, serialised per node. complete=true means vms is every guest of the node: those missing are marked absent (never deleted) and come back when they reappear. Guests outside a whitelist are ignored and their VMIDs kept as skipped_vmids. A retry with the same cycle_id and body gets the same answer; the same cycle_id with another body is 409 cycle_conflict. A snapshot older than the last applied one changes nothing (stale: true). A complete sync with no guests while guests were known is treated as suspicious: nothing is marked absent and the node shows an error. Your notes and tags are never touched. At most 20,000 guests per sync (400 validation_error). Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description One transaction, serialised per node. complete=true means vms is every guest of the node: those missing are marked absent (never deleted) and come back when they reappear. Guests outside a whitelist are ignored and their VMIDs kept as skipped_vmids. A retry with the same cycle_id and body gets the same answer; the same cycle_id with another body is 409 cycle_conflict. A snapshot older than the last applied one changes nothing (stale: true). A complete sync with no guests while guests were known is treated as suspicious: nothing is marked absent and the node shows an error. Your notes and tags are never touched. At most 20,000 guests per sync (400 validation_error). Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 syncs of one node owner run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -1831,6 +1859,15 @@ export interface paths {
         };
         /** @description Content Too Large */
         413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -3393,7 +3430,7 @@ export interface paths {
     put?: never;
     /**
      * Create many cards
-     * @description Creates up to 10000 cards in one transaction. Each item is validated like POST /cards. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Creates up to 10000 cards in one transaction. Each item is validated like POST /cards. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -3503,6 +3540,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -3522,7 +3568,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many cards
-     * @description Deletes up to 10000 listed cards in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Deletes up to 10000 listed cards in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -3579,6 +3625,15 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -3710,7 +3765,7 @@ export interface paths {
     };
     /**
      * Export cards
-     * @description Streams every card matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_codes=true the codes are included in clear; the export is audited as such.
+     * @description Streams every card matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_codes=true the codes are included in clear; the export is audited as such. At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -3779,6 +3834,16 @@ export interface paths {
             'text/csv': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -3800,7 +3865,7 @@ export interface paths {
     put?: never;
     /**
      * Import cards
-     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as duplicates and skipped. value, currency, tags and expires_at apply to every imported card. dry_run=true checks everything and writes nothing. The answer lists the first 100 errors and counts them all (errors_total, errors_truncated). At most 20,000 cards and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as duplicates and skipped. value, currency, tags and expires_at apply to every imported card. dry_run=true checks everything and writes nothing. The answer lists the first 100 errors and counts them all (errors_total, errors_truncated). At most 20,000 cards and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -4629,7 +4694,7 @@ export interface paths {
     put?: never;
     /**
      * Create many hardware
-     * @description Creates up to 10000 hardware in one transaction. Each item is validated like POST /hardware. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Creates up to 10000 hardware in one transaction. Each item is validated like POST /hardware. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -4743,6 +4808,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -4762,7 +4836,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many hardware
-     * @description Deletes up to 10000 listed hardware in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Deletes up to 10000 listed hardware in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -4819,6 +4893,15 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -4937,7 +5020,7 @@ export interface paths {
     };
     /**
      * Export hardware
-     * @description Streams every hardware matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     * @description Streams every hardware matching the list filters as CSV or a JSON array (same fields as the API). Audited.  At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -5018,6 +5101,16 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -5797,7 +5890,7 @@ export interface paths {
     put?: never;
     /**
      * Create many proxmox-nodes
-     * @description Creates up to 10000 proxmox-nodes in one transaction. Each item is validated like POST /proxmox-nodes. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Creates up to 10000 proxmox-nodes in one transaction. Each item is validated like POST /proxmox-nodes. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -5911,6 +6004,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -5930,7 +6032,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many proxmox-nodes
-     * @description Deletes up to 10000 listed proxmox-nodes in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Deletes up to 10000 listed proxmox-nodes in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -5994,6 +6096,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -6011,7 +6122,7 @@ export interface paths {
     };
     /**
      * Export proxmox-nodes
-     * @description Streams every proxmox_node matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     * @description Streams every proxmox_node matching the list filters as CSV or a JSON array (same fields as the API). Audited.  At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -6066,6 +6177,16 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -7406,7 +7527,7 @@ export interface paths {
     put?: never;
     /**
      * Create many vms
-     * @description Creates up to 10000 vms in one transaction. Each item is validated like POST /vms. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Creates up to 10000 vms in one transaction. Each item is validated like POST /vms. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -7527,6 +7648,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -7546,7 +7676,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many vms
-     * @description Deletes up to 10000 listed vms in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Deletes up to 10000 listed vms in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -7610,6 +7740,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -7627,7 +7766,7 @@ export interface paths {
     };
     /**
      * Export vms
-     * @description Streams every vm matching the list filters as CSV or a JSON array (same fields as the API). Audited.
+     * @description Streams every vm matching the list filters as CSV or a JSON array (same fields as the API). Audited.  At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -7701,6 +7840,16 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };

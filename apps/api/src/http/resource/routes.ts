@@ -346,6 +346,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
     `${base}/bulk`,
     {
       bodyLimit: LIMITS.bulk.bytes,
+      config: { heavy: true },
       schema: {
         tags: [path],
         summary: `Create many ${path}`,
@@ -441,6 +442,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
   app.post(
     `${base}/bulk-delete`,
     {
+      config: { heavy: true },
       schema: {
         tags: [path],
         summary: `Delete many ${path}`,
@@ -505,6 +507,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
   app.get(
     `${base}/export`,
     {
+      config: { heavy: true },
       schema: {
         tags: [path],
         summary: `Export ${path}`,

@@ -80,6 +80,7 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
     {
       bodyLimit: bytes,
       validatorCompiler: uploadValidatorCompiler,
+      config: { heavy: true },
       schema: {
         tags: ['accounts'],
         summary: 'Import accounts',
@@ -107,7 +108,7 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: ImportAnswer, ...problemResponses(400, 401, 403, 413, 415, 429) },
+        response: { 200: ImportAnswer, ...problemResponses(400, 401, 403, 413, 415) },
       },
     },
     async (request) => {

@@ -67,7 +67,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
   app.post(
     '/agent/sync',
     {
-      config: node,
+      config: { ...node, heavy: true },
       bodyLimit: LIMITS.sync.bytes,
       schema: {
         tags: ['agent'],

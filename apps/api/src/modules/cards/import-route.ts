@@ -57,6 +57,7 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
     {
       bodyLimit: bytes,
       validatorCompiler: uploadValidatorCompiler,
+      config: { heavy: true },
       schema: {
         tags: ['cards'],
         summary: 'Import cards',
@@ -91,7 +92,7 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
           examples: ['# batch 7\nAAAA-BBBB-CCCC-DDDD\nEEEE-FFFF-GGGG-HHHH,4711\n'],
         }),
         consumes: ['text/plain', 'text/csv'],
-        response: { 200: ImportAnswer, ...problemResponses(400, 401, 403, 413, 415, 429) },
+        response: { 200: ImportAnswer, ...problemResponses(400, 401, 403, 413, 415) },
       },
     },
     async (request) => {
