@@ -4,7 +4,7 @@ import { formatBytes, LIMITS } from '../src/http/limits.js';
 import { SyncBody } from '../src/modules/agent/schemas.js';
 import { bearer, createUser, randomName, type TestUser } from './helpers/factories.js';
 import { operations } from './helpers/openapi-operations.js';
-import { expectProblem, ownerQuery } from './helpers/support.js';
+import { expectProblem, ownedRows } from './helpers/support.js';
 import type { TestApp } from './helpers/test-app.js';
 import { type ApiCall, twoUsers } from './helpers/two-users.js';
 
@@ -31,13 +31,7 @@ const padded = (value: unknown, bytes: number): string => {
   return text + ' '.repeat(bytes - Buffer.byteLength(text));
 };
 
-async function count(table: string, user: TestUser): Promise<number> {
-  const rows = await ownerQuery<{ n: number }>(
-    t.database,
-    `SELECT count(*)::int AS n FROM ${table} WHERE owner_id = '${user.id}'`,
-  );
-  return rows[0]?.n ?? -1;
-}
+const count = (table: string, user: TestUser) => ownedRows(t.database, table, user.id);
 
 describe('byte limits', () => {
   const cases: Array<{ name: string; url: string; bytes: number; body: unknown; ok: number }> = [

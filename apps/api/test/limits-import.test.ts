@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../src/http/limits.js';
 import { createUser, type TestUser } from './helpers/factories.js';
-import { expectProblem, ownerQuery } from './helpers/support.js';
+import { expectProblem, ownedRows } from './helpers/support.js';
 import type { TestApp } from './helpers/test-app.js';
 import { type ApiCall, twoUsers } from './helpers/two-users.js';
 
@@ -26,13 +26,7 @@ const MAX = LIMITS.import.records;
 const LISTED = LIMITS.import.errors;
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-async function count(table: 'accounts' | 'cards', user: TestUser): Promise<number> {
-  const rows = await ownerQuery<{ n: number }>(
-    t.database,
-    `SELECT count(*)::int AS n FROM ${table} WHERE owner_id = '${user.id}'`,
-  );
-  return rows[0]?.n ?? -1;
-}
+const count = (table: string, user: TestUser) => ownedRows(t.database, table, user.id);
 
 const importAccounts = (user: TestUser, payload: string | Readable, type: string, query = '') =>
   t.app.inject({

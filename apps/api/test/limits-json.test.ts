@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../src/http/limits.js';
 import { createUser, type TestUser } from './helpers/factories.js';
-import { expectProblem, ownerQuery } from './helpers/support.js';
+import { expectProblem, ownedRows } from './helpers/support.js';
 import type { TestApp } from './helpers/test-app.js';
 import { type ApiCall, twoUsers } from './helpers/two-users.js';
 
@@ -25,13 +25,7 @@ afterAll(async () => t?.close());
 const nested = (levels: number): string => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-async function accountCount(user: TestUser): Promise<number> {
-  const rows = await ownerQuery<{ n: number }>(
-    t.database,
-    `SELECT count(*)::int AS n FROM accounts WHERE owner_id = '${user.id}'`,
-  );
-  return rows[0]?.n ?? -1;
-}
+const accountCount = (user: TestUser) => ownedRows(t.database, 'accounts', user.id);
 
 describe('JSON nesting', () => {
   it('refuses 5,000-deep attributes with 400 json_too_deep on create, update, bulk and import, writing nothing', async () => {

@@ -95,6 +95,12 @@ export class Upload {
     });
   }
 
+  /** The records a piecewise reader finds in the text, one at a time; read once. */
+  *records<R>(reader: { push(piece: string): R[]; end(): R[] }): Generator<R> {
+    for (const piece of this.pieces()) yield* reader.push(piece);
+    yield* reader.end();
+  }
+
   /** The text piece by piece (UTF-8 decoded across chunk ends); read once, chunks let go. */
   *pieces(): Generator<string> {
     const decoder = new StringDecoder('utf8');

@@ -1,12 +1,10 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
-import type { DataKeyStore } from '../../crypto/data-keys.js';
 import { accounts } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { validatorFor } from '../../http/body-validator.js';
 import { AppError } from '../../http/errors.js';
-import { batches, ImportErrors, type RowError, yieldToOthers } from '../../http/import-errors.js';
+import { type ImportTarget, importInBatches, type RowError } from '../../http/import-batches.js';
 import { writeProblem } from '../../http/resource/errors.js';
 import {
   type BulkRowError,
@@ -33,9 +31,6 @@ export interface ImportResult {
   errors_truncated: boolean;
 }
 
-/** Records read, checked and written together (one lookup, one insert statement). */
-const BATCH = 500;
-
 const validateCreate = validatorFor(CreateAccount);
 const validateUpdate = validatorFor(UpdateAccount);
 
@@ -58,49 +53,42 @@ const message = (errors: BulkRowError['errors']) =>
 /**
  * Imports accounts: creates new ones and updates the owner's existing ones matched by
  * external_id, record by record (a bad record is reported, the others written), in batches of
- * 500 read lazily from `records`, so memory holds one batch whatever the upload's size. A dry
- * run does all of it, database checks included, then rolls back.
+ * 500 read lazily from `records`. A dry run does all of it, database checks included, then
+ * rolls back.
  */
-export async function importAccounts(options: {
-  tx: Tx;
-  request: FastifyRequest;
-  keys: DataKeyStore;
-  ownerId: string;
-  format: ImportFormat;
-  records: Iterable<ParsedRecord>;
-  dryRun: boolean;
-}): Promise<ImportResult> {
-  const errors = new ImportErrors();
+export async function importAccounts(
+  options: ImportTarget & {
+    format: ImportFormat;
+    records: Iterable<ParsedRecord>;
+    dryRun: boolean;
+  },
+): Promise<ImportResult> {
   /** external_id → the row that had it first, across batches. */
   const seen = new Map<string, number>();
   const counts = { total: 0, created: 0, updated: 0 };
-  for (const batch of batches(options.records, BATCH)) {
-    counts.total += batch.length;
+  const errors = await importInBatches(options.records, async (batch) => {
     const done = await importBatch({ ...options, batch, seen });
+    counts.total += batch.length;
     counts.created += done.created;
     counts.updated += done.updated;
-    errors.add(done.errors);
-    await yieldToOthers();
-  }
+    return done.errors;
+  });
   const result: ImportResult = {
     dry_run: options.dryRun,
     format: options.format,
     ...counts,
-    failed: errors.total,
     ...errors.answer(),
   };
   if (options.dryRun) throw new DryRunRollback(result);
   return result;
 }
 
-async function importBatch(options: {
-  tx: Tx;
-  request: FastifyRequest;
-  keys: DataKeyStore;
-  ownerId: string;
-  batch: ParsedRecord[];
-  seen: Map<string, number>;
-}): Promise<{ created: number; updated: number; errors: RowError[] }> {
+async function importBatch(
+  options: ImportTarget & {
+    batch: ParsedRecord[];
+    seen: Map<string, number>;
+  },
+): Promise<{ created: number; updated: number; errors: RowError[] }> {
   const { tx, ownerId, batch: records, seen } = options;
   const errors: RowError[] = [];
   const externalIds = records

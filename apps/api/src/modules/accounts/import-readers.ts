@@ -175,56 +175,38 @@ function detectingScan(): Scan & { format(): ImportFormat } {
   };
 }
 
-const notJson = (row: number) => new InvalidJsonError('The upload is not valid JSON.', row);
+/** A record's JSON, or null when it is not JSON (over a limit, it throws). */
+function recordJson(text: string): { value: unknown } | null {
+  try {
+    return { value: parseJson(text, { bigIntegers: true, limits: RECORD_JSON }) };
+  } catch (err) {
+    if (err instanceof AppError && !(err instanceof InvalidJsonError)) throw err;
+    return null;
+  }
+}
 
 /** Pass 2: the upload's records, one at a time, each as a body or the reason it is not. */
 export function* accountRecords(format: ImportFormat, upload: Upload): Generator<ParsedRecord> {
   if (format === 'json') {
+    // Each element was found whole in pass 1: one that is not JSON spoils the upload.
     const splitter = new JsonSplitter({ mode: 'records', limits: RECORD_JSON, keep: true });
-    const read = function* (records: Array<{ row: number; text: string }>) {
-      for (const { row, text } of records) {
-        let value: unknown;
-        try {
-          value = parseJson(text, { bigIntegers: true, limits: RECORD_JSON });
-        } catch (err) {
-          throw err instanceof AppError && !(err instanceof InvalidJsonError) ? err : notJson(row);
-        }
-        yield recordOf(row, value);
-      }
-    };
-    for (const piece of upload.pieces()) yield* read(splitter.push(piece));
-    yield* read(splitter.end());
-    return;
-  }
-  if (format === 'jsonl') {
-    const lines = new LineSplitter();
-    const read = function* (found: Array<{ row: number; text: string }>) {
-      for (const { row, text } of found) {
-        let value: unknown;
-        try {
-          value = parseJson(text, { bigIntegers: true, limits: RECORD_JSON });
-        } catch (err) {
-          if (err instanceof AppError && !(err instanceof InvalidJsonError)) throw err;
-          yield { row, error: 'is not valid JSON' };
-          continue;
-        }
-        yield recordOf(row, value);
-      }
-    };
-    for (const piece of upload.pieces()) yield* read(lines.push(piece));
-    yield* read(lines.end());
-    return;
-  }
-  const reader = new CsvReader({ maxFields: MAX_FIELDS });
-  let names: string[] | null = null;
-  const read = function* (found: Array<{ line: number; fields: string[] }>) {
-    for (const { line, fields } of found) {
+    for (const { row, text } of upload.records(splitter)) {
+      const json = recordJson(text);
+      if (!json) throw new InvalidJsonError('The upload is not valid JSON.', row);
+      yield recordOf(row, json.value);
+    }
+  } else if (format === 'jsonl') {
+    for (const { row, text } of upload.records(new LineSplitter())) {
+      const json = recordJson(text);
+      yield json ? recordOf(row, json.value) : { row, error: 'is not valid JSON' };
+    }
+  } else {
+    let names: string[] | null = null;
+    for (const { line, fields } of upload.records(new CsvReader({ maxFields: MAX_FIELDS }))) {
       if (!names) names = fields.map((h) => h.trim().toLowerCase());
       else yield csvRecordBody(names, line, fields);
     }
-  };
-  for (const piece of upload.pieces()) yield* read(reader.push(piece));
-  yield* read(reader.end());
+  }
 }
 
 function recordOf(row: number, value: unknown): ParsedRecord {

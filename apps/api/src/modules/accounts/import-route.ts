@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { auditContext } from '../../http/auth-hooks.js';
 import { InvalidJsonError } from '../../http/errors.js';
+import { importErrorFields } from '../../http/import-batches.js';
 import { formatBytes, formatCount, LIMITS } from '../../http/limits.js';
 import { ownerFor } from '../../http/owner-for.js';
 import { problemResponses } from '../../http/problem.js';
@@ -24,11 +25,6 @@ const UPLOAD_TYPES = [
   'text/plain',
 ];
 
-const RowErrors = Type.Array(Type.Object({ row: Type.Integer(), message: Type.String() }), {
-  maxItems: listed,
-  description: `The first ${listed} errors, by row`,
-});
-
 const ImportAnswer = Type.Object(
   {
     dry_run: Type.Boolean(),
@@ -36,10 +32,7 @@ const ImportAnswer = Type.Object(
     total: Type.Integer({ description: 'Records read: created + updated + failed' }),
     created: Type.Integer(),
     updated: Type.Integer(),
-    failed: Type.Integer({ description: 'Records not imported, each with one error' }),
-    errors: RowErrors,
-    errors_total: Type.Integer({ description: 'Every error, listed or not (equals failed)' }),
-    errors_truncated: Type.Boolean({ description: 'More errors than the list shows' }),
+    ...importErrorFields('Records'),
   },
   {
     examples: [

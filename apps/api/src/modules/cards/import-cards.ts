@@ -1,11 +1,8 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
-import type { DataKeyStore } from '../../crypto/data-keys.js';
 import { cards } from '../../db/schema.js';
-import type { Tx } from '../../db/tenant.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { CsvReader, type CsvRecord } from '../../http/csv-reader.js';
-import { batches, ImportErrors, type RowError, yieldToOthers } from '../../http/import-errors.js';
+import { type ImportTarget, importInBatches, type RowError } from '../../http/import-batches.js';
 import { LIMITS, limitErrors } from '../../http/limits.js';
 import {
   type BulkRowError,
@@ -13,7 +10,7 @@ import {
   type PreparedRow,
 } from '../../http/resource/insert-rows.js';
 import type { WriteContext } from '../../http/resource/spec.js';
-import type { UploadScanner } from '../../http/upload.js';
+import type { Upload, UploadScanner } from '../../http/upload.js';
 import { cardInsertValues, cardSpec } from './resource.js';
 
 export interface CardImportResult {
@@ -35,9 +32,6 @@ export class CardDryRun extends Error {
   }
 }
 
-/** Cards read, checked and written together (one lookup, one insert statement). */
-const BATCH = 500;
-
 type Defaults = {
   value?: number | undefined;
   currency?: string | undefined;
@@ -46,10 +40,10 @@ type Defaults = {
 };
 
 /** A one-card-a-line upload's lines: CSV records, with comment lines (#…) left out. */
-export function* cardLines(pieces: Iterable<string>): Generator<CsvRecord> {
-  const reader = new CsvReader({ maxFields: LIMITS.import.csvFields });
-  for (const piece of pieces) yield* reader.push(piece).filter(isCard);
-  yield* reader.end().filter(isCard);
+export function* cardLines(upload: Upload): Generator<CsvRecord> {
+  for (const record of upload.records(new CsvReader({ maxFields: LIMITS.import.csvFields }))) {
+    if (isCard(record)) yield record;
+  }
 }
 
 const isCard = (r: CsvRecord) => !(r.fields[0] ?? '').trim().startsWith('#');
@@ -76,41 +70,35 @@ export function cardUploadScanner(): UploadScanner {
  * lines starting with # skipped), in batches of 500 read lazily from `lines`. A code already
  * among your cards, or twice in the upload, is counted as a duplicate and skipped.
  */
-export async function importCards(options: {
-  tx: Tx;
-  request: FastifyRequest;
-  keys: DataKeyStore;
-  ownerId: string;
-  lines: Iterable<CsvRecord>;
-  defaults: Defaults;
-  dryRun: boolean;
-}): Promise<CardImportResult> {
-  const errors = new ImportErrors();
+export async function importCards(
+  options: ImportTarget & {
+    lines: Iterable<CsvRecord>;
+    defaults: Defaults;
+    dryRun: boolean;
+  },
+): Promise<CardImportResult> {
   /** Blind indexes (hex) of the codes met so far in the upload. */
   const seen = new Set<string>();
   const counts = { total: 0, created: 0, duplicates: 0 };
-  for (const batch of batches(options.lines, BATCH)) {
+  const errors = await importInBatches(options.lines, async (batch) => {
     const done = await importBatch({ ...options, batch, seen });
     counts.total += done.read;
     counts.created += done.created;
     counts.duplicates += done.duplicates;
-    errors.add(done.errors);
-    await yieldToOthers();
-  }
-  const result = { dry_run: options.dryRun, ...counts, failed: errors.total, ...errors.answer() };
+    return done.errors;
+  });
+  const result = { dry_run: options.dryRun, ...counts, ...errors.answer() };
   if (options.dryRun) throw new CardDryRun(result);
   return result;
 }
 
-async function importBatch(options: {
-  tx: Tx;
-  request: FastifyRequest;
-  keys: DataKeyStore;
-  ownerId: string;
-  batch: CsvRecord[];
-  defaults: Defaults;
-  seen: Set<string>;
-}): Promise<{ read: number; created: number; duplicates: number; errors: RowError[] }> {
+async function importBatch(
+  options: ImportTarget & {
+    batch: CsvRecord[];
+    defaults: Defaults;
+    seen: Set<string>;
+  },
+): Promise<{ read: number; created: number; duplicates: number; errors: RowError[] }> {
   const { tx, ownerId, seen } = options;
   const errors: RowError[] = [];
   const prepared: Array<PreparedRow & { bidx: Buffer }> = [];

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { auditContext } from '../../http/auth-hooks.js';
+import { importErrorFields } from '../../http/import-batches.js';
 import { registerJsonBodyParser } from '../../http/json-body.js';
 import { formatBytes, formatCount, LIMITS } from '../../http/limits.js';
 import { ownerFor } from '../../http/owner-for.js';
@@ -18,13 +19,7 @@ const ImportAnswer = Type.Object(
     total: Type.Integer({ description: 'Cards read: created + duplicates + failed' }),
     created: Type.Integer(),
     duplicates: Type.Integer({ description: 'Codes you had, or that repeat in the upload' }),
-    failed: Type.Integer({ description: 'Lines not imported, each with one error' }),
-    errors: Type.Array(Type.Object({ row: Type.Integer(), message: Type.String() }), {
-      maxItems: listed,
-      description: `The first ${listed} errors, by line`,
-    }),
-    errors_total: Type.Integer({ description: 'Every error, listed or not (equals failed)' }),
-    errors_truncated: Type.Boolean({ description: 'More errors than the list shows' }),
+    ...importErrorFields('Lines'),
   },
   {
     examples: [
@@ -109,7 +104,7 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
             request,
             keys: app.deps.keys,
             ownerId,
-            lines: cardLines(upload.pieces()),
+            lines: cardLines(upload),
             defaults: { value: q.value, currency: q.currency, tags, expires_at: q.expires_at },
             dryRun: q.dry_run,
           });
