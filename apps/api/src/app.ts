@@ -29,6 +29,7 @@ import { registerHeavyRequestLimit } from './http/heavy-requests.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { describeLimits } from './http/limit-docs.js';
 import { LIMITS } from './http/limits.js';
+import { lingerAfterEarlyAnswers } from './http/linger.js';
 import { registerMetrics } from './http/metrics.js';
 import { Problem } from './http/problem.js';
 import { loggerOptions } from './logging.js';
@@ -256,6 +257,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerAuthHooks(app);
   registerHeavyRequestLimit(app);
+  lingerAfterEarlyAnswers(app);
   registerMetrics(app, deps.database.raw);
 
   for (const { mod } of await loadRouteModules()) {
