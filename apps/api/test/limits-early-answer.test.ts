@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LINGER } from '../src/http/linger.js';
+import { LIMITS } from '../src/http/limits.js';
 import type { TestUser } from './helpers/factories.js';
 import type { TestApp } from './helpers/test-app.js';
 import { twoUsers } from './helpers/two-users.js';
@@ -25,6 +25,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const MiB = 1024 * 1024;
+const LINGER = LIMITS.linger;
 const chunk = Buffer.from('{},'.repeat(MiB / 3 + 1).slice(0, MiB));
 
 interface Answer {

@@ -39,6 +39,8 @@ export const LIMITS = {
   sync: { bytes: 16 * MiB, vms: 20_000 },
   /** Free-form JSON fields: accounts' attributes and steam_guard. */
   freeJson: { depth: 32, bytes: 16 * KiB },
+  /** What of a refused body is still read (and thrown away) after the answer, and how long. */
+  linger: { bytes: 64 * MiB, ms: 10_000 },
   /** Heavy requests (imports, bulk, bulk delete, export, agent sync) running at once. */
   heavy: {
     /** Per user (a personal token counts as its owner), in one API process. */

@@ -1,8 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { MiB } from './limits.js';
-
-/** How much of a refused body is still read, and for how long, before the connection closes. */
-export const LINGER = { bytes: 64 * MiB, ms: 10_000 };
+import { LIMITS } from './limits.js';
 
 /**
  * An answer sent before its request's body has all arrived (413 on a declared length, an
@@ -10,7 +7,7 @@ export const LINGER = { bytes: 64 * MiB, ms: 10_000 };
  * the server goes on reading while they finish sending: a connection closed at once makes
  * the client's system reset it and drop the answer unread ("fetch failed" instead of 413).
  * So such an answer keeps the connection open (Fastify asks to close it), and the rest of
- * the body is read and thrown away, never kept - up to LINGER.bytes or LINGER.ms, then the
+ * the body is read and thrown away, never kept - up to LIMITS.linger, then the
  * connection is closed anyway.
  */
 export function lingerAfterEarlyAnswers(app: FastifyInstance): void {
@@ -22,12 +19,13 @@ export function lingerAfterEarlyAnswers(app: FastifyInstance): void {
     const req = request.raw;
     if (req.complete !== false || req.readableEnded) return;
     const close = () => req.socket?.destroy();
-    const timer = setTimeout(close, LINGER.ms);
+    const { bytes: maxBytes, ms } = LIMITS.linger;
+    const timer = setTimeout(close, ms);
     timer.unref();
     let bytes = 0;
     req.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes > LINGER.bytes) close();
+      if (bytes > maxBytes) close();
     });
     req.once('end', () => clearTimeout(timer));
     req.once('close', () => clearTimeout(timer));
