@@ -25,6 +25,11 @@ import { registerAuthHooks } from './http/auth-hooks.js';
 import { validatorCompiler } from './http/body-validator.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { TooManyRequestsError } from './http/errors.js';
+import { registerHeavyRequestLimit } from './http/heavy-requests.js';
+import { registerJsonBodyParser } from './http/json-body.js';
+import { describeLimits } from './http/limit-docs.js';
+import { LIMITS } from './http/limits.js';
+import { lingerAfterEarlyAnswers } from './http/linger.js';
 import { registerMetrics } from './http/metrics.js';
 import { Problem } from './http/problem.js';
 import { loggerOptions } from './logging.js';
@@ -96,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             ...(deps.logStream ? { stream: deps.logStream } : {}),
           },
     trustProxy: config.trustProxy,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: LIMITS.bodyBytes,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: (req) => {
@@ -141,6 +146,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(Problem);
   app.addSchema(User);
   registerErrorHandler(app);
+  registerJsonBodyParser(app);
+  describeLimits(app);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -248,6 +255,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerAuthHooks(app);
+  registerHeavyRequestLimit(app);
+  lingerAfterEarlyAnswers(app);
   registerMetrics(app, deps.database.raw);
 
   for (const { mod } of await loadRouteModules()) {

@@ -357,8 +357,10 @@ program
       log(
         `${opts.dryRun ? 'dry run, nothing written: ' : ''}${resource} for ${opts.user}: ${counts}`,
       );
-      for (const e of outcome.errors.slice(0, 50)) log(`  row ${e.row}: ${e.message}`);
-      if (outcome.errors.length > 50) log(`  … and ${outcome.errors.length - 50} more`);
+      const shown = outcome.errors.slice(0, 50);
+      for (const e of shown) log(`  row ${e.row}: ${e.message}`);
+      if (outcome.errorsTotal > shown.length)
+        log(`  … and ${outcome.errorsTotal - shown.length} more`);
       if (outcome.stoppedAfter !== undefined) {
         log(
           `stopped: the batch after the first ${outcome.stoppedAfter} records was refused and nothing of it ` +

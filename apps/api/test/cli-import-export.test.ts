@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCliSession } from '../src/cli/cli-session.js';
 import { exportFailure, exportResource, parseFilters } from '../src/cli/export-resource.js';
 import { importResource } from '../src/cli/import-resource.js';
-import { detectInputFormat, jsonElements, splitInput } from '../src/cli/split-input.js';
+import { batchesOf, detectInputFormat, jsonElements, splitInput } from '../src/cli/split-input.js';
+import { LIMITS } from '../src/http/limits.js';
 import { outcome, refresh } from './helpers/auth-helpers.js';
 import { createUser, randomName, type TestUser } from './helpers/factories.js';
 import { ownerQuery } from './helpers/support.js';
@@ -274,6 +275,35 @@ describe('accountdb import', () => {
     expect((await call(bob, 'GET', `/accounts?tag=${tag}`)).json()).toMatchObject({ total: 6 });
     // Alice sees none of it.
     expect((await call(alice, 'GET', `/accounts?tag=${tag}`)).json()).toMatchObject({ total: 0 });
+  });
+
+  it('counts every error when the API lists only the first of a batch, and cuts batches by bytes', async () => {
+    // 250 rows without a username in one batch of 1,000: the API lists the first 100.
+    const rows = Array.from({ length: 300 }, (_, i) =>
+      i % 6 === 0 ? `ok-${randomName('a')}` : '',
+    );
+    const file = `username,notes\n${rows.map((u) => `${u},x`).join('\n')}\n`;
+    const outcome = await importFile(bob.username, {
+      resource: 'accounts',
+      format: 'csv',
+      text: file,
+      batchSize: 1000,
+      dryRun: true,
+    });
+    expect(outcome).toMatchObject({ created: 50, failed: 250, errorsTotal: 250 });
+    expect(outcome.errors).toHaveLength(LIMITS.import.errors);
+    expect(outcome.errors[0]?.row).toBe(3);
+
+    const records = Array.from({ length: 10 }, (_, i) => ({ text: 'x'.repeat(98), row: i + 1 }));
+    const sizes = [...batchesOf(records, { size: 4, maxBytes: 300 })].map((b) => b.length);
+    expect(sizes).toEqual([3, 3, 3, 1]);
+    expect(
+      [...batchesOf(records, { size: 4, maxBytes: 10_000, skip: 3 })].map((b) => b.length),
+    ).toEqual([4, 3]);
+    // A record larger than a batch may be goes alone (the API then refuses it with 413).
+    expect([...batchesOf(records, { size: 4, maxBytes: 50 })].map((b) => b.length)).toEqual(
+      Array(10).fill(1),
+    );
   });
 
   it('an export of one user imports into another: hardware round trip, read-only fields left out', async () => {

@@ -182,6 +182,52 @@ describe('OpenAPI document', () => {
     expect(invalid).toEqual([]);
   });
 
+  it('bounds every string, array and open object a request takes (body, query, path)', () => {
+    // Headers are bounded by Node's header size limit (16 KiB). Bulk items are objects of any
+    // shape in the schema: each is validated against the single create's body, bounded below.
+    const unbounded: string[] = [];
+    const fixedPattern = (p: string) => /^\^.*\$$/.test(p) && !/[*+]|\{\d+,\}/.test(p);
+    const walk = (schema: unknown, at: string): void => {
+      const s = deref(schema) as JsonSchema & { allOf?: JsonSchema[]; maxItems?: number };
+      if (!s || typeof s !== 'object') return;
+      for (const branch of [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])])
+        walk(branch, at);
+      if (s.type === 'string') {
+        const bounded =
+          s.maxLength !== undefined ||
+          s.enum !== undefined ||
+          s.const !== undefined ||
+          s.format === 'uuid' ||
+          s.format === 'date-time' ||
+          (s.pattern !== undefined && fixedPattern(s.pattern));
+        if (!bounded) unbounded.push(`${at}: string without maxLength`);
+      }
+      if (s.type === 'array') {
+        if (s.maxItems === undefined) unbounded.push(`${at}: array without maxItems`);
+        if (!/\/bulk \(.*\) body\.items$/.test(at)) walk(s.items, `${at}[]`);
+      }
+      if (s.type === 'object') {
+        const open = s.additionalProperties !== false;
+        if (open && (s as { maxProperties?: number }).maxProperties === undefined)
+          unbounded.push(`${at}: open object without maxProperties`);
+        for (const [k, v] of Object.entries(s.properties ?? {})) walk(v, `${at}.${k}`);
+      }
+    };
+    let walked = 0;
+    for (const op of ops) {
+      for (const [type, media] of bodyMedia(op)) {
+        walked++;
+        walk(media.schema, `${name(op)} (${type}) body`);
+      }
+      for (const p of docOp(op).parameters ?? []) {
+        const param = p as { in?: string; schema?: unknown };
+        if (param.in !== 'header') walk(param.schema, `${name(op)} ${param.in}.${p.name}`);
+      }
+    }
+    expect(walked).toBeGreaterThan(30);
+    expect(unbounded).toEqual([]);
+  });
+
   it('has success answer examples that are valid against their schema', () => {
     const ajv = makeAjv();
     const invalid: string[] = [];

@@ -1,3 +1,4 @@
+import { KiB, LIMITS } from '../http/limits.js';
 import { type CliSession, refusal } from './cli-session.js';
 import type { Resource } from './export-resource.js';
 import { batchesOf, type InputFormat, type InputRecord, splitInput } from './split-input.js';
@@ -8,8 +9,12 @@ export interface ImportOutcome {
   /** Cards whose code was there already (skipped). */
   duplicates: number;
   failed: number;
-  /** Row numbers are the file's: JSON array items or lines. */
+  /**
+   * Row numbers are the file's: JSON array items or lines. The API lists the first errors of
+   * each request and counts the rest: errorsTotal counts them all.
+   */
   errors: Array<{ row: number; message: string }>;
+  errorsTotal: number;
   /** Set when a batch was refused as a whole: records before it were written, it and the rest not. */
   stoppedAfter?: number;
 }
@@ -138,11 +143,16 @@ export async function importResource(options: {
     duplicates: 0,
     failed: 0,
     errors: [],
+    errorsTotal: 0,
   };
   const readOnly = route === 'bulk' ? await readOnlyFields(session, resource) : new Set<string>();
   let done = 0;
   options.onProgress?.(0, total);
-  for (const batch of batchesOf(records, options.batchSize, skip)) {
+  // Each request stays under the route's byte limit, with room for the CSV header and the
+  // JSON around the records.
+  const limit = route === 'bulk' ? LIMITS.bulk.bytes : LIMITS.import.bytes;
+  const maxBytes = limit - Buffer.byteLength(header) - 64 * KiB;
+  for (const batch of batchesOf(records, { size: options.batchSize, maxBytes, skip })) {
     if (route === 'bulk') {
       const items = batch.map((record) => {
         let item: unknown;
@@ -172,6 +182,7 @@ export async function importResource(options: {
           });
         }
         outcome.failed += new Set(outcome.errors.map((e) => e.row)).size;
+        outcome.errorsTotal += outcome.errors.length;
         outcome.stoppedAfter = skip + done;
         return outcome;
       }
@@ -206,11 +217,13 @@ export async function importResource(options: {
         duplicates?: number;
         failed: number;
         errors: Array<{ row: number; message: string }>;
+        errors_total: number;
       };
       outcome.created += result.created;
       outcome.updated += result.updated ?? 0;
       outcome.duplicates += result.duplicates ?? 0;
       outcome.failed += result.failed;
+      outcome.errorsTotal += result.errors_total;
       for (const e of result.errors)
         outcome.errors.push({ row: upload.rowOf(e.row), message: e.message });
     }

@@ -1,3 +1,5 @@
+import { JsonSplitter } from '../http/json-splitter.js';
+import { LIMITS } from '../http/limits.js';
 import { parseCsv } from '../http/resource/csv.js';
 
 export type InputFormat = 'json' | 'jsonl' | 'csv' | 'text';
@@ -60,48 +62,36 @@ export function splitInput(format: InputFormat, text: string): SplitInput {
 
 /** The top-level elements of a JSON array (or a single JSON value), as written. */
 export function jsonElements(text: string): InputRecord[] {
-  let i = 0;
-  const skipSpace = () => {
-    while (i < text.length && /\s/.test(text[i] as string)) i++;
-  };
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  skipSpace();
-  if (text[i] !== '[') {
-    const single = text.slice(i).trim();
-    return single ? [{ text: single, row: 1 }] : [];
-  }
-  i++;
-  const out: InputRecord[] = [];
-  let depth = 0;
-  let inString = false;
-  skipSpace();
-  let start = i;
-  for (; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{' || c === '[') depth++;
-    else if ((c === '}' || c === ']') && depth > 0) depth--;
-    else if ((c === ',' || c === ']') && depth === 0) {
-      const element = text.slice(start, i).trim();
-      if (element) out.push({ text: element, row: out.length + 1 });
-      else if (c === ',')
-        throw new Error(`the JSON array has an empty element at item ${out.length + 1}`);
-      if (c === ']') {
-        if (text.slice(i + 1).trim()) throw new Error('the file has text after the JSON array');
-        return out;
-      }
-      start = i + 1;
-    }
-  }
-  throw new Error('the JSON array is not closed (the file is cut short?)');
+  const splitter = new JsonSplitter({
+    mode: 'records',
+    limits: LIMITS.import.recordJson,
+    keep: true,
+    what: 'The file',
+  });
+  return [...splitter.push(text), ...splitter.end()];
 }
 
-/** Records in batches of `size`, after skipping the first `skip`. */
-export function* batchesOf<T>(records: T[], size: number, skip = 0): Generator<T[]> {
-  for (let at = skip; at < records.length; at += size) yield records.slice(at, at + size);
+/**
+ * Records in batches of at most `size` records and `maxBytes` of record text (a record larger
+ * than that goes alone), after skipping the first `skip`.
+ */
+export function* batchesOf(
+  records: InputRecord[],
+  options: { size: number; maxBytes: number; skip?: number },
+): Generator<InputRecord[]> {
+  let batch: InputRecord[] = [];
+  let bytes = 0;
+  for (let at = options.skip ?? 0; at < records.length; at++) {
+    const record = records[at] as InputRecord;
+    // The separator the upload puts between records (a comma and a line break) included.
+    const size = Buffer.byteLength(record.text) + 2;
+    if (batch.length > 0 && (batch.length >= options.size || bytes + size > options.maxBytes)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(record);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
 }

@@ -4,6 +4,7 @@ import type { FastifySchemaCompiler } from 'fastify';
 import type { TSchema } from 'typebox';
 import { fieldErrors } from './error-handler.js';
 import type { FieldError } from './errors.js';
+import { addFreeJsonKeywords } from './free-json.js';
 
 /**
  * Request validation. JSON bodies are checked strictly: a string is not a number, unknown
@@ -19,6 +20,7 @@ function makeAjv(coerce: boolean): Ajv {
     strict: false,
   });
   (addFormats as unknown as (a: Ajv) => void)(ajv);
+  addFreeJsonKeywords(ajv);
   return ajv;
 }
 

@@ -1,6 +1,7 @@
 import { DrizzleQueryError } from 'drizzle-orm';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError } from './errors.js';
+import { formatBytes } from './limits.js';
 import { problem } from './problem.js';
 import { PATTERN_MESSAGES } from './text-patterns.js';
 
@@ -240,7 +241,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
                   : 'bad_request';
         const detail =
           status === 413
-            ? 'The request body is larger than this endpoint accepts.'
+            ? `The request body is larger than this endpoint accepts (${formatBytes(request.routeOptions.bodyLimit)}).`
             : code === 'invalid_json'
               ? 'The request body is not valid JSON.'
               : error.message;

@@ -69,3 +69,34 @@ export class TooManyRequestsError extends AppError {
     });
   }
 }
+
+/** The body is larger than the route accepts (413 payload_too_large), naming the limit. */
+export class PayloadTooLargeError extends AppError {
+  constructor(limit: string) {
+    super(
+      413,
+      'payload_too_large',
+      `The request body is larger than this endpoint accepts (${limit}).`,
+    );
+  }
+}
+
+/**
+ * A request over one of the limits on work per request (docs/api.md#limits): too deep, too
+ * many records… Always a 4xx naming the limit, and nothing is written.
+ */
+export class LimitExceededError extends AppError {
+  constructor(code: string, message: string, status = 400) {
+    super(status, code, message);
+  }
+}
+
+/** A body (or an upload) that is not valid JSON; `row` is the record it broke in, if known. */
+export class InvalidJsonError extends AppError {
+  constructor(
+    message = 'The request body is not valid JSON.',
+    readonly row?: number,
+  ) {
+    super(400, 'invalid_json', message);
+  }
+}

@@ -1,4 +1,6 @@
 import sjson from 'secure-json-parse';
+import { checkJson } from './json-splitter.js';
+import { type JsonLimits, LIMITS } from './limits.js';
 
 /**
  * Integer literals longer than 15 digits (SteamID64s and other 64-bit ids) turned into
@@ -33,9 +35,18 @@ export function quoteBigIntegers(text: string): string {
   return out + text.slice(last);
 }
 
-/** JSON.parse with prototype-poisoning protection and big integers kept as strings. */
-export function parseJsonKeepingBigIntegers(text: string): unknown {
-  return sjson.parse(quoteBigIntegers(text), undefined, {
+/**
+ * JSON.parse with the nesting and size limits checked on the text first (so no parser or
+ * encoder later meets a value deep enough to overflow its stack), prototype-poisoning
+ * protection, and optionally big integers kept as strings. Throws a 4xx AppError over a
+ * limit, a SyntaxError for text that is not JSON.
+ */
+export function parseJson(
+  text: string,
+  options: { bigIntegers?: boolean; limits?: JsonLimits; what?: string } = {},
+): unknown {
+  checkJson(text, options.limits ?? LIMITS.json, options.what);
+  return sjson.parse(options.bigIntegers ? quoteBigIntegers(text) : text, undefined, {
     protoAction: 'error',
     constructorAction: 'error',
   });

@@ -25,6 +25,16 @@ export async function ownerQuery<T = Record<string, unknown>>(
   return (await raw.pool.query(text, params)).rows as T[];
 }
 
+/** How many rows of `table` belong to the owner, read as the schema owner (no RLS). */
+export async function ownedRows(database: TestDatabase, table: string, ownerId: string) {
+  const rows = await ownerQuery<{ n: number }>(
+    database,
+    `SELECT count(*)::int AS n FROM ${table} WHERE owner_id = $1`,
+    [ownerId],
+  );
+  return rows[0]?.n ?? -1;
+}
+
 const binaryText = (b: Buffer): string =>
   [b.toString('hex'), b.toString('base64'), b.toString('base64url'), b.toString('latin1')].join(
     ' ',

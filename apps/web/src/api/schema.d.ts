@@ -195,7 +195,7 @@ export interface paths {
     put?: never;
     /**
      * Create an account
-     * @description Creates an account. Answers 201 with the object, its ETag and Location.
+     * @description Creates an account. Answers 201 with the object, its ETag and Location. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -207,7 +207,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            /** @description Service-specific extras (not secret) */
+            /** @description Service-specific extras (not secret). At most 100 fields, nested at most 32 levels, 16 KiB as JSON. */
             attributes?: {
               [key: string]: unknown;
             };
@@ -453,7 +453,7 @@ export interface paths {
     head?: never;
     /**
      * Update an account
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -474,7 +474,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            /** @description Service-specific extras (not secret) */
+            /** @description Service-specific extras (not secret). At most 100 fields, nested at most 32 levels, 16 KiB as JSON. */
             attributes?: {
               [key: string]: unknown;
             };
@@ -687,7 +687,7 @@ export interface paths {
     put?: never;
     /**
      * Release a claimed account
-     * @description Ends the lease at once. With claimed_by, only that holder's lease is ended (409 not_lease_holder otherwise).
+     * @description Ends the lease at once. With claimed_by, only that holder's lease is ended (409 not_lease_holder otherwise). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -958,7 +958,7 @@ export interface paths {
     put?: never;
     /**
      * Create many accounts
-     * @description Creates up to 10000 accounts in one transaction. Each item is validated like POST /accounts. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     * @description Creates up to 10000 accounts in one transaction. Each item is validated like POST /accounts. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -1079,6 +1079,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -1098,7 +1107,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many accounts
-     * @description Deletes the listed accounts in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     * @description Deletes up to 10000 listed accounts in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -1162,6 +1171,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -1181,7 +1199,7 @@ export interface paths {
     put?: never;
     /**
      * Claim an account
-     * @description Leases one active, unclaimed account matching the filter to the caller for lease_seconds, atomically: concurrent claimers never get the same account. The least recently claimed account goes first. A lapsed lease makes the account claimable again. 404 nothing_to_claim when none is free. With include_secrets=true the answer carries the decrypted secrets (audited).
+     * @description Leases one active, unclaimed account matching the filter to the caller for lease_seconds, atomically: concurrent claimers never get the same account. The least recently claimed account goes first. A lapsed lease makes the account claimable again. 404 nothing_to_claim when none is free. With include_secrets=true the answer carries the decrypted secrets (audited). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -1323,7 +1341,7 @@ export interface paths {
     };
     /**
      * Export accounts
-     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such. A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
+     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such. A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed. At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -1397,6 +1415,16 @@ export interface paths {
             'text/csv': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -1418,7 +1446,7 @@ export interface paths {
     put?: never;
     /**
      * Import accounts
-     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard .maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported. dry_run=true checks everything and writes nothing.
+     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard .maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported; the answer lists the first 100 errors and counts them all (errors_total, errors_truncated). dry_run=true checks everything and writes nothing. At most 20,000 records and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`, which sends batches. A JSON upload that is not valid JSON writes nothing: 400 invalid_json as application/json, else one error. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -1445,6 +1473,7 @@ export interface paths {
              * @example {
              *       "dry_run": false,
              *       "format": "json",
+             *       "total": 4,
              *       "created": 2,
              *       "updated": 1,
              *       "failed": 1,
@@ -1453,18 +1482,28 @@ export interface paths {
              *           "row": 4,
              *           "message": "username is required"
              *         }
-             *       ]
+             *       ],
+             *       "errors_total": 1,
+             *       "errors_truncated": false
              *     }
              */
             'application/json': {
               created: number;
               dry_run: boolean;
+              /** @description The first 100 errors, by row */
               errors: {
                 message: string;
                 row: number;
               }[];
+              /** @description Every error, listed or not (equals failed) */
+              errors_total: number;
+              /** @description More errors than the list shows */
+              errors_truncated: boolean;
+              /** @description Records not imported, each with one error */
               failed: number;
               format: string;
+              /** @description Records read: created + updated + failed */
+              total: number;
               updated: number;
             };
           };
@@ -1507,6 +1546,15 @@ export interface paths {
         };
         /** @description Unsupported Media Type */
         415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -1609,7 +1657,7 @@ export interface paths {
     put?: never;
     /**
      * Report the agent's health
-     * @description Marks the node as seen now (by the server's clock). status error with an error message shows the node as error until a later ok heartbeat or a successful sync; the agent sends it instead of a sync when Proxmox could not be read.
+     * @description Marks the node as seen now (by the server's clock). status error with an error message shows the node as error until a later ok heartbeat or a successful sync; the agent sends it instead of a sync when Proxmox could not be read. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -1681,7 +1729,7 @@ export interface paths {
     put?: never;
     /**
      * Push the state of the node's guests
-     * @description One transaction, serialised per node. complete=true means vms is every guest of the node: those missing are marked absent (never deleted) and come back when they reappear. Guests outside a whitelist are ignored and their VMIDs kept as skipped_vmids. A retry with the same cycle_id and body gets the same answer; the same cycle_id with another body is 409 cycle_conflict. A snapshot older than the last applied one changes nothing (stale: true). A complete sync with no guests while guests were known is treated as suspicious: nothing is marked absent and the node shows an error. Your notes and tags are never touched.
+     * @description One transaction, serialised per node. complete=true means vms is every guest of the node: those missing are marked absent (never deleted) and come back when they reappear. Guests outside a whitelist are ignored and their VMIDs kept as skipped_vmids. A retry with the same cycle_id and body gets the same answer; the same cycle_id with another body is 409 cycle_conflict. A snapshot older than the last applied one changes nothing (stale: true). A complete sync with no guests while guests were known is treated as suspicious: nothing is marked absent and the node shows an error. Your notes and tags are never touched. At most 20,000 guests per sync (400 validation_error). Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 syncs of one node owner run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -1811,6 +1859,15 @@ export interface paths {
         };
         /** @description Content Too Large */
         413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -1964,7 +2021,7 @@ export interface paths {
     put?: never;
     /**
      * Log in
-     * @description Exchanges a username (or e-mail) and password for a 15-minute access token and a rotating refresh token (also set as an HttpOnly cookie). Wrong name and wrong password get the same 401. After 5 consecutive failures the name is locked with growing backoff (429 login_locked with Retry-After); attempts are also limited per IP and per name (429 rate_limited).
+     * @description Exchanges a username (or e-mail) and password for a 15-minute access token and a rotating refresh token (also set as an HttpOnly cookie). Wrong name and wrong password get the same 401. After 5 consecutive failures the name is locked with growing backoff (429 login_locked with Retry-After); attempts are also limited per IP and per name (429 rate_limited). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2060,7 +2117,7 @@ export interface paths {
     put?: never;
     /**
      * Log out
-     * @description Ends the login session of the refresh token sent (body or cookie) and/or of the access token in Authorization. Always 204; clears the refresh cookie.
+     * @description Ends the login session of the refresh token sent (body or cookie) and/or of the access token in Authorization. Always 204; clears the refresh cookie. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2202,7 +2259,7 @@ export interface paths {
     put?: never;
     /**
      * Change your password
-     * @description Needs the current password. Ends every other login session of the user; this one stays. Not available to personal access tokens.
+     * @description Needs the current password. Ends every other login session of the user; this one stays. Not available to personal access tokens. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2292,7 +2349,7 @@ export interface paths {
     put?: never;
     /**
      * Rotate the refresh token
-     * @description Returns a new access token and a new refresh token; the one sent is used up. Sending a used refresh token again (after a 10-second grace for lost responses) ends that whole login session: 401 refresh_token_reused.
+     * @description Returns a new access token and a new refresh token; the one sent is used up. Sending a used refresh token again (after a 10-second grace for lost responses) ends that whole login session: 401 refresh_token_reused. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2386,7 +2443,7 @@ export interface paths {
     put?: never;
     /**
      * Register (when open)
-     * @description Creates a user with the user role. Only when ACCOUNTDB_REGISTRATION=open; 403 registration_closed otherwise.
+     * @description Creates a user with the user role. Only when ACCOUNTDB_REGISTRATION=open; 403 registration_closed otherwise. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2534,7 +2591,7 @@ export interface paths {
     put?: never;
     /**
      * Create the first admin
-     * @description Creates the first user, with the admin role, and logs them in. Refused with 409 once any user exists.
+     * @description Creates the first user, with the admin role, and logs them in. Refused with 409 once any user exists. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2743,7 +2800,7 @@ export interface paths {
     put?: never;
     /**
      * Create a card
-     * @description Creates a card. Answers 201 with the object, its ETag and Location.
+     * @description Creates a card. Answers 201 with the object, its ETag and Location. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2983,7 +3040,7 @@ export interface paths {
     head?: never;
     /**
      * Update a card
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -3108,7 +3165,7 @@ export interface paths {
     put?: never;
     /**
      * Mark a card failed
-     * @description From available or claimed: the card did not redeem; the reason is kept.
+     * @description From available or claimed: the card did not redeem; the reason is kept. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3196,7 +3253,7 @@ export interface paths {
     put?: never;
     /**
      * Mark a card redeemed
-     * @description From available or claimed: the card is redeemed now, optionally onto one of your accounts. 409 when it is redeemed, failed or disabled.
+     * @description From available or claimed: the card is redeemed now, optionally onto one of your accounts. 409 when it is redeemed, failed or disabled. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3294,7 +3351,7 @@ export interface paths {
     put?: never;
     /**
      * Release a claimed card
-     * @description Ends the lease: the card is available again. 409 when it is not claimed.
+     * @description Ends the lease: the card is available again. 409 when it is not claimed. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3371,7 +3428,7 @@ export interface paths {
     put?: never;
     /**
      * Create many cards
-     * @description Creates up to 10000 cards in one transaction. Each item is validated like POST /cards. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     * @description Creates up to 10000 cards in one transaction. Each item is validated like POST /cards. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -3481,6 +3538,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -3500,7 +3566,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many cards
-     * @description Deletes the listed cards in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     * @description Deletes up to 10000 listed cards in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -3564,6 +3630,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -3583,7 +3658,7 @@ export interface paths {
     put?: never;
     /**
      * Claim a card
-     * @description Leases one available card (optionally of a currency, a minimum value or with tags) to the caller for lease_seconds and answers it with its codes (audited). Concurrent claimers never get the same card; unexpired cards expiring soonest go first. A lapsed lease makes the card available again. 404 nothing_to_claim when none is free.
+     * @description Leases one available card (optionally of a currency, a minimum value or with tags) to the caller for lease_seconds and answers it with its codes (audited). Concurrent claimers never get the same card; unexpired cards expiring soonest go first. A lapsed lease makes the card available again. 404 nothing_to_claim when none is free. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3688,7 +3763,7 @@ export interface paths {
     };
     /**
      * Export cards
-     * @description Streams every card matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_codes=true the codes are included in clear; the export is audited as such. A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
+     * @description Streams every card matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_codes=true the codes are included in clear; the export is audited as such. A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed. At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -3755,6 +3830,16 @@ export interface paths {
             'text/csv': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -3776,7 +3861,7 @@ export interface paths {
     put?: never;
     /**
      * Import cards
-     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as duplicates and skipped. value, currency, tags and expires_at apply to every imported card. dry_run=true checks everything and writes nothing.
+     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as duplicates and skipped. value, currency, tags and expires_at apply to every imported card. dry_run=true checks everything and writes nothing. The answer lists the first 100 errors and counts them all (errors_total, errors_truncated). At most 20,000 cards and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -3817,15 +3902,41 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
+            /**
+             * @example {
+             *       "dry_run": false,
+             *       "total": 5,
+             *       "created": 3,
+             *       "duplicates": 1,
+             *       "failed": 1,
+             *       "errors": [
+             *         {
+             *           "row": 6,
+             *           "message": "has 3 fields; expected code1[,code2]"
+             *         }
+             *       ],
+             *       "errors_total": 1,
+             *       "errors_truncated": false
+             *     }
+             */
             'application/json': {
               created: number;
               dry_run: boolean;
+              /** @description Codes you had, or that repeat in the upload */
               duplicates: number;
+              /** @description The first 100 errors, by line */
               errors: {
                 message: string;
                 row: number;
               }[];
+              /** @description Every error, listed or not (equals failed) */
+              errors_total: number;
+              /** @description More errors than the list shows */
+              errors_truncated: boolean;
+              /** @description Lines not imported, each with one error */
               failed: number;
+              /** @description Cards read: created + duplicates + failed */
+              total: number;
             };
           };
         };
@@ -3874,6 +3985,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -3893,7 +4013,7 @@ export interface paths {
     put?: never;
     /**
      * Find cards by code
-     * @description The cards whose code1 or code2 is the code in the body (exact, ignoring case, spaces and dashes), found through a keyed hash of the code (blind index); the code is never compared or stored in clear. The code travels in the body, never in a URL, so it reaches no access log or browser history. Answers the cards as lists show them (codes masked, not audited: GET /cards/{id} reveals and audits), oldest first; total counts every match. Users search their own cards; admins every user's, or one user's with owner_id.
+     * @description The cards whose code1 or code2 is the code in the body (exact, ignoring case, spaces and dashes), found through a keyed hash of the code (blind index); the code is never compared or stored in clear. The code travels in the body, never in a URL, so it reaches no access log or browser history. Answers the cards as lists show them (codes masked, not audited: GET /cards/{id} reveals and audits), oldest first; total counts every match. Users search their own cards; admins every user's, or one user's with owner_id. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -4294,7 +4414,7 @@ export interface paths {
     put?: never;
     /**
      * Create a hardware
-     * @description Creates a hardware. Answers 201 with the object, its ETag and Location.
+     * @description Creates a hardware. Answers 201 with the object, its ETag and Location. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -4539,7 +4659,7 @@ export interface paths {
     head?: never;
     /**
      * Update a hardware
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -4668,7 +4788,7 @@ export interface paths {
     put?: never;
     /**
      * Create many hardware
-     * @description Creates up to 10000 hardware in one transaction. Each item is validated like POST /hardware. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     * @description Creates up to 10000 hardware in one transaction. Each item is validated like POST /hardware. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -4782,6 +4902,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -4801,7 +4930,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many hardware
-     * @description Deletes the listed hardware in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     * @description Deletes up to 10000 listed hardware in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -4858,6 +4987,15 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -4976,7 +5114,7 @@ export interface paths {
     };
     /**
      * Export hardware
-     * @description Streams every hardware matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
+     * @description Streams every hardware matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed. At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -5057,6 +5195,16 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -5197,7 +5345,7 @@ export interface paths {
     put?: never;
     /**
      * Create a Proxmox node
-     * @description Creates a Proxmox node. Answers 201 with the object, its ETag and Location.
+     * @description Creates a Proxmox node. Answers 201 with the object, its ETag and Location. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -5440,7 +5588,7 @@ export interface paths {
     head?: never;
     /**
      * Update a Proxmox node
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -5567,7 +5715,7 @@ export interface paths {
     put?: never;
     /**
      * Rotate a node's agent key
-     * @description Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once.
+     * @description Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -5634,7 +5782,7 @@ export interface paths {
     get?: never;
     /**
      * Replace a node's whitelist
-     * @description The VMIDs synced when sync_mode is whitelist (kept sorted, without duplicates).
+     * @description The VMIDs synced when sync_mode is whitelist (kept sorted, without duplicates). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     put: {
       parameters: {
@@ -5718,7 +5866,7 @@ export interface paths {
     put?: never;
     /**
      * Add a VMID to a node's whitelist
-     * @description Idempotent: adding a listed VMID changes nothing.
+     * @description Idempotent: adding a listed VMID changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -5840,7 +5988,7 @@ export interface paths {
     put?: never;
     /**
      * Create many proxmox-nodes
-     * @description Creates up to 10000 proxmox-nodes in one transaction. Each item is validated like POST /proxmox-nodes. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     * @description Creates up to 10000 proxmox-nodes in one transaction. Each item is validated like POST /proxmox-nodes. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -5954,6 +6102,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -5973,7 +6130,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many proxmox-nodes
-     * @description Deletes the listed proxmox-nodes in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     * @description Deletes up to 10000 listed proxmox-nodes in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -6037,6 +6194,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -6054,7 +6220,7 @@ export interface paths {
     };
     /**
      * Export proxmox-nodes
-     * @description Streams every proxmox_node matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
+     * @description Streams every proxmox_node matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed. At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -6109,6 +6275,16 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -6200,7 +6376,7 @@ export interface paths {
     put?: never;
     /**
      * Create a personal access token
-     * @description Creates a token for scripts (`Authorization: Bearer adb_pat_…`). The token is in this response only; AccountDB keeps a hash. A read-only token gets 403 insufficient_scope on writes. Only a logged-in user (not another token) may create tokens.
+     * @description Creates a token for scripts (`Authorization: Bearer adb_pat_…`). The token is in this response only; AccountDB keeps a hash. A read-only token gets 403 insufficient_scope on writes. Only a logged-in user (not another token) may create tokens. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -6482,7 +6658,7 @@ export interface paths {
     put?: never;
     /**
      * Create a user
-     * @description Creates a user (role user unless given). Admins only.
+     * @description Creates a user (role user unless given). Admins only. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -6729,7 +6905,7 @@ export interface paths {
     head?: never;
     /**
      * Update a user
-     * @description Change username, e-mail or role; `is_active: false` deactivates (every session ends at once, the next request is refused); `password` sets a new password, ends the user's sessions and clears a lockout; `unlock: true` clears a lockout. The last active admin cannot be demoted or deactivated. Admins only.
+     * @description Change username, e-mail or role; `is_active: false` deactivates (every session ends at once, the next request is refused); `password` sets a new password, ends the user's sessions and clears a lockout; `unlock: true` clears a lockout. The last active admin cannot be demoted or deactivated. Admins only. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -6982,7 +7158,7 @@ export interface paths {
     put?: never;
     /**
      * Create a VM
-     * @description Creates a VM. Answers 201 with the object, its ETag and Location.
+     * @description Creates a VM. Answers 201 with the object, its ETag and Location. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -7227,7 +7403,7 @@ export interface paths {
     head?: never;
     /**
      * Update a VM
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -7449,7 +7625,7 @@ export interface paths {
     put?: never;
     /**
      * Create many vms
-     * @description Creates up to 10000 vms in one transaction. Each item is validated like POST /vms. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported.
+     * @description Creates up to 10000 vms in one transaction. Each item is validated like POST /vms. When any item fails, nothing is written and the answer is 422 bulk_failed listing every failed row (errors[].path starts with /body/items/<row>); with ?partial=true the valid items are written and the failed ones reported. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -7570,6 +7746,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -7589,7 +7774,7 @@ export interface paths {
     put?: never;
     /**
      * Delete many vms
-     * @description Deletes the listed vms in one transaction. Ids that do not exist (or are not yours) are reported in not_found.
+     * @description Deletes up to 10000 listed vms in one transaction. Ids that do not exist (or are not yours) are reported in not_found. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -7653,6 +7838,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -7670,7 +7864,7 @@ export interface paths {
     };
     /**
      * Export vms
-     * @description Streams every vm matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed.
+     * @description Streams every vm matching the list filters as CSV or a JSON array (same fields as the API). Audited.  A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed. At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -7744,6 +7938,16 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+            'text/csv': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
           headers: {
             [name: string]: unknown;
           };

@@ -5,11 +5,16 @@ import { type ReactNode, useEffect, useId, useState } from 'react';
 import { ApiError, problemMessage } from '../api/problem';
 import { Button, Card, cx, SelectField } from './ui';
 
-/** What every import answers: a dry run or the real thing, with per-row errors. */
+/**
+ * What every import answers: a dry run or the real thing, with per-row errors (the first ones;
+ * errors_total counts them all).
+ */
 export interface ImportOutcome {
   dry_run: boolean;
   failed: number;
   errors: Array<{ row: number; message: string }>;
+  errors_total: number;
+  errors_truncated: boolean;
 }
 
 export interface ImportInput {
@@ -256,6 +261,11 @@ export function ImportWizard<R extends ImportOutcome>({
                   ))}
                 </tbody>
               </table>
+              {result.errors_truncated ? (
+                <p className="mt-2 text-xs text-zinc-500" data-testid="import-errors-truncated">
+                  The first {result.errors.length} of {result.errors_total} errors are shown.
+                </p>
+              ) : null}
             </div>
           ) : null}
           {error ? (

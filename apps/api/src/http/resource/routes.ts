@@ -10,6 +10,7 @@ import { auditContext } from '../auth-hooks.js';
 import { validatorFor } from '../body-validator.js';
 import { loggableError } from '../error-handler.js';
 import { AppError, NotFoundError, PreconditionFailedError } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import { ownerFor } from '../owner-for.js';
 import { problemResponses } from '../problem.js';
 import { csvLine } from './csv.js';
@@ -48,7 +49,7 @@ import {
 } from './rows.js';
 import type { ReadContext, WriteContext } from './spec.js';
 
-export const MAX_BULK = 10_000;
+export const MAX_BULK = LIMITS.bulk.items;
 const EXPORT_PAGE = 1000;
 
 const IdParams = Type.Object({
@@ -353,7 +354,8 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
   app.post(
     `${base}/bulk`,
     {
-      bodyLimit: 32 * 1024 * 1024,
+      bodyLimit: LIMITS.bulk.bytes,
+      config: { heavy: true },
       schema: {
         tags: [path],
         summary: `Create many ${path}`,
@@ -449,10 +451,11 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
   app.post(
     `${base}/bulk-delete`,
     {
+      config: { heavy: true },
       schema: {
         tags: [path],
         summary: `Delete many ${path}`,
-        description: `Deletes the listed ${path} in one transaction. Ids that do not exist (or are not yours) are reported in not_found.`,
+        description: `Deletes up to ${MAX_BULK} listed ${path} in one transaction. Ids that do not exist (or are not yours) are reported in not_found.`,
         body: Type.Object(
           {
             ids: Type.Array(Type.String({ format: 'uuid' }), {
@@ -513,6 +516,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
   app.get(
     `${base}/export`,
     {
+      config: { heavy: true },
       schema: {
         tags: [path],
         summary: `Export ${path}`,

@@ -1,11 +1,10 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
-import type { DataKeyStore } from '../../crypto/data-keys.js';
 import { accounts } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { validatorFor } from '../../http/body-validator.js';
 import { AppError } from '../../http/errors.js';
+import { type ImportTarget, importInBatches, type RowError } from '../../http/import-batches.js';
 import { writeProblem } from '../../http/resource/errors.js';
 import {
   type BulkRowError,
@@ -13,7 +12,7 @@ import {
   type PreparedRow,
 } from '../../http/resource/insert-rows.js';
 import type { WriteContext } from '../../http/resource/spec.js';
-import { type ImportFormat, parseImport } from './import-formats.js';
+import type { ImportFormat, ParsedRecord } from './import-formats.js';
 import { accountInsertValues, accountSpec, accountUpdateValues } from './resource.js';
 import { CreateAccount, UpdateAccount } from './schemas.js';
 import { recordStatusChange } from './status.js';
@@ -21,10 +20,15 @@ import { recordStatusChange } from './status.js';
 export interface ImportResult {
   dry_run: boolean;
   format: ImportFormat;
+  /** Records read: created + updated + failed. */
+  total: number;
   created: number;
   updated: number;
   failed: number;
-  errors: Array<{ row: number; message: string }>;
+  /** The first errors by row (LIMITS.import.errors); errors_total counts them all. */
+  errors: RowError[];
+  errors_total: number;
+  errors_truncated: boolean;
 }
 
 const validateCreate = validatorFor(CreateAccount);
@@ -48,39 +52,57 @@ const message = (errors: BulkRowError['errors']) =>
 
 /**
  * Imports accounts: creates new ones and updates the owner's existing ones matched by
- * external_id, row by row (a bad row is reported, the others written). A dry run does all of
- * it, database checks included, then rolls back.
+ * external_id, record by record (a bad record is reported, the others written), in batches of
+ * 500 read lazily from `records`. A dry run does all of it, database checks included, then
+ * rolls back.
  */
-export async function importAccounts(options: {
-  tx: Tx;
-  request: FastifyRequest;
-  keys: DataKeyStore;
-  ownerId: string;
-  format: ImportFormat;
-  payload: unknown;
-  dryRun: boolean;
-}): Promise<ImportResult> {
-  const { tx, ownerId } = options;
-  const records = parseImport(options.format, options.payload);
-  const errors: Array<{ row: number; message: string }> = [];
+export async function importAccounts(
+  options: ImportTarget & {
+    format: ImportFormat;
+    records: Iterable<ParsedRecord>;
+    dryRun: boolean;
+  },
+): Promise<ImportResult> {
+  /** external_id → the row that had it first, across batches. */
+  const seen = new Map<string, number>();
+  const counts = { total: 0, created: 0, updated: 0 };
+  const errors = await importInBatches(options.records, async (batch) => {
+    const done = await importBatch({ ...options, batch, seen });
+    counts.total += batch.length;
+    counts.created += done.created;
+    counts.updated += done.updated;
+    return done.errors;
+  });
+  const result: ImportResult = {
+    dry_run: options.dryRun,
+    format: options.format,
+    ...counts,
+    ...errors.answer(),
+  };
+  if (options.dryRun) throw new DryRunRollback(result);
+  return result;
+}
+
+async function importBatch(
+  options: ImportTarget & {
+    batch: ParsedRecord[];
+    seen: Map<string, number>;
+  },
+): Promise<{ created: number; updated: number; errors: RowError[] }> {
+  const { tx, ownerId, batch: records, seen } = options;
+  const errors: RowError[] = [];
   const externalIds = records
     .map((r) => r.body?.external_id)
     .filter((v): v is string => typeof v === 'string');
   const existing = new Map<string, Row>();
-  for (let i = 0; i < externalIds.length; i += 1000) {
+  if (externalIds.length > 0) {
     const rows = await tx
       .select()
       .from(accounts)
-      .where(
-        and(
-          eq(accounts.ownerId, ownerId),
-          inArray(accounts.externalId, externalIds.slice(i, i + 1000)),
-        ),
-      )
+      .where(and(eq(accounts.ownerId, ownerId), inArray(accounts.externalId, externalIds)))
       .for('update');
     for (const r of rows) if (r.externalId) existing.set(r.externalId, r);
   }
-  const seen = new Map<string, number>();
   const inserts: PreparedRow[] = [];
   let updated = 0;
   for (const record of records) {
@@ -150,15 +172,5 @@ export async function importAccounts(options: {
   const insertErrors: BulkRowError[] = [];
   const created = (await insertRows(tx, accountSpec, inserts, insertErrors)).length;
   for (const e of insertErrors) errors.push({ row: e.row, message: message(e.errors) });
-  errors.sort((a, b) => a.row - b.row);
-  const result: ImportResult = {
-    dry_run: options.dryRun,
-    format: options.format,
-    created,
-    updated,
-    failed: errors.length,
-    errors,
-  };
-  if (options.dryRun) throw new DryRunRollback(result);
-  return result;
+  return { created, updated, errors };
 }

@@ -1,10 +1,12 @@
-import { parseCsv } from '../../http/resource/csv.js';
-import { parseJsonKeepingBigIntegers } from '../../http/safe-json.js';
+import { AppError } from '../../http/errors.js';
+import { LIMITS } from '../../http/limits.js';
+import { parseJson } from '../../http/safe-json.js';
 
 /**
- * Account import formats: JSON (an array or one object), JSON lines, and CSV with a header
- * row; each record in AccountDB's own field names, the earlier AccountDB upload format, or a
- * Steam Guard .maFile. Every record becomes a create/update body for POST /accounts.
+ * The shapes an imported account record may have: AccountDB's own field names, the earlier
+ * AccountDB upload format, or a Steam Guard .maFile (a CSV record: AccountDB's field names as
+ * columns). Every record becomes a create/update body for POST /accounts. How an upload is
+ * split into records is import-readers.ts.
  */
 
 export type ImportFormat = 'json' | 'jsonl' | 'csv';
@@ -105,88 +107,30 @@ export function toAccountBody(record: unknown): Obj {
 const CSV_ARRAY_FIELDS = new Set(['tags']);
 const CSV_OBJECT_FIELDS = new Set(['attributes', 'steam_guard']);
 
-function csvRecords(text: string): ParsedRecord[] {
-  const rows = parseCsv(text);
-  const header = rows.shift();
-  if (!header) return [];
-  const names = header.fields.map((h) => h.trim().toLowerCase());
-  return rows.map(({ line, fields }) => {
-    const body: Obj = {};
-    for (const [i, name] of names.entries()) {
-      const raw = fields[i];
-      if (!name || raw === undefined || raw.trim() === '') continue;
-      if (CSV_ARRAY_FIELDS.has(name)) body[name] = splitTags(raw);
-      else if (CSV_OBJECT_FIELDS.has(name)) {
-        try {
-          body[name] = JSON.parse(raw);
-        } catch {
-          return { row: line, error: `column ${name} is not JSON` };
-        }
-      } else body[name] = raw;
-    }
-    if (fields.length > names.length)
-      return { row: line, error: `has ${fields.length} fields, the header ${names.length}` };
-    return { row: line, body };
-  });
-}
-
-export function detectFormat(contentType: string | undefined, text: string): ImportFormat {
-  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type === 'text/csv') return 'csv';
-  if (
-    type === 'application/x-ndjson' ||
-    type === 'application/jsonl' ||
-    type === 'application/x-jsonlines'
-  )
-    return 'jsonl';
-  if (type === 'application/json') return 'json';
-  const start = text.trimStart();
-  if (start.startsWith('[')) return 'json';
-  if (start.startsWith('{')) {
-    try {
-      JSON.parse(text);
-      return 'json';
-    } catch {
-      return 'jsonl';
-    }
+/**
+ * One CSV record under its header's (lower-case) column names → a body. Empty cells are left
+ * out; tags are split, attributes and steam_guard read as JSON (within the JSON limits of an
+ * import record: over them the whole upload is refused).
+ */
+export function csvRecordBody(names: string[], line: number, fields: string[]): ParsedRecord {
+  const body: Obj = {};
+  for (const [i, name] of names.entries()) {
+    const raw = fields[i];
+    if (!name || raw === undefined || raw.trim() === '') continue;
+    if (CSV_ARRAY_FIELDS.has(name)) body[name] = splitTags(raw);
+    else if (CSV_OBJECT_FIELDS.has(name)) {
+      try {
+        body[name] = parseJson(raw, {
+          limits: LIMITS.import.recordJson,
+          what: `Column ${name} on line ${line}`,
+        });
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        return { row: line, error: `column ${name} is not JSON` };
+      }
+    } else body[name] = raw;
   }
-  return 'csv';
-}
-
-/** Splits an upload into records, each with its body or the reason it cannot be read. */
-export function parseImport(format: ImportFormat, payload: string | unknown): ParsedRecord[] {
-  if (format === 'csv') return csvRecords(String(payload));
-  if (format === 'jsonl') {
-    const out: ParsedRecord[] = [];
-    String(payload)
-      .split(/\r?\n/)
-      .forEach((line, i) => {
-        if (!line.trim()) return;
-        try {
-          out.push({ row: i + 1, body: toAccountBody(parseJsonKeepingBigIntegers(line)) });
-        } catch (err) {
-          out.push({
-            row: i + 1,
-            error: err instanceof SyntaxError ? 'is not valid JSON' : (err as Error).message,
-          });
-        }
-      });
-    return out;
-  }
-  let data = payload;
-  if (typeof payload === 'string') {
-    try {
-      data = parseJsonKeepingBigIntegers(payload);
-    } catch {
-      return [{ row: 1, error: 'the upload is not valid JSON' }];
-    }
-  }
-  const list = Array.isArray(data) ? data : [data];
-  return list.map((record, i) => {
-    try {
-      return { row: i + 1, body: toAccountBody(record) };
-    } catch (err) {
-      return { row: i + 1, error: (err as Error).message };
-    }
-  });
+  if (fields.length > names.length)
+    return { row: line, error: `has ${fields.length} fields, the header ${names.length}` };
+  return { row: line, body };
 }

@@ -5,16 +5,15 @@ import { Type } from 'typebox';
 import { accountStatusEvents, accounts } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
 import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { registerJsonBodyParser } from '../../http/json-body.js';
 import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { ownerFor } from '../../http/owner-for.js';
 import { problemResponses } from '../../http/problem.js';
 import { Tags } from '../../http/resource/fields.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
-import { parseJsonKeepingBigIntegers } from '../../http/safe-json.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { claimAccount, releaseAccount } from './claim-account.js';
-import { DryRunRollback, importAccounts } from './import-accounts.js';
-import { detectFormat, type ImportFormat } from './import-formats.js';
+import { importRoute } from './import-route.js';
 import { accountSpec, toAccountDto } from './resource.js';
 import { AccountSecrets, SECRET_FIELDS } from './schemas.js';
 import { openSecrets } from './secrets.js';
@@ -33,120 +32,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
   const keys = app.deps.keys;
 
   // Account ids are often 64-bit (SteamID64): JSON bodies keep long integers as strings.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, body === '' ? undefined : parseJsonKeepingBigIntegers(String(body)));
-    } catch (err) {
-      done(
-        Object.assign(err as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
-        undefined,
-      );
-    }
-  });
-  // Uploads in CSV or JSON lines arrive as text; the import decides how to read them.
-  for (const type of [
-    'text/csv',
-    'text/plain',
-    'application/x-ndjson',
-    'application/jsonl',
-    'application/x-jsonlines',
-  ]) {
-    app.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  }
-
-  app.post(
-    '/accounts/import',
-    {
-      bodyLimit: 64 * 1024 * 1024,
-      schema: {
-        tags: ['accounts'],
-        summary: 'Import accounts',
-        description:
-          'Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header ' +
-          "row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB " +
-          'upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard ' +
-          '.maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad ' +
-          'records are reported by row (1-based; CSV: line number) and the rest imported. dry_run=true checks ' +
-          'everything and writes nothing.',
-        querystring: Type.Object(
-          {
-            dry_run: Type.Boolean({ default: false }),
-            format: Type.Optional(
-              Type.Union([Type.Literal('json'), Type.Literal('jsonl'), Type.Literal('csv')], {
-                description: 'Override the format detected from Content-Type',
-              }),
-            ),
-            owner_id: Type.Optional(
-              Type.String({ format: 'uuid', description: 'Admins: import for this user' }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object(
-            {
-              dry_run: Type.Boolean(),
-              format: Type.String(),
-              created: Type.Integer(),
-              updated: Type.Integer(),
-              failed: Type.Integer(),
-              errors: Type.Array(Type.Object({ row: Type.Integer(), message: Type.String() })),
-            },
-            {
-              examples: [
-                {
-                  dry_run: false,
-                  format: 'json',
-                  created: 2,
-                  updated: 1,
-                  failed: 1,
-                  errors: [{ row: 4, message: 'username is required' }],
-                },
-              ],
-            },
-          ),
-          ...problemResponses(400, 401, 403, 413, 415),
-        },
-      },
-    },
-    async (request) => {
-      const { dry_run: dryRun, owner_id } = request.query;
-      const ownerId = ownerFor(request.actor, owner_id);
-      const payload = request.body;
-      const format: ImportFormat =
-        request.query.format ??
-        detectFormat(request.headers['content-type'], typeof payload === 'string' ? payload : '[');
-      try {
-        return await app.tenant(request, async (tx) => {
-          const result = await importAccounts({
-            tx,
-            request,
-            keys,
-            ownerId,
-            format,
-            payload,
-            dryRun,
-          });
-          await writeAudit(tx, auditContext(request), {
-            action: 'account.import',
-            entityType: 'account',
-            ownerId,
-            details: {
-              format,
-              created: result.created,
-              updated: result.updated,
-              failed: result.failed,
-            },
-          });
-          return result;
-        });
-      } catch (err) {
-        if (err instanceof DryRunRollback) return err.result;
-        throw err;
-      }
-    },
-  );
+  registerJsonBodyParser(app, { bigIntegers: true, emptyIsNone: true });
+  await app.register(importRoute);
 
   app.post(
     '/accounts/claim',

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { FreeJsonObject } from '../../http/free-json.js';
 import { Notes, Nullable, Tags, Timestamp, UuidString } from '../../http/resource/fields.js';
 
 export const ACCOUNT_STATUSES = ['active', 'locked', 'disabled', 'banned'] as const;
@@ -57,15 +58,11 @@ const secretWrites = {
   ),
   steam_guard: Type.Optional(
     Nullable(
-      Type.Object(
-        {},
-        {
-          additionalProperties: true,
-          maxProperties: 50,
-          description:
-            'Other Steam Guard data of a .maFile (device_id, serial_number, uri, token_gid, secret_1, session…). Write-only.',
-        },
-      ),
+      FreeJsonObject({
+        maxProperties: 50,
+        description:
+          'Other Steam Guard data of a .maFile (device_id, serial_number, uri, token_gid, secret_1, session…). Write-only',
+      }),
     ),
   ),
 };
@@ -107,14 +104,7 @@ const common = {
   tags: Type.Optional(Tags),
   notes: Type.Optional(Nullable(Notes)),
   attributes: Type.Optional(
-    Type.Object(
-      {},
-      {
-        additionalProperties: true,
-        maxProperties: 100,
-        description: 'Service-specific extras (not secret)',
-      },
-    ),
+    FreeJsonObject({ maxProperties: 100, description: 'Service-specific extras (not secret)' }),
   ),
   ...secretWrites,
 };

@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import { proxmoxNodes } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
 import { NotFoundError } from '../../http/errors.js';
+import { formatCount, LIMITS } from '../../http/limits.js';
 import { problemResponses } from '../../http/problem.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { applySync } from './apply-sync.js';
@@ -66,8 +67,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
   app.post(
     '/agent/sync',
     {
-      config: node,
-      bodyLimit: 64 * 1024 * 1024,
+      config: { ...node, heavy: true },
+      bodyLimit: LIMITS.sync.bytes,
       schema: {
         tags: ['agent'],
         summary: "Push the state of the node's guests",
@@ -77,7 +78,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
           'and their VMIDs kept as skipped_vmids. A retry with the same cycle_id and body gets the same answer; the ' +
           'same cycle_id with another body is 409 cycle_conflict. A snapshot older than the last applied one changes ' +
           'nothing (stale: true). A complete sync with no guests while guests were known is treated as suspicious: ' +
-          'nothing is marked absent and the node shows an error. Your notes and tags are never touched.',
+          'nothing is marked absent and the node shows an error. Your notes and tags are never touched. ' +
+          `At most ${formatCount(LIMITS.sync.vms)} guests per sync (400 validation_error).`,
         body: SyncBody,
         response: { 200: SyncResult, ...problemResponses(400, 401, 409, 413) },
       },

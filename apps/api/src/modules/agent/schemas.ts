@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { LIMITS } from '../../http/limits.js';
 import { Nullable } from '../../http/resource/fields.js';
 
 /**
@@ -93,7 +94,7 @@ export const SyncBody = Type.Object(
       description:
         'true: vms is every guest of the node (missing ones become absent); false: only these guests',
     }),
-    vms: Type.Array(SyncVm, { maxItems: 100_000 }),
+    vms: Type.Array(SyncVm, { maxItems: LIMITS.sync.vms }),
   },
   {
     additionalProperties: false,

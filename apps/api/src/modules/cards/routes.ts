@@ -14,7 +14,7 @@ import { writeProblem } from '../../http/resource/errors.js';
 import { Tags } from '../../http/resource/fields.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
 import { writeAudit } from '../audit/write-audit.js';
-import { CardDryRun, importCards } from './import-cards.js';
+import { importRoute } from './import-route.js';
 import { CardLookupBody, lookupCards, refuseCodeInUrl } from './lookup.js';
 import {
   cardSpec,
@@ -38,11 +38,10 @@ const routes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const keys = app.deps.keys;
 
-  app.addContentTypeParser(['text/plain', 'text/csv'], { parseAs: 'string' }, (_req, body, done) =>
-    done(null, body),
-  );
-  // GET /cards?code= was the lookup before POST /cards/lookup: say where it went.
+  // GET /cards?code= was the lookup before POST /cards/lookup: say where it went (before the
+  // import route's plugin is registered, so that it inherits the hook too).
   app.addHook('onRequest', async (request) => refuseCodeInUrl(request));
+  await app.register(importRoute);
 
   /** One state change of a card, audited, answering the card. */
   async function transition(
@@ -74,88 +73,6 @@ const routes: FastifyPluginAsync = async (fastify) => {
         throw writeProblem(cardSpec, err) ?? err;
       });
   }
-
-  app.post(
-    '/cards/import',
-    {
-      bodyLimit: 32 * 1024 * 1024,
-      schema: {
-        tags: ['cards'],
-        summary: 'Import cards',
-        description:
-          'Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines ' +
-          'starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as ' +
-          'duplicates and skipped. value, currency, tags and expires_at apply to every imported card. ' +
-          'dry_run=true checks everything and writes nothing.',
-        querystring: Type.Object(
-          {
-            dry_run: Type.Boolean({ default: false }),
-            value: Type.Optional(Type.Number({ minimum: 0, maximum: 999_999_999_999 })),
-            currency: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3}$' })),
-            tags: Type.Optional(
-              Type.Union([
-                Type.String({ maxLength: 64 }),
-                Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 }),
-              ]),
-            ),
-            expires_at: Type.Optional(Type.String({ format: 'date-time' })),
-            owner_id: Type.Optional(
-              Type.String({ format: 'uuid', description: 'Admins: import for this user' }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        body: Type.String({
-          maxLength: 32 * 1024 * 1024,
-          description: 'One card a line',
-          examples: ['# batch 7\nAAAA-BBBB-CCCC-DDDD\nEEEE-FFFF-GGGG-HHHH,4711\n'],
-        }),
-        consumes: ['text/plain', 'text/csv'],
-        response: {
-          200: Type.Object({
-            dry_run: Type.Boolean(),
-            created: Type.Integer(),
-            duplicates: Type.Integer(),
-            failed: Type.Integer(),
-            errors: Type.Array(Type.Object({ row: Type.Integer(), message: Type.String() })),
-          }),
-          ...problemResponses(400, 401, 403, 413, 415),
-        },
-      },
-    },
-    async (request) => {
-      const q = request.query;
-      const ownerId = ownerFor(request.actor, q.owner_id);
-      const tags = q.tags === undefined ? undefined : Array.isArray(q.tags) ? q.tags : [q.tags];
-      try {
-        return await app.tenant(request, async (tx) => {
-          const result = await importCards({
-            tx,
-            request,
-            keys,
-            ownerId,
-            text: request.body,
-            defaults: { value: q.value, currency: q.currency, tags, expires_at: q.expires_at },
-            dryRun: q.dry_run,
-          });
-          await writeAudit(tx, auditContext(request), {
-            action: 'card.import',
-            entityType: 'card',
-            ownerId,
-            details: {
-              created: result.created,
-              duplicates: result.duplicates,
-              failed: result.failed,
-            },
-          });
-          return result;
-        });
-      } catch (err) {
-        if (err instanceof CardDryRun) return err.result;
-        throw err;
-      }
-    },
-  );
 
   app.post(
     '/cards/lookup',
