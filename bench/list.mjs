@@ -4,7 +4,8 @@
 import { apiCall, captureSql, startApi } from './lib/api-server.mjs';
 import { DEFAULT_DATABASE_URL, parseOptions } from './lib/args.mjs';
 import { autocannon } from './lib/autocannon.mjs';
-import { benchUser, pool, scaleOf } from './lib/db.mjs';
+import { benchUser, databaseName, pool, scaleOf } from './lib/db.mjs';
+import { backendCpuMs } from './lib/db-cpu.mjs';
 import { explainCaptured, printPlans } from './lib/explain.mjs';
 import { pgbenchScript, runPgbench } from './lib/pgbench.mjs';
 import { machine, printTable, round, writeResult } from './lib/results.mjs';
@@ -73,8 +74,10 @@ export async function main(argv) {
         await runPgbench(url, [script], { ...bench, seconds: opts.warmup });
       }
       const cpuBefore = process.cpuUsage();
+      const dbCpuBefore = await backendCpuMs(db, databaseName(url));
       const viaApi = await autocannon(`${api.base}${s.path}`, { ...load, seconds: opts.seconds });
       const cpu = process.cpuUsage(cpuBefore);
+      const dbCpuMs = (await backendCpuMs(db, databaseName(url))) - dbCpuBefore;
       const apiCpuMs = (cpu.user + cpu.system) / 1000;
       if (viaApi.non2xx || viaApi.errors) {
         throw new Error(`${s.name}: ${viaApi.non2xx} non-2xx answers, ${viaApi.errors} errors`);
@@ -88,6 +91,9 @@ export async function main(argv) {
         api_latency_ms: viaApi.latencyMs,
         // CPU per request of the API process and of the load generator (same machine).
         api_cpu_ms_per_request: round(apiCpuMs / viaApi.requests, 2),
+        // CPU per request of the database backends serving the API (less noisy than req/s
+        // on a shared machine: what a change costs, whatever else runs).
+        db_cpu_ms_per_request: round(dbCpuMs / viaApi.requests, 2),
         autocannon_cpu_ms_per_request: round(viaApi.cpuMs / viaApi.requests, 2),
         pgbench_tps: round(viaSql.tps),
         ratio: round(viaApi.rps / viaSql.tps, 2),
@@ -104,6 +110,7 @@ export async function main(argv) {
         'API p50 ms',
         'API p99 ms',
         'API cpu ms/req',
+        'DB cpu ms/req',
         'autocannon cpu ms/req',
         'pgbench tps',
         'API/pgbench',
@@ -114,6 +121,7 @@ export async function main(argv) {
         r.api_latency_ms.p50,
         r.api_latency_ms.p99,
         r.api_cpu_ms_per_request,
+        r.db_cpu_ms_per_request,
         r.autocannon_cpu_ms_per_request,
         r.pgbench_tps,
         r.ratio,

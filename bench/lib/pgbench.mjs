@@ -13,6 +13,8 @@ function literal(value) {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
+  // A bytea parameter (the tenant context's signature) as PostgreSQL's hex format.
+  if (Buffer.isBuffer(value)) return `'\\x${value.toString('hex')}'`;
   const text = utils.prepareValue(value);
   if (text === null) return 'NULL';
   return `'${String(text).replace(/'/g, "''")}'`;

@@ -83,17 +83,6 @@ BEGIN
 END
 $$;
 
--- HMAC-SHA256 of a message under the context key. Granted to nobody: only the definer
--- functions below (which run as the owner) call it.
-CREATE FUNCTION app_context_mac(p_message text) RETURNS bytea
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = ''
-AS $$
-  SELECT pg_catalog.sha256(k.outer_pad || pg_catalog.sha256(k.inner_pad || pg_catalog.convert_to(p_message, 'UTF8')))
-  FROM public.app_context_keys k WHERE k.id = 1
-$$;
-REVOKE ALL ON FUNCTION app_context_mac(text) FROM PUBLIC;
-
 -- What binds a context to its transaction: the transaction's start, in microseconds. A context
 -- copied out of one transaction fails in every other (they start at other instants). Parallel
 -- workers see their leader's start, so a parallel plan verifies like its leader.
@@ -114,16 +103,22 @@ SET search_path = ''
 AS $$
 DECLARE
   parts text[] := pg_catalog.string_to_array(p_claims, '|');
+  k public.app_context_keys%ROWTYPE;
   skew_ms bigint;
   core text;
 BEGIN
-  -- Compared as hashes: the time the comparison takes says nothing about the expected MAC.
+  SELECT * INTO k FROM public.app_context_keys WHERE id = 1;
+  -- HMAC-SHA256 (RFC 2104) from the key's pads. Compared as hashes: the time the comparison
+  -- takes says nothing about the expected MAC.
   IF p_signature IS NULL
-     OR pg_catalog.sha256(p_signature) IS DISTINCT FROM pg_catalog.sha256(public.app_context_mac('enter|' || p_claims)) THEN
+     OR pg_catalog.sha256(p_signature) IS DISTINCT FROM pg_catalog.sha256(pg_catalog.sha256(
+          k.outer_pad || pg_catalog.sha256(k.inner_pad || pg_catalog.convert_to('enter|' || p_claims, 'UTF8')))) THEN
     RAISE EXCEPTION 'tenant context refused: bad signature' USING ERRCODE = '42501';
   END IF;
+  -- Signed by the API, so well formed; checked all the same.
   IF pg_catalog.array_length(parts, 1) IS DISTINCT FROM 5 OR parts[1] <> 'v1'
      OR parts[3] NOT IN ('user', 'admin', 'node', 'anonymous', 'login')
+     OR pg_catalog.length(parts[2]) NOT IN (0, 36) OR pg_catalog.length(parts[4]) NOT IN (0, 36)
      OR parts[5] !~ '^[0-9]{1,15}$' THEN
     RAISE EXCEPTION 'tenant context refused: malformed claims' USING ERRCODE = '42501';
   END IF;
@@ -134,7 +129,8 @@ BEGIN
             HINT = 'The clocks of the API host and the database host differ by more than 15 minutes; synchronise them (NTP).';
   END IF;
   core := parts[2] || '|' || parts[3] || '|' || parts[4];
-  RETURN core || '|' || pg_catalog.encode(public.app_context_mac('ctx|' || core || '|' || public.app_transaction_tag()), 'hex');
+  RETURN core || '|' || pg_catalog.encode(pg_catalog.sha256(k.outer_pad || pg_catalog.sha256(k.inner_pad
+    || pg_catalog.convert_to('ctx|' || core || '|' || public.app_transaction_tag(), 'UTF8'))), 'hex');
 END
 $$;
 -- Executable by every role: the request login calls it in the statement that also drops to
@@ -143,10 +139,18 @@ $$;
 -- it only refuses.
 GRANT EXECUTE ON FUNCTION app_context_seal(text, bytea) TO PUBLIC;
 
--- This transaction's verified context, '<user id>|<role>|<node id>', or NULL when app.ctx is
--- missing, forged, or copied from another transaction. Called once per statement by the
--- helpers below (the policies wrap them as (SELECT …)).
-CREATE FUNCTION app_context() RETURNS text
+-- One claim of this transaction's verified context, or NULL when app.ctx is missing, forged,
+-- or copied from another transaction. p_claim:
+--   'context'    '<user id>|<role>|<node id>'
+--   'role'       the role
+--   'user'       the user of a user or admin context
+--   'node'       the node of a node context
+--   'node_owner' the owner of the node of a node context
+-- The helpers below each call it once, and the policies wrap them as (SELECT …), so the
+-- check runs once per helper and statement. Everything in one plpgsql function (its plans
+-- are cached for the session): a SQL function called from here would be planned again on
+-- every call.
+CREATE FUNCTION app_context_claim(p_claim text) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = ''
 AS $$
@@ -154,70 +158,137 @@ DECLARE
   c text := pg_catalog.current_setting('app.ctx', true);
   mac text;
   core text;
+  k public.app_context_keys%ROWTYPE;
+  parts text[];
 BEGIN
-  IF c IS NULL OR c = '' THEN
+  -- '<core>|<64 hex digits>'; anything else is no context. (Cheap checks only: the MAC is what
+  -- matters, and a regular expression here cost as much as the HMAC.)
+  IF c IS NULL OR pg_catalog.length(c) < 67 OR pg_catalog.substr(c, pg_catalog.length(c) - 64, 1) <> '|' THEN
     RETURN NULL;
   END IF;
-  mac := pg_catalog.split_part(c, '|', 4);
-  IF mac !~ '^[0-9a-f]{64}$' THEN
+  mac := pg_catalog.right(c, 64);
+  IF pg_catalog.ltrim(mac, '0123456789abcdef') <> '' THEN
     RETURN NULL;
   END IF;
-  core := pg_catalog.split_part(c, '|', 1) || '|' || pg_catalog.split_part(c, '|', 2) || '|' || pg_catalog.split_part(c, '|', 3);
-  IF core || '|' || mac IS DISTINCT FROM c
-     OR pg_catalog.sha256(pg_catalog.decode(mac, 'hex'))
-        IS DISTINCT FROM pg_catalog.sha256(public.app_context_mac('ctx|' || core || '|' || public.app_transaction_tag())) THEN
+  core := pg_catalog.left(c, -65);
+  SELECT * INTO k FROM public.app_context_keys WHERE id = 1;
+  IF pg_catalog.sha256(k.outer_pad || pg_catalog.sha256(k.inner_pad || pg_catalog.convert_to(
+       'ctx|' || core || '|' || public.app_transaction_tag(), 'UTF8')))
+     IS DISTINCT FROM pg_catalog.decode(mac, 'hex') THEN
     RETURN NULL;
   END IF;
-  RETURN core;
+  parts := pg_catalog.string_to_array(core, '|');
+  RETURN CASE p_claim
+    WHEN 'context' THEN core
+    WHEN 'role' THEN parts[2]
+    WHEN 'user' THEN CASE WHEN parts[2] IN ('user', 'admin') THEN nullif(parts[1], '') END
+    WHEN 'node' THEN CASE WHEN parts[2] = 'node' THEN nullif(parts[3], '') END
+    WHEN 'node_owner' THEN CASE WHEN parts[2] = 'node' THEN nullif(parts[1], '') END
+  END;
 END
 $$;
-REVOKE ALL ON FUNCTION app_context() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app_context() TO accountdb_app;
+REVOKE ALL ON FUNCTION app_context_claim(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_context_claim(text) TO accountdb_app;
 
 -- True inside the narrow SECURITY DEFINER functions (and for the schema owner's own
--- connections: migrations, owner-only CLI functions): the statement runs as the owner of the
--- tables. No setting can make a request role the owner.
+-- connections: migrations, owner-only CLI functions): the statement runs as a role that may
+-- read the context key, which is the owner (or a superuser) and nobody else. No setting can
+-- make a request that. An inlinable expression: no query of its own.
 CREATE FUNCTION app_is_system() RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-  SELECT pg_catalog.pg_has_role(current_user, c.relowner, 'MEMBER')
-  FROM pg_catalog.pg_class c WHERE c.oid = 'public.users'::pg_catalog.regclass
-$$;
+AS $$ SELECT pg_catalog.has_table_privilege(current_user, 'public.app_context_keys'::pg_catalog.regclass, 'SELECT') $$;
 
 -- Should a grant on the key ever slip in: only the owner (the definer functions) passes.
 ALTER TABLE app_context_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app_context_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY app_context_keys_owner ON app_context_keys FOR SELECT USING ((SELECT public.app_is_system()));
+CREATE POLICY app_context_keys_owner ON app_context_keys FOR SELECT USING (pg_catalog.pg_has_role(current_user, (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = 'public.app_context_keys'::pg_catalog.regclass), 'MEMBER'));
 
--- The helpers every policy already calls, now on the verified context. Replacing them keeps
--- every policy, trigger and function that calls them.
+-- The helpers the policies call, now on the verified context. Replacing them keeps every
+-- policy, trigger and function that calls them.
+
+-- This transaction's verified context, '<user id>|<role>|<node id>', or NULL.
+CREATE FUNCTION app_context() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT public.app_context_claim('context') $$;
+
+-- The user a user or admin context acts for. NULL for an agent (a node context reaches its
+-- owner's rows only through the node policies below), for the definer functions (system:
+-- they pass through app_is_admin()) and for no or a forged context.
 CREATE OR REPLACE FUNCTION app_user_id() RETURNS uuid
 LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT nullif(pg_catalog.split_part(public.app_context(), '|', 1), '')::uuid $$;
+AS $$
+  SELECT CASE WHEN public.app_is_system() THEN NULL::uuid
+              ELSE public.app_context_claim('user')::uuid END
+$$;
 
+-- The node an agent context acts for, and its owner.
 CREATE OR REPLACE FUNCTION app_node_id() RETURNS uuid
 LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT nullif(pg_catalog.split_part(public.app_context(), '|', 3), '')::uuid $$;
+AS $$ SELECT public.app_context_claim('node')::uuid $$;
+
+CREATE FUNCTION app_node_owner_id() RETURNS uuid
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT public.app_context_claim('node_owner')::uuid $$;
 
 CREATE OR REPLACE FUNCTION app_role() RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
   SELECT CASE WHEN public.app_is_system() THEN 'system'
-              ELSE nullif(pg_catalog.split_part(public.app_context(), '|', 2), '') END
+              ELSE public.app_context_claim('role') END
 $$;
 
 CREATE OR REPLACE FUNCTION app_is_admin() RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
   SELECT CASE WHEN public.app_is_system() THEN true
-              ELSE coalesce(pg_catalog.split_part(public.app_context(), '|', 2) = 'admin', false) END
+              ELSE coalesce(public.app_context_claim('role') = 'admin', false) END
 $$;
 
 -- The verified role of the context itself, also inside definer functions (where app_role()
 -- says 'system'): what a definer function checks to know which path called it.
 CREATE FUNCTION app_context_role() RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT nullif(pg_catalog.split_part(public.app_context(), '|', 2), '') $$;
+AS $$ SELECT public.app_context_claim('role') $$;
+
+-- ---------------------------------------------------------------------------------------
+-- Agents. Their contexts carry no user: app_user_id() is NULL for them, so the tenant
+-- policies show an agent nothing, and these permissive policies grant it what a sync needs:
+-- its own node row, that node's VMs and sync cycles, and its owner's hardware records (to
+-- link them), VM status events and audit entries. Everything else stays out of reach without
+-- a restrictive policy. The restrictive policies of migrations 0002 and 0003 go: a
+-- restrictive check that passes on a missing context (role IS DISTINCT FROM 'node') could be
+-- evaluated after a statement had forged the context; permissive grants fail closed.
+-- ---------------------------------------------------------------------------------------
+DROP POLICY deny_nodes ON data_keys;
+DROP POLICY deny_nodes ON accounts;
+DROP POLICY deny_nodes ON account_status_events;
+DROP POLICY deny_nodes ON cards;
+DROP POLICY deny_nodes ON users;
+DROP POLICY deny_nodes ON refresh_tokens;
+DROP POLICY deny_nodes ON api_tokens;
+DROP POLICY node_scope ON proxmox_nodes;
+DROP POLICY node_scope ON vms;
+DROP POLICY node_scope ON agent_sync_cycles;
+DROP FUNCTION app_deny_nodes(regclass);
+
+CREATE POLICY agent_select ON proxmox_nodes FOR SELECT
+  USING (id = (SELECT app_node_id()));
+CREATE POLICY agent_update ON proxmox_nodes FOR UPDATE
+  USING (id = (SELECT app_node_id())) WITH CHECK (id = (SELECT app_node_id()));
+CREATE POLICY agent_all ON vms FOR ALL
+  USING (node_id = (SELECT app_node_id())) WITH CHECK (node_id = (SELECT app_node_id()));
+CREATE POLICY agent_all ON agent_sync_cycles FOR ALL
+  USING (node_id = (SELECT app_node_id())) WITH CHECK (node_id = (SELECT app_node_id()));
+CREATE POLICY agent_select ON hardware FOR SELECT
+  USING (owner_id = (SELECT app_node_owner_id()));
+CREATE POLICY agent_update ON hardware FOR UPDATE
+  USING (owner_id = (SELECT app_node_owner_id())) WITH CHECK (owner_id = (SELECT app_node_owner_id()));
+CREATE POLICY agent_select ON vm_status_events FOR SELECT
+  USING (owner_id = (SELECT app_node_owner_id()));
+CREATE POLICY agent_insert ON vm_status_events FOR INSERT
+  WITH CHECK (owner_id = (SELECT app_node_owner_id()));
+CREATE POLICY agent_insert ON audit_log FOR INSERT
+  WITH CHECK (owner_id = (SELECT app_node_owner_id()));
 
 -- agent_adopt_vm read app.node_id as a raw setting; now the verified node.
 CREATE OR REPLACE FUNCTION agent_adopt_vm(p_node_id uuid, p_vmid integer, p_smbios_uuid uuid)

@@ -105,6 +105,19 @@ describe.skipIf(!adminUrl)('the request login (PostgreSQL)', () => {
     await expect(database.ready()).rejects.toThrow(/owns 1 object/);
   });
 
+  it('refuses a login that may read the context key (it would pass for the owner)', async () => {
+    const owner = new pg.Client({ connectionString: withDatabase(adminUrl ?? '', dbName) });
+    await owner.connect();
+    try {
+      await owner.query(`GRANT SELECT ON app_context_keys TO ${requestRole}`);
+      const database = await open({ url: urlAs(requestRole), ownerUrl: urlAs(ownerRole) });
+      await expect(database.ready()).rejects.toThrow(/may read app_context_keys/);
+    } finally {
+      await owner.query(`REVOKE SELECT ON app_context_keys FROM ${requestRole}`);
+      await owner.end();
+    }
+  });
+
   it('provisions accountdb_authenticator when DATABASE_URL alone is the owner', async () => {
     const database = await open({ url: withDatabase(adminUrl ?? '', dbName) });
     await database.ready();

@@ -17,6 +17,8 @@ export interface RequestLoginFacts {
   memberOf: string[];
   /** Tables, functions and schemas of this database it owns (must be none). */
   owned: number;
+  /** Whether it may read the context key (it must not: that is what makes a role "system"). */
+  readsContextKey: boolean;
 }
 
 /** Run on a connection as the request login itself (catalogs are readable by everyone). */
@@ -30,7 +32,10 @@ export const REQUEST_LOGIN_FACTS_SQL = `
                    WHERE m.member = r.oid), '{}') AS member_of,
          (SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relowner = r.oid)
            + (SELECT count(*) FROM pg_catalog.pg_proc p WHERE p.proowner = r.oid)
-           + (SELECT count(*) FROM pg_catalog.pg_namespace n WHERE n.nspowner = r.oid) AS owned
+           + (SELECT count(*) FROM pg_catalog.pg_namespace n WHERE n.nspowner = r.oid) AS owned,
+         pg_catalog.has_any_column_privilege(r.oid, 'public.app_context_keys'::pg_catalog.regclass, 'SELECT')
+           OR pg_catalog.has_any_column_privilege('accountdb_app', 'public.app_context_keys'::pg_catalog.regclass, 'SELECT')
+           AS reads_context_key
   FROM pg_catalog.pg_roles r WHERE r.rolname = session_user`;
 
 export function requestLoginFacts(row: Record<string, unknown>): RequestLoginFacts {
@@ -44,6 +49,7 @@ export function requestLoginFacts(row: Record<string, unknown>): RequestLoginFac
     memberOfOwner: row.member_of_owner === true,
     memberOf: (row.member_of as string[] | null) ?? [],
     owned: Number(row.owned),
+    readsContextKey: row.reads_context_key === true,
   };
 }
 
@@ -65,6 +71,9 @@ export function requestLoginProblems(facts: RequestLoginFacts): string[] {
   if (facts.replication) problems.push(`${who} has REPLICATION`);
   if (facts.memberOfOwner) problems.push(`${who} is (a member of) the owner of the tables`);
   if (facts.owned > 0) problems.push(`${who} owns ${facts.owned} object(s) in this database`);
+  if (facts.readsContextKey) {
+    problems.push(`${who} (or accountdb_app) may read app_context_keys, the context key`);
+  }
   if (!facts.memberOf.includes('accountdb_app')) {
     problems.push(`${who} is not a member of accountdb_app`);
   }
