@@ -124,7 +124,7 @@ describe('accountdb export (process) meeting a row it cannot read', () => {
       pgliteDir: path.join(env.ACCOUNTDB_DATA_DIR ?? '', 'pglite'),
     });
     try {
-      await owner.db.execute(
+      await owner.ownerDb.execute(
         sql.raw(`UPDATE accounts SET secrets_enc = (SELECT secrets_enc FROM accounts ORDER BY created_at, id LIMIT 1)
                  WHERE id = (SELECT id FROM accounts ORDER BY created_at DESC, id DESC LIMIT 1)`),
       );
