@@ -8,10 +8,10 @@ const nextConfig = {
   poweredByHeader: false,
   // Types are checked by `npm run typecheck` at the repository root, not a second time here.
   typescript: { ignoreBuildErrors: true },
-  // `next dev` prints every request's URL. Not the /api/* ones (the API logs those itself, by
-  // route pattern and without query values) nor any with a query string, whose values may be
-  // a secret typed into a search box. (`next start` logs no requests.)
-  logging: { incomingRequests: { ignore: [/^\/api\//, /\?/] } },
+  // `next dev` prints every request's URL, but not one with a query string, whose values may be
+  // a secret typed into a search box. (/api/* never reaches Next.js: server/main.mjs forwards
+  // it, and the API logs it by route pattern. `next start` logs no requests.)
+  logging: { incomingRequests: { ignore: [/\?/] } },
 };
 
 export default nextConfig;

@@ -141,7 +141,6 @@ GRANT EXECUTE ON FUNCTION app_context_seal(text, bytea) TO PUBLIC;
 
 -- One claim of this transaction's verified context, or NULL when app.ctx is missing, forged,
 -- or copied from another transaction. p_claim:
---   'context'    '<user id>|<role>|<node id>'
 --   'role'       the role
 --   'user'       the user of a user or admin context
 --   'node'       the node of a node context
@@ -179,7 +178,6 @@ BEGIN
   END IF;
   parts := pg_catalog.string_to_array(core, '|');
   RETURN CASE p_claim
-    WHEN 'context' THEN core
     WHEN 'role' THEN parts[2]
     WHEN 'user' THEN CASE WHEN parts[2] IN ('user', 'admin') THEN nullif(parts[1], '') END
     WHEN 'node' THEN CASE WHEN parts[2] = 'node' THEN nullif(parts[3], '') END
@@ -205,11 +203,6 @@ CREATE POLICY app_context_keys_owner ON app_context_keys FOR SELECT USING (pg_ca
 
 -- The helpers the policies call, now on the verified context. Replacing them keeps every
 -- policy, trigger and function that calls them.
-
--- This transaction's verified context, '<user id>|<role>|<node id>', or NULL.
-CREATE FUNCTION app_context() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT public.app_context_claim('context') $$;
 
 -- The user a user or admin context acts for. NULL for an agent (a node context reaches its
 -- owner's rows only through the node policies below), for the definer functions (system:

@@ -121,6 +121,8 @@ describe('a request transaction that writes its own context', () => {
     ['a truncated MAC', (ctx) => ctx.slice(0, -2)],
     ['a MAC in capitals', (ctx) => ctx.replace(/\|[0-9a-f]{64}$/, (m) => m.toUpperCase())],
     ['extra fields', (ctx) => `${ctx}|admin`],
+    ['a megabyte in front of a valid MAC', (ctx) => `${'f'.repeat(1_000_000)}${ctx}`],
+    ['a context nested in itself', (ctx) => `${ctx}|${ctx}`],
   ];
   for (const [what, forge] of forgeries) {
     it(`sees no row at all with ${what} in app.ctx`, async () => {

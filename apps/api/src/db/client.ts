@@ -9,12 +9,12 @@ import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import {
   AUTHENTICATOR_ROLE,
+  authenticatorPassword,
   inspectRequestLogin,
   provisionAuthenticator,
   requestLoginProblems,
 } from './request-login.js';
 import { type Schema, schema } from './schema.js';
-import { authenticatorPassword } from './tenant-context.js';
 
 /** Drizzle over either driver: the same queries run on PostgreSQL and on PGlite. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;

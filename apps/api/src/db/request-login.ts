@@ -4,6 +4,13 @@ import pg from 'pg';
 /** The login role the API provisions when DATABASE_URL is the schema owner (migration 0007). */
 export const AUTHENTICATOR_ROLE = 'accountdb_authenticator';
 
+/** The password of the provisioned request login, derived from the context key. */
+export function authenticatorPassword(contextKey: Buffer): string {
+  return createHmac('sha256', contextKey)
+    .update('accountdb_authenticator password')
+    .digest('base64url');
+}
+
 /** What a request login is allowed to be; anything else stops the start. */
 export interface RequestLoginFacts {
   role: string;

@@ -38,8 +38,3 @@ export function signContext(
   const text = `v1|${claims.userId}|${claims.role}|${claims.nodeId}|${Math.floor(now)}`;
   return { claims: text, signature: createHmac('sha256', key).update(`enter|${text}`).digest() };
 }
-
-/** The password of the provisioned request login, derived from the context key. */
-export function authenticatorPassword(key: Buffer): string {
-  return createHmac('sha256', key).update('accountdb_authenticator password').digest('base64url');
-}
