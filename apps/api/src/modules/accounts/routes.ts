@@ -30,6 +30,7 @@ function defaultHolder(request: FastifyRequest): string {
 const routes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const keys = app.deps.keys;
+  const steamClock = app.deps.steamClock;
 
   // Account ids are often 64-bit (SteamID64): JSON bodies keep long integers as strings.
   registerJsonBodyParser(app, { bigIntegers: true, emptyIsNone: true });
@@ -227,7 +228,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
         if (!row) throw new NotFoundError('account');
         const secrets = await openSecrets({ tx, keys, row });
-        const code = currentCode(secrets);
+        const code = currentCode(secrets, { steamOffsetS: steamClock.offsetS() });
         if (!code)
           throw new ConflictError(
             'This account has no TOTP secret and no Steam shared_secret.',
