@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { AuthLimits } from '../../src/modules/auth/limits.js';
+import type { SteamClock } from '../../src/modules/steam-time/steam-clock.js';
 import { createTestDatabase, type TestDatabase } from './test-db.js';
 
 /** A configuration for tests: fresh random keys, a temp data dir, no generated files. */
@@ -40,6 +41,7 @@ export async function createTestApp(
     limits?: Partial<AuthLimits>;
     logStream?: DestinationStream;
     database?: TestDatabase;
+    steamClock?: SteamClock;
   } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
@@ -49,6 +51,7 @@ export async function createTestApp(
     database,
     logStream: options.logStream ?? false,
     limits: options.limits ?? RELAXED_LIMITS,
+    ...(options.steamClock ? { steamClock: options.steamClock } : {}),
   });
   await app.ready();
   return {

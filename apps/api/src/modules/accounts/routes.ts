@@ -228,7 +228,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
         if (!row) throw new NotFoundError('account');
         const secrets = await openSecrets({ tx, keys, row });
-        const code = currentCode(secrets, { steamOffsetS: steamClock.offsetS() });
+        const code = currentCode(secrets, steamClock.codeClock());
         if (!code)
           throw new ConflictError(
             'This account has no TOTP secret and no Steam shared_secret.',

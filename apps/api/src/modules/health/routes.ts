@@ -22,7 +22,9 @@ const SteamTime = Type.Object(
       description: 'When the source was last asked (null: off or not asked yet)',
     }),
     warning: Type.Optional(
-      Type.String({ description: 'Present while the source fails: why, and that codes use the local clock' }),
+      Type.String({
+        description: 'Present while the source fails: why, and that codes use the local clock',
+      }),
     ),
   },
   {
@@ -49,7 +51,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: 'Health check',
         description:
           'Answers 200 when the API and its database work, 503 when the database does not. ' +
-          "steam_time tells which clock Steam Guard codes use (a failing Steam time source is a warning there, never a 503).",
+          'steam_time tells which clock Steam Guard codes use (a failing Steam time source is a warning there, never a 503).',
         security: [],
         response: {
           200: {
@@ -80,9 +82,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         return { status: 'ok' as const, db: 'ok' as const, version: VERSION, steam_time };
       } catch (err) {
         request.log.error({ err }, 'health check: database unreachable');
-        return reply
-          .code(503)
-          .send({ status: 'error', db: 'error', version: VERSION, steam_time });
+        return reply.code(503).send({ status: 'error', db: 'error', version: VERSION, steam_time });
       }
     },
   );

@@ -42,14 +42,21 @@ export interface QueryTimeOptions {
   now?: () => number;
 }
 
-function failure(options: { err: unknown; timedOut: boolean; stopped: boolean; timeoutMs: number }) {
+function failure(options: {
+  err: unknown;
+  timedOut: boolean;
+  stopped: boolean;
+  timeoutMs: number;
+}) {
   const { err, timedOut, stopped, timeoutMs } = options;
   if (err instanceof SteamTimeError) return err;
   if (timedOut) return new SteamTimeError(`no complete answer within ${timeoutMs / 1000} s`);
   if (stopped) return new SteamTimeError('stopped');
   const cause = (err as { cause?: { code?: unknown } } | null)?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
-  return new SteamTimeError(code ? `could not reach the source (${code})` : 'could not reach the source');
+  return new SteamTimeError(
+    code ? `could not reach the source (${code})` : 'could not reach the source',
+  );
 }
 
 /** The answer's body as text, refused as soon as it passes maxBytes. */

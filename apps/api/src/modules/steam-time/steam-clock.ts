@@ -1,3 +1,4 @@
+import type { CodeClock } from '../accounts/totp.js';
 import { type QueryTimeOptions, queryServerTime, SteamTimeError } from './query-time.js';
 
 /**
@@ -31,7 +32,9 @@ export interface SteamClockOptions {
   refreshMs?: number;
   retryMs?: number;
   /** Bounds of one question (tests narrow them). */
-  query?: Omit<QueryTimeOptions, 'url' | 'signal'>;
+  query?: Omit<QueryTimeOptions, 'url' | 'signal' | 'now'>;
+  /** The local clock (ms); tests fix it. */
+  now?: () => number;
 }
 
 export class SteamClock {
@@ -39,7 +42,8 @@ export class SteamClock {
   private readonly log: ClockLog;
   private readonly refreshMs: number;
   private readonly retryMs: number;
-  private readonly query: Omit<QueryTimeOptions, 'url' | 'signal'>;
+  private readonly query: Omit<QueryTimeOptions, 'url' | 'signal' | 'now'>;
+  private readonly now: () => number;
   private readonly stopper = new AbortController();
   private state: 'unchecked' | 'ok' | 'failed' = 'unchecked';
   private offset = 0;
@@ -55,6 +59,7 @@ export class SteamClock {
     this.refreshMs = options.refreshMs ?? STEAM_TIME_REFRESH_MS;
     this.retryMs = Math.min(options.retryMs ?? STEAM_TIME_RETRY_MS, this.refreshMs);
     this.query = options.query ?? {};
+    this.now = options.now ?? Date.now;
   }
 
   /** Asks the source now (in the background) and then on schedule; no-op when off. */
@@ -85,6 +90,11 @@ export class SteamClock {
     return this.state === 'ok' ? this.offset : 0;
   }
 
+  /** The time a code is made at: the local clock now, and Steam's offset from it. */
+  codeClock(): Required<CodeClock> {
+    return { nowMs: this.now(), steamOffsetS: this.offsetS() };
+  }
+
   status(): SteamClockStatus {
     return {
       enabled: this.url !== undefined,
@@ -106,9 +116,13 @@ export class SteamClock {
   }
 
   private async check(url: string): Promise<void> {
-    const now = this.query.now ?? Date.now;
     try {
-      const answer = await queryServerTime({ ...this.query, url, signal: this.stopper.signal });
+      const answer = await queryServerTime({
+        ...this.query,
+        url,
+        signal: this.stopper.signal,
+        now: this.now,
+      });
       if (this.stopper.signal.aborted) return;
       const changed = this.state !== 'ok';
       this.offset = answer.offsetS;
@@ -130,7 +144,7 @@ export class SteamClock {
       this.state = 'failed';
       this.offset = 0;
     } finally {
-      if (!this.stopper.signal.aborted) this.checkedAt = new Date(now());
+      if (!this.stopper.signal.aborted) this.checkedAt = new Date(this.now());
     }
   }
 }
