@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { steamTimeFinding } from '../src/cli/doctor.js';
 import { currentCode } from '../src/modules/accounts/totp.js';
@@ -257,6 +258,16 @@ describe('queryServerTime: hostile or broken answers are bounded failures', () =
     expect(Date.now() - t0).toBeLessThan(3000);
     // The source was cut off long before its gigabyte.
     expect(written).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('counts the body after decompression: a 10 MiB gzip bomb is refused at the limit', async () => {
+    const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(16 * 1024); // small on the wire, under the byte limit
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(bomb);
+    };
+    await expect(query()).rejects.toThrow(/larger than 16384 bytes/);
   });
 
   it('gives up on a source that never answers, at the timeout', async () => {

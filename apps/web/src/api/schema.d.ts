@@ -898,7 +898,7 @@ export interface paths {
     };
     /**
      * Current 2FA code
-     * @description The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret (kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited.
+     * @description The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret (kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited. Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time.
      */
     get: {
       parameters: {
