@@ -34,6 +34,7 @@ import { registerMetrics } from './http/metrics.js';
 import { Problem } from './http/problem.js';
 import { loggerOptions } from './logging.js';
 import { type AuthLimits, DEFAULT_AUTH_LIMITS } from './modules/auth/limits.js';
+import { SteamClock } from './modules/steam-time/steam-clock.js';
 import { User } from './modules/users/schemas.js';
 import { VERSION } from './version.js';
 
@@ -44,6 +45,8 @@ export interface AppDeps {
   logStream?: DestinationStream | false;
   /** Overrides of the brute-force limits (tests). */
   limits?: Partial<AuthLimits>;
+  /** Steam's clock (tests give one with a fake source); default: from config.steamTimeUrl. */
+  steamClock?: SteamClock;
 }
 
 export interface ResolvedDeps {
@@ -53,6 +56,8 @@ export interface ResolvedDeps {
   redis: Redis | null;
   /** Owners' data keys for secrets at rest, unwrapped by the master key. */
   keys: DataKeyStore;
+  /** Steam's time offset for Steam Guard codes; server.ts starts it, close stops it. */
+  steamClock: SteamClock;
 }
 
 declare module 'fastify' {
@@ -135,11 +140,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       masterKey(config.secretKey),
       config.previousSecretKey ? masterKey(config.previousSecretKey) : undefined,
     ),
+    steamClock:
+      deps.steamClock ??
+      new SteamClock({
+        url: config.steamTimeUrl,
+        log: app.log.child({ module: 'steam-time' }),
+      }),
   } satisfies ResolvedDeps);
   app.decorate('tenant', function tenant<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>) {
     return withTenant(deps.database, request.actor, fn);
   });
   app.addHook('onClose', async () => {
+    app.deps.steamClock.stop();
     if (redis) await redis.quit().catch(() => redis.disconnect());
   });
 

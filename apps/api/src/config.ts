@@ -40,6 +40,11 @@ export interface Config {
   cookieSecure: boolean;
   /** Bearer token GET /metrics requires; unset: /metrics answers loopback clients only. */
   metricsToken: string | undefined;
+  /**
+   * Where Steam's time comes from for Steam Guard codes (ITwoFactorService/QueryTime or an
+   * answer of its shape); undefined: the source is off and codes use the local clock.
+   */
+  steamTimeUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -181,6 +186,32 @@ function metricsToken(env: Env): string | undefined {
   return token;
 }
 
+/** Steam's own time service, as node-steam-totp and Steam Desktop Authenticator ask it. */
+export const DEFAULT_STEAM_TIME_URL =
+  'https://api.steampowered.com/ITwoFactorService/QueryTime/v0001';
+
+/** ACCOUNTDB_STEAM_TIME_URL: unset → Steam's; `off` or set empty → no source (local clock). */
+function steamTimeUrl(env: Env): string | undefined {
+  const name = 'ACCOUNTDB_STEAM_TIME_URL';
+  const raw = env[name];
+  if (raw === undefined) return DEFAULT_STEAM_TIME_URL;
+  const v = raw.trim();
+  if (v === '' || /^off$/i.test(v)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new ConfigError(name, `must be an http:// or https:// URL, or off (got "${v}")`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(name, `must be an http:// or https:// URL, or off (got "${v}")`);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(name, 'must not hold a user name or password');
+  }
+  return url.href;
+}
+
 /** Parses and validates the whole configuration. Throws ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
@@ -227,6 +258,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env),
     cookieSecure: bool(env, 'COOKIE_SECURE', production),
     metricsToken: metricsToken(env),
+    steamTimeUrl: steamTimeUrl(env),
   };
   // Keys last: a start that fails on another variable must not leave key files behind.
   const generatedKeys: string[] = [];

@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ host: config.apiHost, port: config.apiPort });
+  // Asks Steam's time source in the background: a slow or failing source never holds the start.
+  app.deps.steamClock.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.apiPort;
   const url = `http://${config.apiHost.includes(':') ? `[${config.apiHost}]` : config.apiHost}:${port}`;

@@ -30,6 +30,8 @@ beforeAll(async () => {
     ACCOUNTDB_DATA_DIR: dataDir,
     ACCOUNTDB_SECRET_KEY: key(),
     ACCOUNTDB_JWT_SECRET: key(),
+    // No test asks Steam; steam-time.test.ts runs this check against a fake source.
+    ACCOUNTDB_STEAM_TIME_URL: 'off',
   };
   database = await createTestDatabase();
   if (database.url) {

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, DEFAULT_STEAM_TIME_URL, loadConfig } from '../src/config.js';
 
 /** Configuration: every bad value stops the start with a ConfigError naming the variable. */
 
@@ -221,5 +221,37 @@ describe('defaults (DESIGN section 1)', () => {
     expect(config.logLevel).toBe('info');
     expect(config.corsOrigins).toEqual([]);
     expect(config.databaseUrl).toBeUndefined();
+  });
+});
+
+describe('ACCOUNTDB_STEAM_TIME_URL', () => {
+  it("defaults to Steam's QueryTime, as node-steam-totp and SDA ask it (steam-time.test.ts)", () => {
+    expect(DEFAULT_STEAM_TIME_URL).toBe(
+      'https://api.steampowered.com/ITwoFactorService/QueryTime/v0001',
+    );
+    expect(loadConfig(baseEnv()).steamTimeUrl).toBe(DEFAULT_STEAM_TIME_URL);
+  });
+
+  it('is off with off (any case) or an empty value, and takes another http(s) source', () => {
+    for (const off of ['off', 'OFF', ' Off ', '', '   ']) {
+      expect(loadConfig(baseEnv({ ACCOUNTDB_STEAM_TIME_URL: off })).steamTimeUrl, off).toBe(
+        undefined,
+      );
+    }
+    expect(
+      loadConfig(baseEnv({ ACCOUNTDB_STEAM_TIME_URL: 'http://10.0.0.5:8081/time' })).steamTimeUrl,
+    ).toBe('http://10.0.0.5:8081/time');
+  });
+
+  it.each([
+    ['not a url', /http:\/\/ or https:\/\/ URL, or off/],
+    ['ftp://example.com/time', /http:\/\/ or https:\/\/ URL, or off/],
+    ['file:///etc/passwd', /http:\/\/ or https:\/\/ URL, or off/],
+    ['https://user:pw@example.com/time', /user name or password/],
+  ])('refuses %s, naming the variable', (value, message) => {
+    const err = configError(baseEnv({ ACCOUNTDB_STEAM_TIME_URL: value }));
+    expect(err.variable).toBe('ACCOUNTDB_STEAM_TIME_URL');
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toContain('pw@');
   });
 });

@@ -90,7 +90,13 @@ describe('health', () => {
   it('GET /api/health answers status ok, db ok and the version', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/health' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok', db: 'ok', version: VERSION });
+    expect(res.json()).toEqual({
+      status: 'ok',
+      db: 'ok',
+      version: VERSION,
+      // The test config turns the Steam time source off (steam-time.test.ts covers it on).
+      steam_time: { enabled: false, source: 'local', offset_s: 0, checked_at: null },
+    });
   });
 });
 

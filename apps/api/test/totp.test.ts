@@ -13,7 +13,7 @@ describe('TOTP (RFC 6238, SHA-1 test vectors)', () => {
     [2000000000, '69279037'],
     [20000000000, '65353130'],
   ])('t=%i gives %s', (t, code) => {
-    expect(currentCode({ totp_secret: uri }, t * 1000)).toMatchObject({
+    expect(currentCode({ totp_secret: uri }, { nowMs: t * 1000 })).toMatchObject({
       code,
       kind: 'totp',
       period: 30,
@@ -22,7 +22,7 @@ describe('TOTP (RFC 6238, SHA-1 test vectors)', () => {
 
   it('takes a plain base32 secret with spaces and lower case', () => {
     const spaced = 'gezd gnbv gy3t qojq gezd gnbv gy3t qojq';
-    const code = currentCode({ totp_secret: spaced }, 59_000);
+    const code = currentCode({ totp_secret: spaced }, { nowMs: 59_000 });
     expect(code?.code).toBe('287082'); // the last 6 digits of the 8-digit vector
     expect(code?.remaining_s).toBe(1);
   });
@@ -56,7 +56,7 @@ describe('Steam Guard codes', () => {
   it('prefers the Steam secret over a TOTP secret and reports the time left', () => {
     const code = currentCode(
       { shared_secret: secret, totp_secret: 'GEZDGNBVGY3TQOJQ' },
-      1_700_000_005_000,
+      { nowMs: 1_700_000_005_000 },
     );
     expect(code).toEqual({ code: 'X45RP', period: 30, remaining_s: 5, kind: 'steam' }); // 1_700_000_005 is 25 s into its window
   });

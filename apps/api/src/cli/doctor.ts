@@ -15,6 +15,7 @@ import {
   requestLoginProblems,
 } from '../db/request-login.js';
 import { rowsOf } from '../db/tenant.js';
+import { queryServerTime, SteamTimeError } from '../modules/steam-time/query-time.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 
@@ -304,6 +305,43 @@ async function clockFinding(database: Database): Promise<Finding> {
   return { verdict: 'ok', check: 'clocks', detail: 'this host and the database agree' };
 }
 
+/**
+ * The Steam time source (ACCOUNTDB_STEAM_TIME_URL), asked once with the API's bounds: off is
+ * fine (codes use this host's clock); a failing source is a warning, as in /api/health.
+ */
+export async function steamTimeFinding(
+  config: Pick<Config, 'steamTimeUrl'>,
+  options: { timeoutMs?: number } = {},
+): Promise<Finding> {
+  const check = 'Steam time source';
+  if (config.steamTimeUrl === undefined) {
+    return { verdict: 'ok', check, detail: "off: Steam Guard codes use this host's clock" };
+  }
+  try {
+    const { offsetS } = await queryServerTime({ url: config.steamTimeUrl, ...options });
+    if (Math.abs(offsetS) > 60) {
+      return {
+        verdict: 'warn',
+        check,
+        detail: `answers; this host's clock is ${-offsetS} s off Steam's (Steam Guard codes follow Steam's)`,
+        fix: "synchronise this host's clock (NTP): other codes and tokens use it",
+      };
+    }
+    return {
+      verdict: 'ok',
+      check,
+      detail: `answers; Steam's clock is ${offsetS} s from this host's (Steam Guard codes follow it)`,
+    };
+  } catch (err) {
+    return {
+      verdict: 'warn',
+      check,
+      detail: `${err instanceof SteamTimeError ? err.message : 'could not be asked'}: Steam Guard codes would use this host's clock`,
+      fix: 'let the API reach ACCOUNTDB_STEAM_TIME_URL (default api.steampowered.com), or set it to off',
+    };
+  }
+}
+
 /** Every table of the schema but the migration ledger holds tenant data or auth state. */
 async function rlsFindings(database: Database): Promise<Finding[]> {
   const tables = await query<{
@@ -404,6 +442,7 @@ export async function runDoctor(env: Env): Promise<Finding[]> {
   const { config, findings, secretKeyMissing } = configFindings(env);
   if (!config) return findings;
   findings.push(...dataDirFindings(config));
+  findings.push(await steamTimeFinding(config));
   let database: Database;
   try {
     database = await openConfiguredDatabase(config);

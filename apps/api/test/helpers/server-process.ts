@@ -58,7 +58,8 @@ export function baseEnv(): NodeJS.ProcessEnv {
   ]) {
     delete env[name];
   }
-  return { ...env, LOG_LEVEL: 'info', NO_COLOR: '1' };
+  // No test server reaches Steam's time source; a test that wants one sets a fake.
+  return { ...env, LOG_LEVEL: 'info', NO_COLOR: '1', ACCOUNTDB_STEAM_TIME_URL: 'off' };
 }
 
 export function start(env: NodeJS.ProcessEnv, port: number): Server {

@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { AuthLimits } from '../../src/modules/auth/limits.js';
+import type { SteamClock } from '../../src/modules/steam-time/steam-clock.js';
 import { createTestDatabase, type TestDatabase } from './test-db.js';
 
 /** A configuration for tests: fresh random keys, a temp data dir, no generated files. */
@@ -17,6 +18,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     ACCOUNTDB_SECRET_KEY: randomBytes(32).toString('base64'),
     ACCOUNTDB_JWT_SECRET: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'silent',
+    // No test reaches Steam: the ones about Steam's clock give the app a fake source.
+    ACCOUNTDB_STEAM_TIME_URL: 'off',
   });
   return { ...config, ...overrides };
 }
@@ -38,6 +41,7 @@ export async function createTestApp(
     limits?: Partial<AuthLimits>;
     logStream?: DestinationStream;
     database?: TestDatabase;
+    steamClock?: SteamClock;
   } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
@@ -47,6 +51,7 @@ export async function createTestApp(
     database,
     logStream: options.logStream ?? false,
     limits: options.limits ?? RELAXED_LIMITS,
+    ...(options.steamClock ? { steamClock: options.steamClock } : {}),
   });
   await app.ready();
   return {

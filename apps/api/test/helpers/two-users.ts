@@ -1,5 +1,6 @@
 import type { DestinationStream } from 'pino';
 import type { Config } from '../../src/config.js';
+import type { SteamClock } from '../../src/modules/steam-time/steam-clock.js';
 import { createUser, setupAdmin, type TestUser } from './factories.js';
 import { apiAs } from './support.js';
 import { createTestApp, type TestApp } from './test-app.js';
@@ -16,7 +17,11 @@ export interface TwoUsers {
 }
 
 export async function twoUsers(
-  options: { config?: Partial<Config>; logStream?: DestinationStream } = {},
+  options: {
+    config?: Partial<Config>;
+    logStream?: DestinationStream;
+    steamClock?: SteamClock;
+  } = {},
 ): Promise<TwoUsers> {
   const t = await createTestApp(options);
   const admin = await setupAdmin(t.app);

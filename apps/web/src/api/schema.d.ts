@@ -12,7 +12,7 @@ export interface paths {
     };
     /**
      * Health check
-     * @description Answers 200 when the API and its database work, 503 when the database does not.
+     * @description Answers 200 when the API and its database work, 503 when the database does not. steam_time tells which clock Steam Guard codes use (a failing Steam time source is a warning there, never a 503).
      */
     get: {
       parameters: {
@@ -33,12 +33,31 @@ export interface paths {
              * @example {
              *       "status": "ok",
              *       "db": "ok",
-             *       "version": "0.1.0"
+             *       "version": "0.1.0",
+             *       "steam_time": {
+             *         "enabled": true,
+             *         "source": "steam",
+             *         "offset_s": 2,
+             *         "checked_at": "2025-01-01T12:00:00.000Z"
+             *       }
              *     }
              */
             'application/json': {
               db: 'ok' | 'error';
               status: 'ok' | 'error';
+              /** @description Steam's clock for Steam Guard codes. Informational: a failing source never makes health 503. */
+              steam_time: {
+                /** @description When the source was last asked (null: off or not asked yet) */
+                checked_at: string | null;
+                /** @description A Steam time source is configured (ACCOUNTDB_STEAM_TIME_URL is not off) */
+                enabled: boolean;
+                /** @description Seconds added to the local clock for Steam Guard codes (Steam's time − local) */
+                offset_s: number;
+                /** @description The clock Steam Guard codes use now: steam (the source's last answer) or local (source off, not asked yet, or failing) */
+                source: 'steam' | 'local';
+                /** @description Present while the source fails: why, and that codes use the local clock */
+                warning?: string;
+              };
               version: string;
             };
           };
@@ -52,6 +71,19 @@ export interface paths {
             'application/json': {
               db: 'ok' | 'error';
               status: 'ok' | 'error';
+              /** @description Steam's clock for Steam Guard codes. Informational: a failing source never makes health 503. */
+              steam_time: {
+                /** @description When the source was last asked (null: off or not asked yet) */
+                checked_at: string | null;
+                /** @description A Steam time source is configured (ACCOUNTDB_STEAM_TIME_URL is not off) */
+                enabled: boolean;
+                /** @description Seconds added to the local clock for Steam Guard codes (Steam's time − local) */
+                offset_s: number;
+                /** @description The clock Steam Guard codes use now: steam (the source's last answer) or local (source off, not asked yet, or failing) */
+                source: 'steam' | 'local';
+                /** @description Present while the source fails: why, and that codes use the local clock */
+                warning?: string;
+              };
               version: string;
             };
           };
@@ -866,7 +898,7 @@ export interface paths {
     };
     /**
      * Current 2FA code
-     * @description The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret (kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited.
+     * @description The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret (kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited. Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time.
      */
     get: {
       parameters: {

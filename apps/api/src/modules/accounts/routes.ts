@@ -30,6 +30,7 @@ function defaultHolder(request: FastifyRequest): string {
 const routes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const keys = app.deps.keys;
+  const steamClock = app.deps.steamClock;
 
   // Account ids are often 64-bit (SteamID64): JSON bodies keep long integers as strings.
   registerJsonBodyParser(app, { bigIntegers: true, emptyIsNone: true });
@@ -206,7 +207,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: 'Current 2FA code',
         description:
           "The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret " +
-          '(kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited.',
+          '(kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited. ' +
+          "Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time.",
         params: IdParams,
         response: {
           200: Type.Object(
@@ -227,7 +229,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
         if (!row) throw new NotFoundError('account');
         const secrets = await openSecrets({ tx, keys, row });
-        const code = currentCode(secrets);
+        const code = currentCode(secrets, steamClock.codeClock());
         if (!code)
           throw new ConflictError(
             'This account has no TOTP secret and no Steam shared_secret.',

@@ -64,16 +64,28 @@ export function steamGuardCode(sharedSecret: string, timeSeconds: number): strin
   return code;
 }
 
+/**
+ * When a code is made: the local clock (nowMs), and for Steam codes the seconds Steam's clock
+ * is ahead of it (steamOffsetS, from the Steam time source). Standard TOTP uses the local
+ * clock alone: its services are not Steam and keep their own (NTP) time.
+ */
+export interface CodeClock {
+  nowMs?: number;
+  steamOffsetS?: number;
+}
+
 export function currentCode(
   secrets: { totp_secret?: string | undefined; shared_secret?: string | undefined },
-  nowMs: number = Date.now(),
+  clock: CodeClock = {},
 ): TotpCode | null {
+  const nowMs = clock.nowMs ?? Date.now();
   const seconds = nowMs / 1000;
   if (secrets.shared_secret) {
+    const steamSeconds = seconds + (clock.steamOffsetS ?? 0);
     return {
-      code: steamGuardCode(secrets.shared_secret, seconds),
+      code: steamGuardCode(secrets.shared_secret, steamSeconds),
       period: STEAM_PERIOD,
-      remaining_s: STEAM_PERIOD - (Math.floor(seconds) % STEAM_PERIOD),
+      remaining_s: STEAM_PERIOD - (Math.floor(steamSeconds) % STEAM_PERIOD),
       kind: 'steam',
     };
   }
