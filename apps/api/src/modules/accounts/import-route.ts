@@ -10,8 +10,13 @@ import { problemResponses } from '../../http/problem.js';
 import { type Upload, uploadParser, uploadValidatorCompiler } from '../../http/upload.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { DryRunRollback, type ImportResult, importAccounts } from './import-accounts.js';
-import type { ImportFormat } from './import-formats.js';
-import { accountRecords, accountUploadScanner, formatOf } from './import-readers.js';
+import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
+import {
+  accountRecords,
+  accountUploadScanner,
+  formatOf,
+  type ReadFormat,
+} from './import-readers.js';
 
 const { bytes, records, errors: listed } = LIMITS.import;
 
@@ -28,7 +33,13 @@ const UPLOAD_TYPES = [
 const ImportAnswer = Type.Object(
   {
     dry_run: Type.Boolean(),
-    format: Type.String(),
+    format: Type.String({
+      description:
+        'The format the upload was read in: json, jsonl or csv (AccountDB fields, .maFiles), or one of the ' +
+        "earlier AccountDB's: legacy-json (its upload objects), legacy-table-json (rows of its accounts " +
+        'table), legacy-csv (its dotted-header upload CSV or template), legacy-table-csv (a CSV dump of its ' +
+        'accounts table)',
+    }),
     total: Type.Integer({ description: 'Records read: created + updated + failed' }),
     created: Type.Integer(),
     updated: Type.Integer(),
@@ -91,9 +102,15 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
           {
             dry_run: Type.Boolean({ default: false }),
             format: Type.Optional(
-              Type.Union([Type.Literal('json'), Type.Literal('jsonl'), Type.Literal('csv')], {
-                description: 'Override the format detected from Content-Type',
-              }),
+              Type.Union(
+                IMPORT_FORMATS.map((f) => Type.Literal(f)),
+                {
+                  description:
+                    'Override the format detected from Content-Type and the content. legacy-csv and ' +
+                    'legacy-table-csv also require the CSV header to be of that kind (400 otherwise); ' +
+                    'legacy-json and legacy-table-json read every record in that shape.',
+                },
+              ),
             ),
             owner_id: Type.Optional(
               Type.String({ format: 'uuid', description: 'Admins: import for this user' }),
@@ -115,6 +132,7 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
       if (upload.scan.error instanceof InvalidJsonError) {
         return notJsonAnswer({ dryRun, format, error: upload.scan.error });
       }
+      const read: ReadFormat = { format };
       try {
         return await app.tenant(request, async (tx) => {
           const result = await importAccounts({
@@ -122,8 +140,8 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
             request,
             keys: app.deps.keys,
             ownerId,
-            format,
-            records: accountRecords(format, upload),
+            format: () => read.format,
+            records: accountRecords(format, upload, read),
             dryRun,
           });
           await writeAudit(tx, auditContext(request), {
@@ -131,7 +149,7 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
             entityType: 'account',
             ownerId,
             details: {
-              format,
+              format: result.format,
               created: result.created,
               updated: result.updated,
               failed: result.failed,
