@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { text as streamText } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCliSession } from '../src/cli/cli-session.js';
+import { exportResource } from '../src/cli/export-resource.js';
+import { importResource } from '../src/cli/import-resource.js';
+import { detectInputFormat } from '../src/cli/split-input.js';
 import { parseCsv } from '../src/http/resource/csv.js';
 import { legacyAccountRowBody } from '../src/modules/accounts/legacy-account.js';
 import { createUser, type TestUser } from './helpers/factories.js';
@@ -493,5 +499,47 @@ describe('hostile uploads', () => {
     });
     expect(res.statusCode).toBe(400);
     expect((await call(user, 'GET', '/accounts')).json().total).toBe(0);
+  });
+});
+
+describe('accountdb import and export', () => {
+  it('imports the earlier CSVs in batches and exports the upload CSV back as it was', async () => {
+    const user = await createUser(t.app, admin);
+    const cli = await openCliSession({
+      config: t.config,
+      database: t.database,
+      login: user.username,
+    });
+    try {
+      for (const name of ['upload.csv', 'accounts-table.csv']) {
+        const text = fixture(name);
+        const outcome = await importResource({
+          session: cli,
+          resource: 'accounts',
+          format: detectInputFormat(name, text),
+          text,
+          // One record a batch: every batch carries the header that tells the format.
+          batchSize: 1,
+        });
+        expect(outcome).toMatchObject({ created: 3, failed: 0 });
+      }
+      const out = new PassThrough();
+      const body = streamText(out);
+      const result = await exportResource({
+        session: cli,
+        resource: 'accounts',
+        format: 'legacy-csv',
+        query: { include_secrets: 'true', sort: 'external_id', q: '7656119800000000' },
+        out,
+      });
+      out.end();
+      expect(result.rows).toBe(3);
+      expect((await body).replace(/^\uFEFF/, '')).toBe(fixture('upload.csv'));
+    } finally {
+      await cli.close();
+    }
+    const got = await accountsOf(user);
+    for (const row of JSON.parse(fixture('accounts-table.json')) as Obj[])
+      expectTableRow(the(got, row.acc_id as string), row);
   });
 });

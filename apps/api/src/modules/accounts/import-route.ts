@@ -90,9 +90,14 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
         summary: 'Import accounts',
         description:
           'Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header ' +
-          "row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB " +
-          'upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard ' +
-          '.maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad ' +
+          "row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB's " +
+          'upload format ({id, user:{username,password}, email, vault, metadata, steamguard, prime, lock, ' +
+          'perm_lock}), a row of its accounts table ({acc_id, acc_username, …}), or be a Steam Guard .maFile. A CSV ' +
+          "whose header has the earlier system's dotted columns (user.username, …; its web UI's template too) or its " +
+          "accounts table's columns (acc_id, …: a psql CSV dump) is read as that format; the answer's format says " +
+          'which was read. Earlier flags become status and tags (perm_lock: disabled; lock: locked; prime: tag ' +
+          'prime), metadata.createdAt/acc_created_at the created_at. ' +
+          'A record whose external_id matches one of your accounts updates it; others are created. Bad ' +
           'records are reported by row (1-based; CSV: line number) and the rest imported; the answer lists the ' +
           `first ${listed} errors and counts them all (errors_total, errors_truncated). dry_run=true checks ` +
           `everything and writes nothing. At most ${formatCount(records)} records and ${formatBytes(bytes)} per ` +

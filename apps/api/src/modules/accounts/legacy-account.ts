@@ -89,7 +89,11 @@ export function legacyUploadBody(r: Obj): Obj {
   const attributes = compact({
     vault_address: legacyText(vault.address, 'vault.address'),
     session_start: legacyInteger(meta.sessionStart, 'metadata.sessionStart'),
-    guard: legacyText(meta.guard, 'metadata.guard'),
+    // A string in the earlier model; any other JSON value is kept as it is.
+    guard:
+      typeof meta.guard === 'string' || typeof meta.guard === 'number'
+        ? legacyText(meta.guard, 'metadata.guard')
+        : (meta.guard ?? undefined),
   });
   return compact({
     external_id: legacyDigits(r.id, 'id'),
