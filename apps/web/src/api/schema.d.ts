@@ -243,6 +243,12 @@ export interface paths {
             attributes?: {
               [key: string]: unknown;
             };
+            /**
+             * Format: date-time
+             * @description When the account was created, e.g. its creation time in the earlier system it comes from (default: now). Not in the future (5 minutes of clock skew allowed).
+             * @example 2021-05-03T00:00:00.000Z
+             */
+            created_at?: string;
             email?: string | null;
             email_password?: string | null;
             external_id?: string | null;
@@ -510,6 +516,12 @@ export interface paths {
             attributes?: {
               [key: string]: unknown;
             };
+            /**
+             * Format: date-time
+             * @description When the account was created, e.g. its creation time in the earlier system it comes from (default: now). Not in the future (5 minutes of clock skew allowed).
+             * @example 2021-05-03T00:00:00.000Z
+             */
+            created_at?: string;
             email?: string | null;
             email_password?: string | null;
             external_id?: string | null;
@@ -1373,7 +1385,7 @@ export interface paths {
     };
     /**
      * Export accounts
-     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such. A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed. At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
+     * @description Streams every account matching the list filters as CSV or a JSON array (same fields as the API). Audited. With include_secrets=true the secrets are included in clear; the export is audited as such. legacy-json and legacy-csv write the earlier AccountDB's upload format (flags from status and tags; without include_secrets no password or Steam Guard data); POST /accounts/import reads them back. A row that cannot be read in the first 1000 fails the request (problem answer). One that fails later, once the file has started, ends it with an error so it never passes for complete: JSON gets a last line {"accountdb_export_error": {code, detail, rows, request_id}} with no closing bracket (invalid JSON); CSV a last record "EXPORT FAILED: …" with one field more than the header. The HTTP trailer x-export-status says ok or failed. At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     get: {
       parameters: {
@@ -1383,7 +1395,8 @@ export interface paths {
           /** @description Exact e-mail, ignoring case */
           email?: string;
           external_id?: string;
-          format: 'csv' | 'json';
+          /** @description csv or json: the fields of the API; legacy-json: the earlier AccountDB's upload objects ({id, user, email, vault, metadata, steamguard, prime, lock, perm_lock}); legacy-csv: the earlier AccountDB's upload CSV (dotted headers), every cell exactly as it is (not defused: not for spreadsheets) */
+          format: 'csv' | 'json' | 'legacy-json' | 'legacy-csv';
           /** @description Has a TOTP or Steam shared secret */
           has_totp?: boolean;
           /** @description Include decrypted secrets (audited) */
@@ -1478,14 +1491,21 @@ export interface paths {
     put?: never;
     /**
      * Import accounts
-     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard .maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported; the answer lists the first 100 errors and counts them all (errors_total, errors_truncated). dry_run=true checks everything and writes nothing. At most 20,000 records and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`, which sends batches. A JSON upload that is not valid JSON writes nothing: 400 invalid_json as application/json, else one error. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
+     * @description Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB's upload format ({id, user:{username,password}, email, vault, metadata, steamguard, prime, lock, perm_lock}), a row of its accounts table ({acc_id, acc_username, …}), or be a Steam Guard .maFile. A CSV whose header has the earlier system's dotted columns (user.username, …; its web UI's template too) or its accounts table's columns (acc_id, …: a psql CSV dump) is read as that format; the answer's format says which was read. Earlier flags become status and tags (perm_lock: disabled; lock: locked; prime: tag prime), metadata.createdAt/acc_created_at the created_at. A record whose external_id matches one of your accounts updates it; others are created. Bad records are reported by row (1-based; CSV: line number) and the rest imported; the answer lists the first 100 errors and counts them all (errors_total, errors_truncated). dry_run=true checks everything and writes nothing. At most 20,000 records and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`, which sends batches. A JSON upload that is not valid JSON writes nothing: 400 invalid_json as application/json, else one error. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
         query: {
           dry_run: boolean;
-          /** @description Override the format detected from Content-Type */
-          format?: 'json' | 'jsonl' | 'csv';
+          /** @description Override the format detected from Content-Type and the content. legacy-csv and legacy-table-csv also require the CSV header to be of that kind (400 otherwise); legacy-json and legacy-table-json read every record in that shape. */
+          format?:
+            | 'json'
+            | 'jsonl'
+            | 'csv'
+            | 'legacy-json'
+            | 'legacy-table-json'
+            | 'legacy-csv'
+            | 'legacy-table-csv';
           /** @description Admins: import for this user */
           owner_id?: string;
         };
@@ -1533,6 +1553,7 @@ export interface paths {
               errors_truncated: boolean;
               /** @description Records not imported, each with one error */
               failed: number;
+              /** @description The format the upload was read in: json, jsonl or csv (AccountDB fields, .maFiles), or one of the earlier AccountDB's: legacy-json (its upload objects), legacy-table-json (rows of its accounts table), legacy-csv (its dotted-header upload CSV or template), legacy-table-csv (a CSV dump of its accounts table) */
               format: string;
               /** @description Records read: created + updated + failed */
               total: number;
@@ -3803,6 +3824,7 @@ export interface paths {
           account_id?: string;
           currency?: string;
           expired?: boolean;
+          /** @description csv or json: the fields of the API */
           format: 'csv' | 'json';
           /** @description Include the codes in clear (audited) */
           include_codes: boolean;
@@ -5152,6 +5174,7 @@ export interface paths {
       parameters: {
         query: {
           account_id?: string;
+          /** @description csv or json: the fields of the API */
           format: 'csv' | 'json';
           /**
            * @description UUID, with or without braces; stored lower-case
@@ -6258,6 +6281,7 @@ export interface paths {
       parameters: {
         query: {
           cluster?: string;
+          /** @description csv or json: the fields of the API */
           format: 'csv' | 'json';
           /** @description Admins: only objects of this user */
           owner_id?: string;
@@ -7906,6 +7930,7 @@ export interface paths {
           account_id?: string;
           /** @description true: has an account assigned */
           assigned?: boolean;
+          /** @description csv or json: the fields of the API */
           format: 'csv' | 'json';
           /**
            * @description Has this MAC address (any common spelling)

@@ -64,6 +64,7 @@ export function ImportWizard<R extends ImportOutcome>({
   toImport,
   doneHref,
   help,
+  detect,
 }: {
   /** Plural noun: "accounts". */
   entity: string;
@@ -80,6 +81,8 @@ export function ImportWizard<R extends ImportOutcome>({
   toImport: (result: R) => number;
   doneHref: string;
   help?: ReactNode;
+  /** The format the text seems to be in, in words (shown before and after the check). */
+  detect?: (text: string) => string | null;
 }) {
   const [step, setStep] = useState<Step>('input');
   const [text, setText] = useState('');
@@ -132,6 +135,7 @@ export function ImportWizard<R extends ImportOutcome>({
   };
 
   const count = result ? toImport(result) : 0;
+  const detected = detect && format === '' ? detect(text) : null;
   return (
     <div className="space-y-4">
       <ol className="flex gap-2 text-sm" aria-label="Steps">
@@ -204,6 +208,11 @@ export function ImportWizard<R extends ImportOutcome>({
                 className="block w-full rounded-md border border-zinc-300 bg-white px-3 py-2 font-mono text-xs dark:border-zinc-700 dark:bg-zinc-900"
               />
             </div>
+            {detected ? (
+              <p className="text-sm text-zinc-600 dark:text-zinc-300" data-testid="import-detected">
+                Detected: {detected}
+              </p>
+            ) : null}
             {formats ? (
               <SelectField
                 label="Format"

@@ -26,7 +26,7 @@ const FIRST_PAGE_SIZE = 200;
 const NEXT_PAGE_SIZE = 500;
 const ROW_HEIGHT = 44;
 
-export interface ResourceListProps<T extends { id: string }> {
+export interface ResourceListProps<T extends { id: string }, F extends string = 'csv' | 'json'> {
   /** Plural name of the rows ("accounts"): labels, storage keys and file names. */
   entity: string;
   /** The feature's query key; the list lives under [...queryKey, 'list', query]. */
@@ -43,7 +43,10 @@ export interface ResourceListProps<T extends { id: string }> {
   rowHref: (row: T) => string | null;
   bulkActions?: ReadonlyArray<BulkAction<T>>;
   /** Downloads everything matching the filters through the API's export route. */
-  exportAll?: (query: ApiListQuery, format: 'csv' | 'json') => Promise<void>;
+  /** Exports in a format: csv, json, or one of exportFormats. */
+  exportAll?: (query: ApiListQuery, format: 'csv' | 'json' | F) => Promise<void>;
+  /** Export formats besides CSV and JSON (e.g. the earlier AccountDB's), as buttons. */
+  exportFormats?: ReadonlyArray<{ format: F; label: string; title: string }>;
   /** What an empty list with no filters says (how to add the first one). */
   empty: ReactNode;
   searchPlaceholder?: string;
@@ -58,7 +61,9 @@ export interface ResourceListProps<T extends { id: string }> {
  * chooser; row selection with bulk actions; keyboard navigation (arrows, Page Up/Down,
  * Home/End, Enter opens, Space selects, "/" searches).
  */
-export function ResourceList<T extends { id: string }>(props: ResourceListProps<T>) {
+export function ResourceList<T extends { id: string }, F extends string = 'csv' | 'json'>(
+  props: ResourceListProps<T, F>,
+) {
   const { entity, columns, filters = [], defaultSort, rowHref } = props;
   const router = useRouter();
   const filterNames = useMemo(() => filters.map((f) => f.name), [filters]);
@@ -173,7 +178,11 @@ export function ResourceList<T extends { id: string }>(props: ResourceListProps<
           <>
             <ColumnChooser columns={columns} visible={visible} onChange={setVisible} />
             {props.exportAll ? (
-              <ExportMenu entity={entity} run={(f) => props.exportAll?.(query, f)} />
+              <ExportMenu
+                entity={entity}
+                run={(f) => props.exportAll?.(query, f)}
+                more={props.exportFormats ?? []}
+              />
             ) : null}
           </>
         }
@@ -389,15 +398,17 @@ function LoadingRows({ template, count }: { template: string; count: number }) {
   );
 }
 
-function ExportMenu({
+function ExportMenu<F extends string>({
   entity,
   run,
+  more,
 }: {
   entity: string;
-  run: (format: 'csv' | 'json') => Promise<void> | undefined;
+  run: (format: 'csv' | 'json' | F) => Promise<void> | undefined;
+  more: ReadonlyArray<{ format: F; label: string; title: string }>;
 }) {
   const [busy, setBusy] = useState(false);
-  const go = async (format: 'csv' | 'json') => {
+  const go = async (format: 'csv' | 'json' | F) => {
     setBusy(true);
     try {
       await run(format);
@@ -426,6 +437,17 @@ function ExportMenu({
       >
         JSON
       </Button>
+      {more.map((m) => (
+        <Button
+          key={m.format}
+          variant="secondary"
+          disabled={busy}
+          onClick={() => go(m.format)}
+          title={m.title}
+        >
+          {m.label}
+        </Button>
+      ))}
     </fieldset>
   );
 }

@@ -153,6 +153,24 @@ const BULK: BulkAction<Account>[] = [
   }),
 ];
 
+type LegacyExport = 'legacy-json' | 'legacy-csv';
+
+/** The earlier AccountDB's upload format, without secrets (the API's include_secrets=false). */
+const LEGACY_EXPORTS: ReadonlyArray<{ format: LegacyExport; label: string; title: string }> = [
+  {
+    format: 'legacy-json',
+    label: 'Earlier JSON',
+    title:
+      "Export all matching accounts in the earlier AccountDB's upload JSON (flags from status and tags; no secrets)",
+  },
+  {
+    format: 'legacy-csv',
+    label: 'Earlier CSV',
+    title:
+      "Export all matching accounts in the earlier AccountDB's dotted-header CSV (no secrets; values exactly as they are: not for spreadsheets)",
+  },
+];
+
 export function AccountList() {
   return (
     <>
@@ -176,7 +194,7 @@ export function AccountList() {
           </>
         }
       />
-      <ResourceList<Account>
+      <ResourceList<Account, LegacyExport>
         entity="accounts"
         queryKey={accountKeys.all}
         fetchPage={fetchAccountsPage}
@@ -198,9 +216,12 @@ export function AccountList() {
               },
               parseAs: 'blob',
             }),
-            `accounts.${format}`,
+            format.startsWith('legacy-')
+              ? `accounts-legacy.${format.slice('legacy-'.length)}`
+              : `accounts.${format}`,
           )
         }
+        exportFormats={LEGACY_EXPORTS}
         empty={
           <EmptyState title="No accounts yet">
             <Link href="/accounts/new" className="text-indigo-600 underline dark:text-indigo-400">
