@@ -241,7 +241,8 @@ async function exerciseAccounts(user: TestUser): Promise<void> {
     password: unique('acc-password'),
     email_password: unique('acc-email-password'),
     vault_password: unique('acc-vault-password'),
-    identity_secret: unique('acc-identity'),
+    // A Steam identity_secret is 20 bytes (steam-secret.ts), as is shared below.
+    identity_secret: Buffer.from(unique('ident1')).toString('base64'),
     revocation_code: unique('R'),
   };
   const shared = Buffer.from(unique('shared')).toString('base64');

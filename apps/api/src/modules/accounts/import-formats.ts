@@ -1,6 +1,7 @@
 import { AppError } from '../../http/errors.js';
 import { LIMITS } from '../../http/limits.js';
 import { parseJson } from '../../http/safe-json.js';
+import { isMaFile, maFileBody } from './ma-file.js';
 
 /**
  * The shapes an imported account record may have: AccountDB's own field names, the earlier
@@ -83,24 +84,11 @@ function steamGuardFields(guard: Obj): Obj {
   });
 }
 
-/** A Steam Guard .maFile: {shared_secret, account_name, Session: {SteamID}, …}. */
-function fromMaFile(r: Obj): Obj {
-  const session = isObj(r.Session) ? r.Session : {};
-  const { account_name, ...guard } = r;
-  return compact({
-    service: 'steam',
-    username: str(account_name),
-    external_id: str(session.SteamID),
-    ...steamGuardFields(guard),
-  });
-}
-
 /** One record in any supported shape → a body in AccountDB's field names. */
 export function toAccountBody(record: unknown): Obj {
   if (!isObj(record)) throw new Error('is not an object');
   if (isObj(record.user)) return fromLegacy(record);
-  if (typeof record.account_name === 'string' && typeof record.shared_secret === 'string')
-    return fromMaFile(record);
+  if (isMaFile(record)) return maFileBody(record);
   return record;
 }
 

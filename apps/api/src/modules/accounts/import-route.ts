@@ -9,6 +9,7 @@ import { ownerFor } from '../../http/owner-for.js';
 import { problemResponses } from '../../http/problem.js';
 import { type Upload, uploadParser, uploadValidatorCompiler } from '../../http/upload.js';
 import { writeAudit } from '../audit/write-audit.js';
+import { encryptedMaFileAware } from './encrypted-upload.js';
 import { DryRunRollback, type ImportResult, importAccounts } from './import-accounts.js';
 import type { ImportFormat } from './import-formats.js';
 import { accountRecords, accountUploadScanner, formatOf } from './import-readers.js';
@@ -62,9 +63,11 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
     UPLOAD_TYPES,
     uploadParser((request) => {
       const type = request.headers['content-type'];
-      return accountUploadScanner(formatOf((request.query as { format?: unknown }).format, type), {
-        strict: isJsonType(type),
-      });
+      return encryptedMaFileAware(
+        accountUploadScanner(formatOf((request.query as { format?: unknown }).format, type), {
+          strict: isJsonType(type),
+        }),
+      );
     }),
   );
 
