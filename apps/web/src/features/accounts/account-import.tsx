@@ -1,6 +1,7 @@
 'use client';
 
 import { useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
 import { ImportWizard } from '../../components/import-wizard';
 import { PageHeader } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
@@ -39,7 +40,11 @@ export function AccountImport() {
             Records use the fields of a new account (service, username, email, password,
             totp_secret, shared_secret, tags, …), the earlier AccountDB upload format, or Steam
             Guard .maFiles (choose several at once). A record whose external id matches one of your
-            accounts updates it.
+            accounts updates it. A whole Steam Guard folder, encrypted SDA files included:{' '}
+            <Link href="/accounts/import/mafiles" className="font-medium text-indigo-600">
+              import a maFiles folder
+            </Link>
+            .
           </>
         }
         run={async ({ text, format, dryRun }) => {
