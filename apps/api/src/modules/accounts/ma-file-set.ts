@@ -90,7 +90,7 @@ function plan(options: {
       throw new BadRequestError(
         `The file ${file.name} is encrypted with steamguard-cli's ${entry.unsupported} scheme, which ` +
           'AccountDB cannot open: decrypt it first (`steamguard decrypt`), then import the folder.',
-        'mafile_encryption_unsupported',
+        'mafile_scheme_unsupported',
       );
     }
     // A file in clear (or damaged) under an entry that says encrypted is read as it is.

@@ -22,6 +22,7 @@ export const MaFilesBody = Type.Object(
           name: Type.String({
             minLength: 1,
             maxLength: 500,
+            pattern: '^[^\\u0000-\\u001f\\u007f]+$',
             description:
               'The file name (folders before it are ignored), e.g. 76561198000000000.maFile',
           }),
