@@ -107,7 +107,8 @@ export function MaFilesImport() {
             Choose the whole <code>maFiles</code> folder, or some of its files together with its{' '}
             <code>manifest.json</code>. Each file becomes an account: its SteamID is the external id
             (importing again updates it), account_name the username, and everything else is stored
-            encrypted. Nothing is written unless every file can be imported.
+            encrypted. Nothing is written unless every file can be imported. At most 500 files at
+            once: a larger folder goes through <code>npx accountdb import accounts</code>.
           </p>
           <div className="flex flex-wrap gap-4">
             <label htmlFor={`${id}-folder`} className="cursor-pointer font-medium text-indigo-600">
