@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { text as readAll } from 'node:stream/consumers';
 import { finished } from 'node:stream/promises';
@@ -7,8 +7,15 @@ import { Command, Option } from 'commander';
 import { configOrExit, openAndMigrate } from './boot.js';
 import { type CliSession, openCliSession } from './cli/cli-session.js';
 import { formatFindings, runDoctor } from './cli/doctor.js';
-import { exportResource, parseFilters, RESOURCES, resourceNamed } from './cli/export-resource.js';
-import { importResource } from './cli/import-resource.js';
+import {
+  exportResource,
+  parseFilters,
+  RESOURCES,
+  type Resource,
+  resourceNamed,
+} from './cli/export-resource.js';
+import { importMaFolder, needsPasskey, readMaFolder } from './cli/import-mafiles.js';
+import { type ImportOutcome, importResource } from './cli/import-resource.js';
 import { progressBar, progressLine } from './cli/progress.js';
 import { ask, askNewPassword, interactive } from './cli/prompt.js';
 import { resetPassword } from './cli/reset-password.js';
@@ -28,6 +35,9 @@ const program = new Command()
   .version(VERSION);
 
 const log = (msg: string) => process.stdout.write(`${msg}\n`);
+
+/** Where `accountdb import accounts <maFiles folder>` finds the SDA passkey, if not in a file. */
+const PASSKEY_VARIABLE = 'ACCOUNTDB_SDA_PASSKEY';
 
 /**
  * A password from the environment variable (never the command line, where `ps` shows it),
@@ -292,7 +302,10 @@ program
       'or JSON lines as `accountdb export` writes them)',
   )
   .argument('<resource>', RESOURCES.join(' | '))
-  .argument('<file>', 'the file, or - for standard input')
+  .argument(
+    '<file>',
+    "the file, - for standard input, or (accounts) a Steam Guard folder: SDA's or steamguard-cli's maFiles/",
+  )
   .requiredOption('--user <login>', 'whose data (username or e-mail address)')
   .addOption(
     new Option(
@@ -307,6 +320,10 @@ program
   .option('--currency <code>', 'cards one a line: currency of every card, e.g. EUR')
   .option('--tag <tag>', 'cards one a line: a tag for every card (repeatable)', collect, [])
   .option('--expires-at <time>', 'cards one a line: expiry (ISO 8601) of every card')
+  .option(
+    '--passkey-file <path>',
+    `a maFiles folder: read the SDA passkey of encrypted files from this file (else ${PASSKEY_VARIABLE}, else asked on a terminal)`,
+  )
   .action(
     async (
       name: string,
@@ -321,6 +338,7 @@ program
         currency?: string;
         tag: string[];
         expiresAt?: string;
+        passkeyFile?: string;
       },
     ) => {
       const resource = resourceNamed(name);
@@ -329,32 +347,15 @@ program
         throw new Error('--batch-size must be a whole number from 1 to 10000');
       const skip = Number(opts.skip);
       if (!Number.isInteger(skip) || skip < 0) throw new Error('--skip must be a whole number');
-      const text =
-        file === '-' ? await readAll(process.stdin) : await readFile(path.resolve(file), 'utf8');
-      const format = opts.format ?? detectInputFormat(file, text);
-      const outcome = await asUser(opts.user, async (session) => {
-        const progress = progressLine(process.stderr);
-        try {
-          return await importResource({
-            session,
-            resource,
-            format,
-            text,
-            batchSize,
-            skip,
-            dryRun: Boolean(opts.dryRun),
-            cardDefaults: {
-              ...(opts.value !== undefined ? { value: opts.value } : {}),
-              ...(opts.currency !== undefined ? { currency: opts.currency } : {}),
-              ...(opts.tag.length ? { tags: opts.tag } : {}),
-              ...(opts.expiresAt !== undefined ? { expires_at: opts.expiresAt } : {}),
-            },
-            onProgress: (done, total) => progress.update(done, total, 'records'),
-          });
-        } finally {
-          progress.done();
-        }
-      });
+      const folder = file !== '-' && (await stat(path.resolve(file))).isDirectory();
+      if (folder && resource !== 'accounts') {
+        throw new Error(
+          `${file} is a folder: only accounts import one (a Steam Guard maFiles/ folder)`,
+        );
+      }
+      const outcome = folder
+        ? await importFolder({ dir: path.resolve(file), opts, batchSize, skip })
+        : await importFile({ resource, file, opts, batchSize, skip });
       const counts = [
         `${outcome.created} created`,
         ...(outcome.updated ? [`${outcome.updated} updated`] : []),
@@ -377,6 +378,101 @@ program
       process.exitCode = outcome.failed > 0 ? 1 : 0;
     },
   );
+
+interface ImportOptions {
+  user: string;
+  format?: InputFormat;
+  dryRun?: boolean;
+  value?: string;
+  currency?: string;
+  tag: string[];
+  expiresAt?: string;
+  passkeyFile?: string;
+}
+
+/**
+ * The SDA passkey, never from the command line (where `ps` shows it): --passkey-file, else
+ * the environment variable, else typed on a terminal without echo.
+ */
+async function sdaPasskey(passkeyFile: string | undefined): Promise<string> {
+  if (passkeyFile) {
+    const text = (await readFile(path.resolve(passkeyFile), 'utf8')).replace(/\r?\n$/, '');
+    if (!text) throw new Error(`${passkeyFile} is empty`);
+    return text;
+  }
+  const fromEnv = process.env[PASSKEY_VARIABLE];
+  if (fromEnv) return fromEnv;
+  if (interactive()) {
+    const typed = await ask('SDA passkey of the encrypted .maFiles: ', { hidden: true });
+    if (typed) return typed;
+  }
+  throw new Error(
+    `the folder holds encrypted .maFiles: give the SDA passkey with --passkey-file, ${PASSKEY_VARIABLE} or on a terminal`,
+  );
+}
+
+async function importFolder(options: {
+  dir: string;
+  opts: ImportOptions;
+  batchSize: number;
+  skip: number;
+}): Promise<ImportOutcome> {
+  const { opts } = options;
+  const folder = await readMaFolder(options.dir);
+  const passkey = needsPasskey(folder) ? await sdaPasskey(opts.passkeyFile) : undefined;
+  return asUser(opts.user, async (session) => {
+    const progress = progressLine(process.stderr);
+    try {
+      return await importMaFolder({
+        session,
+        folder,
+        passkey,
+        batchSize: options.batchSize,
+        skip: options.skip,
+        dryRun: Boolean(opts.dryRun),
+        onProgress: (done, total) => progress.update(done, total, 'files'),
+      });
+    } finally {
+      progress.done();
+    }
+  });
+}
+
+async function importFile(options: {
+  resource: Resource;
+  file: string;
+  opts: ImportOptions;
+  batchSize: number;
+  skip: number;
+}): Promise<ImportOutcome> {
+  const { resource, file, opts, batchSize, skip } = options;
+  const text =
+    file === '-' ? await readAll(process.stdin) : await readFile(path.resolve(file), 'utf8');
+  const format = opts.format ?? detectInputFormat(file, text);
+  return asUser(opts.user, async (session) => {
+    const progress = progressLine(process.stderr);
+    try {
+      return await importResource({
+        session,
+        resource,
+        format,
+        text,
+        batchSize,
+        skip,
+        dryRun: Boolean(opts.dryRun),
+        cardDefaults: {
+          ...(opts.value !== undefined ? { value: opts.value } : {}),
+          ...(opts.currency !== undefined ? { currency: opts.currency } : {}),
+          ...(opts.tag.length ? { tags: opts.tag } : {}),
+          ...(opts.expiresAt !== undefined ? { expires_at: opts.expiresAt } : {}),
+        },
+        onProgress: (done, total) => progress.update(done, total, 'records'),
+      });
+    } finally {
+      progress.done();
+    }
+  });
+}
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`accountdb: ${err instanceof Error ? err.message : String(err)}\n`);

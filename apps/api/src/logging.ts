@@ -27,6 +27,7 @@ export const SECRET_FIELDS = [
   'shared_secret',
   'identity_secret',
   'revocation_code',
+  'passkey',
   'code1',
   'code2',
 ] as const;

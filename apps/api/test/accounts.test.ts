@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, randomName, type TestUser } from './helpers/factories.js';
@@ -29,6 +30,12 @@ const STEAM_SECRET = 'cnOgv/KdpLoP6Nbh0GMkXkPXALQ=';
 const secretValues: string[] = [];
 function secret(prefix: string): string {
   const value = `${prefix}-${randomName('s')}`;
+  secretValues.push(value);
+  return value;
+}
+/** A Steam identity_secret: 20 random bytes, base64 (what the write path accepts). */
+function steamSecret(): string {
+  const value = randomBytes(20).toString('base64');
   secretValues.push(value);
   return value;
 }
@@ -241,7 +248,7 @@ describe('accounts: import', () => {
     },
     steamguard: {
       shared_secret: STEAM_SECRET,
-      identity_secret: secret('ident'),
+      identity_secret: steamSecret(),
       revocation_code: 'R12345',
       deviceId: 'android:1',
       token_gid: 'abc',
@@ -253,7 +260,7 @@ describe('accounts: import', () => {
     revocation_code: 'R54321',
     uri: `otpauth://totp/Steam:mafile_user?secret=${secret('URI')}&issuer=Steam`,
     account_name: 'mafile_user',
-    identity_secret: secret('ident2'),
+    identity_secret: steamSecret(),
     Session: { SteamID: '__MAFILE_ID__' },
   };
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +13,7 @@ import {
   setupAdmin,
   type TestUser,
 } from './helpers/factories.js';
+import { sdaEncrypt, sdaManifest, sdaOldText } from './helpers/ma-files.js';
 import { apiAs } from './helpers/support.js';
 import { RELAXED_LIMITS, testConfig } from './helpers/test-app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
@@ -241,7 +243,8 @@ async function exerciseAccounts(user: TestUser): Promise<void> {
     password: unique('acc-password'),
     email_password: unique('acc-email-password'),
     vault_password: unique('acc-vault-password'),
-    identity_secret: unique('acc-identity'),
+    // A Steam identity_secret is 20 bytes (steam-secret.ts), as is shared below.
+    identity_secret: Buffer.from(unique('ident1')).toString('base64'),
     revocation_code: unique('R'),
   };
   const shared = Buffer.from(unique('shared')).toString('base64');
@@ -299,6 +302,34 @@ async function exerciseAccounts(user: TestUser): Promise<void> {
   const badSecret = unique('acc-refused-password');
   secrets.push(['account password in a refused body', badSecret]);
   expect((await call('POST', '/accounts', { username: '', password: badSecret })).statusCode).toBe(
+    400,
+  );
+  // An SDA folder: the passkey (right, then wrong) and the file's secrets in no log line.
+  const passkey = unique('sda-passkey');
+  const maRevocation = unique('R');
+  secrets.push(['SDA passkey', passkey], ['maFile revocation_code', maRevocation]);
+  const salt = randomBytes(8);
+  const iv = randomBytes(16);
+  const maFileText = sdaOldText({
+    steamId: '76561198000000777',
+    name: unique('ma'),
+    serial: '1',
+  }).replace('"R12345"', `"${maRevocation}"`);
+  const folder = (key: string) => ({
+    files: [
+      {
+        name: 'manifest.json',
+        content: sdaManifest({
+          encrypted: true,
+          entries: [{ filename: 'a.maFile', steamId: '76561198000000777', salt, iv }],
+        }),
+      },
+      { name: 'a.maFile', content: sdaEncrypt({ passkey, salt, iv, text: maFileText }) },
+    ],
+    passkey: key,
+  });
+  expect((await call('POST', '/accounts/import/mafiles', folder(passkey))).statusCode).toBe(200);
+  expect((await call('POST', '/accounts/import/mafiles', folder(`${passkey}x`))).statusCode).toBe(
     400,
   );
   expect((await call('GET', `/accounts/${id}/secrets`)).statusCode).toBe(200);

@@ -35,6 +35,11 @@ export const LIMITS = {
     /** Fields of one CSV record. */
     csvFields: 1_000,
   },
+  /**
+   * POST /accounts/import/mafiles: files of one request (an encrypted one costs 50,000 PBKDF2
+   * rounds) and the size of one file (a .maFile is a few KiB).
+   */
+  maFiles: { files: 500, fileBytes: 64 * KiB },
   /** POST /agent/sync. */
   sync: { bytes: 16 * MiB, vms: 20_000 },
   /** Free-form JSON fields: accounts' attributes and steam_guard. */

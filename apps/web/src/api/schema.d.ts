@@ -843,7 +843,7 @@ export interface paths {
              *       "vault_password": null,
              *       "totp_secret": null,
              *       "shared_secret": "cnOgv/KdpLoP6Nbh0GMkXkPXALQ=",
-             *       "identity_secret": "aWRlbnRpdHktc2VjcmV0LTAx",
+             *       "identity_secret": "aWRlbnRpdHktc2VjcmV0LTAwMDE=",
              *       "revocation_code": "R12345",
              *       "steam_guard": {
              *         "device_id": "android:0d9f1c2e-5b1a-4c3e-9a7b-2f6e8d0c4b1a"
@@ -1027,7 +1027,7 @@ export interface paths {
            *           "password": "hunter2 but longer",
            *           "email_password": "mailbox passphrase",
            *           "shared_secret": "cnOgv/KdpLoP6Nbh0GMkXkPXALQ=",
-           *           "identity_secret": "aWRlbnRpdHktc2VjcmV0LTAx",
+           *           "identity_secret": "aWRlbnRpdHktc2VjcmV0LTAwMDE=",
            *           "revocation_code": "R12345",
            *           "tags": [
            *             "prime"
@@ -1310,7 +1310,7 @@ export interface paths {
                *       "vault_password": null,
                *       "totp_secret": null,
                *       "shared_secret": "cnOgv/KdpLoP6Nbh0GMkXkPXALQ=",
-               *       "identity_secret": "aWRlbnRpdHktc2VjcmV0LTAx",
+               *       "identity_secret": "aWRlbnRpdHktc2VjcmV0LTAwMDE=",
                *       "revocation_code": "R12345",
                *       "steam_guard": {
                *         "device_id": "android:0d9f1c2e-5b1a-4c3e-9a7b-2f6e8d0c4b1a"
@@ -1599,6 +1599,181 @@ export interface paths {
         };
         /** @description Unsupported Media Type */
         415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/import/mafiles': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import Steam Guard files (a maFiles folder)
+     * @description Imports Steam Guard files as their tools write them: Steam Desktop Authenticator .maFiles (older Session shape with a numeric SteamID, and the current one with AccessToken/RefreshToken), steamguard-cli (SDA's shape, and its current one with steam_id and tokens) and the Steam mobile app's v2 backup (steamid). Each file becomes one account: the SteamID is external_id (importing again updates the account), account_name the username, shared_secret/identity_secret/revocation_code its secrets, and the rest of the file (device_id, serial_number, session and tokens…) its encrypted steam_guard. Send manifest.json among the files (or as manifest) to import encrypted SDA files, with the passkey: each file is decrypted with its manifest entry's salt and IV (PBKDF2-HMAC-SHA1, 50,000 rounds, AES-256-CBC). All or nothing: with any file in error a real import writes nothing and answers 422 mafiles_refused naming each file; dry_run=true answers what would happen, errors included. 400 passkey_required / passkey_wrong name the encrypted file; 400 manifest_required: an encrypted file without its manifest entry. At most 500 files of 64 KiB each per request (`accountdb import accounts <folder>` sends larger folders in batches). Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
+     */
+    post: {
+      parameters: {
+        query: {
+          dry_run: boolean;
+          /** @description Admins: import for this user */
+          owner_id?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "files": [
+           *         {
+           *           "name": "maFiles/manifest.json",
+           *           "content": "{\"encrypted\":true,\"entries\":[{\"encryption_iv\":\"ifChnv66eA+/dYqGsQMIOA==\",\"encryption_salt\":\"O2K8FAOWK9c=\",\"filename\":\"76561198000000300.maFile\",\"steamid\":76561198000000300}]}"
+           *         },
+           *         {
+           *           "name": "maFiles/76561198000000300.maFile",
+           *           "content": "ZQqJk4KW7pb5bndkra24…"
+           *         }
+           *       ],
+           *       "passkey": "the SDA passkey"
+           *     }
+           */
+          'application/json': {
+            /** @description The .maFiles, and manifest.json when it is among them; at most 500 */
+            files: {
+              /** @description The file as it is on disk: JSON, or base64 ciphertext when encrypted */
+              content: string;
+              /** @description The file name (folders before it are ignored), e.g. 76561198000000000.maFile */
+              name: string;
+            }[];
+            /** @description The text of maFiles/manifest.json, when not sent among the files */
+            manifest?: string;
+            /** @description The SDA passkey of encrypted files. Never logged, stored or echoed */
+            passkey?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "dry_run": true,
+             *       "total": 2,
+             *       "created": 1,
+             *       "updated": 0,
+             *       "decrypted": 2,
+             *       "failed": 1,
+             *       "errors": [
+             *         {
+             *           "row": 3,
+             *           "file": "maFiles/76561198000000301.maFile",
+             *           "message": "shared_secret is 16 bytes; a Steam secret is 20 (…)"
+             *         }
+             *       ],
+             *       "errors_total": 1,
+             *       "errors_truncated": false
+             *     }
+             */
+            'application/json': {
+              created: number;
+              /** @description Files decrypted with the passkey */
+              decrypted: number;
+              dry_run: boolean;
+              /** @description The first 100 errors, by file */
+              errors: {
+                file: string;
+                message: string;
+                /** @description The file's 1-based position in files */
+                row: number;
+              }[];
+              errors_total: number;
+              errors_truncated: boolean;
+              /** @description Files with an error (a dry run only: else 422) */
+              failed: number;
+              /** @description Steam Guard files read (the manifest not counted) */
+              total: number;
+              updated: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unsupported Media Type */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
           headers: {
             [name: string]: unknown;
           };

@@ -2,6 +2,7 @@ import { AppError } from '../../http/errors.js';
 import { LIMITS } from '../../http/limits.js';
 import { parseJson } from '../../http/safe-json.js';
 import { legacyAccountRowBody, legacyUploadBody } from './legacy-account.js';
+import { isMaFile, maFileBody } from './ma-file.js';
 
 /**
  * The shapes an imported account record may have: AccountDB's own field names, the earlier
@@ -55,15 +56,6 @@ export interface ParsedRecord {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined =>
-  typeof v === 'string'
-    ? v.trim() === ''
-      ? undefined
-      : v
-    : typeof v === 'number' || typeof v === 'bigint'
-      ? String(v)
-      : undefined;
-
 function splitTags(v: unknown): string[] | undefined {
   if (Array.isArray(v)) return v.filter((t): t is string => typeof t === 'string');
   if (typeof v === 'string')
@@ -74,42 +66,13 @@ function splitTags(v: unknown): string[] | undefined {
   return undefined;
 }
 
-function compact(o: Obj): Obj {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
-
-/** shared/identity secrets and revocation code as fields, the rest of Steam Guard together. */
-function steamGuardFields(guard: Obj): Obj {
-  const { shared_secret, identity_secret, revocation_code, ...rest } = guard;
-  const extras = compact(rest);
-  return compact({
-    shared_secret: str(shared_secret),
-    identity_secret: str(identity_secret),
-    revocation_code: str(revocation_code),
-    steam_guard: Object.keys(extras).length ? extras : undefined,
-  });
-}
-
-/** A Steam Guard .maFile: {shared_secret, account_name, Session: {SteamID}, …}. */
-function fromMaFile(r: Obj): Obj {
-  const session = isObj(r.Session) ? r.Session : {};
-  const { account_name, ...guard } = r;
-  return compact({
-    service: 'steam',
-    username: str(account_name),
-    external_id: str(session.SteamID),
-    ...steamGuardFields(guard),
-  });
-}
-
 /** One record in any supported shape → a body in AccountDB's field names. */
 export function toAccountBody(record: unknown): Obj {
   if (!isObj(record)) throw new Error('is not an object');
   const legacy = legacyShapeOf(record);
   if (legacy === 'legacy-json') return legacyUploadBody(record);
   if (legacy === 'legacy-table-json') return legacyAccountRowBody(record);
-  if (typeof record.account_name === 'string' && typeof record.shared_secret === 'string')
-    return fromMaFile(record);
+  if (isMaFile(record)) return maFileBody(record);
   return record;
 }
 

@@ -9,6 +9,7 @@ import { ownerFor } from '../../http/owner-for.js';
 import { problemResponses } from '../../http/problem.js';
 import { type Upload, uploadParser, uploadValidatorCompiler } from '../../http/upload.js';
 import { writeAudit } from '../audit/write-audit.js';
+import { encryptedMaFileAware } from './encrypted-upload.js';
 import { DryRunRollback, type ImportResult, importAccounts } from './import-accounts.js';
 import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
 import {
@@ -73,9 +74,11 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
     UPLOAD_TYPES,
     uploadParser((request) => {
       const type = request.headers['content-type'];
-      return accountUploadScanner(formatOf((request.query as { format?: unknown }).format, type), {
-        strict: isJsonType(type),
-      });
+      return encryptedMaFileAware(
+        accountUploadScanner(formatOf((request.query as { format?: unknown }).format, type), {
+          strict: isJsonType(type),
+        }),
+      );
     }),
   );
 

@@ -14,6 +14,7 @@ import { registerResourceRoutes } from '../../http/resource/routes.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { claimAccount, releaseAccount } from './claim-account.js';
 import { importRoute } from './import-route.js';
+import { maFileImportRoute } from './mafile-import-route.js';
 import { accountSpec, toAccountDto } from './resource.js';
 import { AccountSecrets, SECRET_FIELDS } from './schemas.js';
 import { openSecrets } from './secrets.js';
@@ -35,6 +36,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
   // Account ids are often 64-bit (SteamID64): JSON bodies keep long integers as strings.
   registerJsonBodyParser(app, { bigIntegers: true, emptyIsNone: true });
   await app.register(importRoute);
+  await app.register(maFileImportRoute);
 
   app.post(
     '/accounts/claim',

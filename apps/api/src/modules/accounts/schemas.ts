@@ -36,8 +36,13 @@ const secretDescriptions: Record<(typeof SECRET_STRING_FIELDS)[number], string> 
   email_password: "Password of the account's e-mail box",
   vault_password: 'Password of the recovery/vault mailbox',
   totp_secret: 'Standard TOTP secret: base32, or an otpauth://totp/ URI',
-  shared_secret: 'Steam Guard shared_secret (base64): makes Steam 5-character codes',
-  identity_secret: 'Steam Guard identity_secret (base64), for trade confirmations',
+  shared_secret:
+    'Steam Guard shared_secret, 20 bytes as standard or URL-safe base64 (padded or not) or 40 hex ' +
+    'digits (hex wins when the value is exactly 40 hex digits, as in steam-totp); stored as standard ' +
+    'padded base64. Makes Steam 5-character codes',
+  identity_secret:
+    'Steam Guard identity_secret, for trade confirmations: the same 20-byte forms as shared_secret, ' +
+    'stored as standard padded base64',
   revocation_code: 'Steam Guard revocation code (R12345)',
 };
 
@@ -139,7 +144,7 @@ export const CreateAccount = Type.Object(
         password: 'hunter2 but longer',
         email_password: 'mailbox passphrase',
         shared_secret: 'cnOgv/KdpLoP6Nbh0GMkXkPXALQ=',
-        identity_secret: 'aWRlbnRpdHktc2VjcmV0LTAx',
+        identity_secret: 'aWRlbnRpdHktc2VjcmV0LTAwMDE=',
         revocation_code: 'R12345',
         tags: ['prime'],
       },
@@ -256,7 +261,7 @@ export const AccountSecrets = Type.Object(
         vault_password: null,
         totp_secret: null,
         shared_secret: 'cnOgv/KdpLoP6Nbh0GMkXkPXALQ=',
-        identity_secret: 'aWRlbnRpdHktc2VjcmV0LTAx',
+        identity_secret: 'aWRlbnRpdHktc2VjcmV0LTAwMDE=',
         revocation_code: 'R12345',
         steam_guard: { device_id: 'android:0d9f1c2e-5b1a-4c3e-9a7b-2f6e8d0c4b1a' },
       },

@@ -10,7 +10,8 @@ import type { Tx } from '../../db/tenant.js';
 import type { FieldError } from '../../http/errors.js';
 import { ValidationError } from '../../http/errors.js';
 import { SECRET_FIELDS, type SECRET_STRING_FIELDS, type SecretField } from './schemas.js';
-import { parseTotpSecret, steamSecretBytes, TotpSecretError } from './totp.js';
+import { normalizeSteamSecret, SteamSecretError } from './steam-secret.js';
+import { parseTotpSecret, TotpSecretError } from './totp.js';
 
 /** The secrets of one account, as stored (encrypted together in accounts.secrets_enc). */
 export type Secrets = Partial<Record<(typeof SECRET_STRING_FIELDS)[number], string>> & {
@@ -35,22 +36,31 @@ export function takeSecretChanges(body: Record<string, unknown>): SecretChanges 
   return changes;
 }
 
-/** Refuses 2FA secrets that cannot make a code, naming the field. */
+/**
+ * Refuses 2FA secrets that cannot make a code, naming the field, and normalises the Steam
+ * secrets (shared_secret, identity_secret) in `changes` to standard padded base64.
+ */
 export function validateSecretChanges(changes: SecretChanges, pathPrefix = '/body'): void {
   const errors: FieldError[] = [];
-  const check = (field: 'totp_secret' | 'shared_secret', fn: (v: string) => unknown) => {
-    const v = changes[field];
-    if (typeof v !== 'string') return;
+  const totp = changes.totp_secret;
+  if (typeof totp === 'string') {
     try {
-      fn(v);
+      parseTotpSecret(totp);
     } catch (err) {
-      if (err instanceof TotpSecretError)
-        errors.push({ path: `${pathPrefix}/${field}`, message: err.message });
-      else throw err;
+      if (!(err instanceof TotpSecretError)) throw err;
+      errors.push({ path: `${pathPrefix}/totp_secret`, message: err.message });
     }
-  };
-  check('totp_secret', parseTotpSecret);
-  check('shared_secret', steamSecretBytes);
+  }
+  for (const field of ['shared_secret', 'identity_secret'] as const) {
+    const value = changes[field];
+    if (typeof value !== 'string') continue;
+    try {
+      changes[field] = normalizeSteamSecret(value);
+    } catch (err) {
+      if (!(err instanceof SteamSecretError)) throw err;
+      errors.push({ path: `${pathPrefix}/${field}`, message: err.message });
+    }
+  }
   if (errors.length > 0) throw new ValidationError(errors);
 }
 

@@ -40,9 +40,13 @@ export function parseTotpSecret(value: string): TOTP {
 const STEAM_ALPHABET = '23456789BCDFGHJKMNPQRTVWXY';
 export const STEAM_PERIOD = 30;
 
-/** Decodes a Steam shared_secret (base64, usually 20 bytes); throws when it is not one. */
+/**
+ * Decodes a stored Steam shared_secret as steam-totp does (exactly 40 hex digits: hex; else
+ * base64), so values stored before writes were normalised (steam-secret.ts) still make codes.
+ */
 export function steamSecretBytes(sharedSecret: string): Buffer {
   const text = sharedSecret.trim();
+  if (/^[0-9a-fA-F]{40}$/.test(text)) return Buffer.from(text, 'hex');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) throw new TotpSecretError('is not base64');
   const bytes = Buffer.from(text, 'base64');
   if (bytes.length < 10) throw new TotpSecretError('is too short for a Steam shared_secret');

@@ -1,6 +1,7 @@
 'use client';
 
 import { useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
 import type { paths } from '../../api/schema';
 import { ImportWizard } from '../../components/import-wizard';
 import { PageHeader } from '../../components/ui';
@@ -69,6 +70,11 @@ export function AccountImport() {
             >
               Download the earlier CSV template
             </button>
+            . A whole Steam Guard folder, encrypted SDA files included:{' '}
+            <Link href="/accounts/import/mafiles" className="font-medium text-indigo-600">
+              import a maFiles folder
+            </Link>
+            .
           </>
         }
         detect={(text) => {

@@ -1,0 +1,7 @@
+'use client';
+
+import { MaFilesImport } from '../../../../../features/accounts/mafile-import';
+
+export default function ImportMaFilesPage() {
+  return <MaFilesImport />;
+}
