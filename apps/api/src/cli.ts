@@ -211,7 +211,12 @@ program
   .argument('<resource>', RESOURCES.join(' | '))
   .requiredOption('--user <login>', 'whose data (username or e-mail address)')
   .addOption(
-    new Option('--format <format>', 'file format').choices(['json', 'csv']).default('json'),
+    new Option(
+      '--format <format>',
+      "file format; accounts also legacy-json, legacy-csv (the earlier AccountDB's upload format)",
+    )
+      .choices(['json', 'csv', 'legacy-json', 'legacy-csv'])
+      .default('json'),
   )
   .option('--output <file>', 'write here (mode 0600) instead of to stdout')
   .option('--filter <name=value>', 'a list filter, e.g. status=active (repeatable)', collect, [])
@@ -225,7 +230,7 @@ program
       name: string,
       opts: {
         user: string;
-        format: 'json' | 'csv';
+        format: 'json' | 'csv' | 'legacy-json' | 'legacy-csv';
         output?: string;
         filter: string[];
         sort?: string;
@@ -233,6 +238,8 @@ program
       },
     ) => {
       const resource = resourceNamed(name);
+      if (opts.format.startsWith('legacy-') && resource !== 'accounts')
+        throw new Error(`--format ${opts.format} is for accounts, not ${resource}`);
       const query = parseFilters(opts.filter);
       if (opts.sort) query.sort = opts.sort;
       if (opts.includeSecrets) {

@@ -233,8 +233,9 @@ describe('accounts: import', () => {
     email: { address: 'legacy@example.com', password: secret('legacymail') },
     vault: { address: 'vault@example.com', password: secret('vaultpw') },
     metadata: {
-      createdAt: '2024-01-01',
-      sessionStart: '2024-02-01',
+      // Unix seconds, as the earlier system stored them.
+      createdAt: 1704067200,
+      sessionStart: '1706745600',
       tags: ['prime', 'eu'],
       guard: true,
     },
@@ -292,14 +293,19 @@ describe('accounts: import', () => {
       has_revocation_code: true,
       has_steam_guard: true,
     });
-    expect(legacyAcc.attributes).toMatchObject({ vault_address: 'vault@example.com', guard: true });
+    expect(legacyAcc.attributes).toMatchObject({
+      vault_address: 'vault@example.com',
+      guard: true,
+      session_start: 1706745600,
+    });
+    expect(legacyAcc.created_at).toBe('2024-01-01T00:00:00.000Z');
     const secrets = (await call(user, 'GET', `/accounts/${legacyAcc.id}/secrets`)).json();
     expect(secrets).toMatchObject({
       password: legacy.user.password,
       vault_password: legacy.vault.password,
       revocation_code: 'R12345',
     });
-    expect(secrets.steam_guard).toMatchObject({ deviceId: 'android:1', token_gid: 'abc' });
+    expect(secrets.steam_guard).toEqual({ device_id: 'android:1', token_gid: 'abc' });
     const ma = list.find((a: { username: string }) => a.username === 'mafile_user');
     expect(ma).toMatchObject({ external_id: '76561198000000222', has_shared_secret: true });
   });

@@ -45,12 +45,14 @@ export interface ExportResult {
 export async function exportResource(options: {
   session: CliSession;
   resource: Resource;
-  format: 'csv' | 'json';
+  /** csv, json, or a resource's other export format (legacy-csv is CSV, legacy-json JSON). */
+  format: string;
   query: Record<string, string | string[]>;
   out: Writable;
   onProgress?: (done: number, total: number) => void;
 }): Promise<ExportResult> {
-  const { session, resource, format, out } = options;
+  const { session, resource, out } = options;
+  const format: 'csv' | 'json' = options.format.endsWith('csv') ? 'csv' : 'json';
   const base = `/api/v1/${resource}`;
   const { include_secrets: _secrets, include_codes: _codes, ...filters } = options.query;
   const count = await session.request({
@@ -64,7 +66,7 @@ export async function exportResource(options: {
   const response = await session.request({
     method: 'GET',
     url: `${base}/export`,
-    query: { ...options.query, format },
+    query: { ...options.query, format: options.format },
     stream: true,
   });
   if (response.statusCode !== 200) {

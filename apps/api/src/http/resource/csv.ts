@@ -31,14 +31,25 @@ function csvText(value: unknown): string {
   return typeof value === 'string' ? defused(value) : String(value);
 }
 
+/** A cell's text quoted when needed (RFC 4180). */
+const quoted = (text: string): string =>
+  /[",\r\n;]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+
 /** One CSV cell: defused (csvText), then quoted when needed (RFC 4180). */
 export function csvCell(value: unknown): string {
-  const text = csvText(value);
-  return /[",\r\n;]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+  return quoted(csvText(value));
 }
 
-export function csvLine(values: unknown[]): string {
-  return `${values.map(csvCell).join(',')}\r\n`;
+/**
+ * A CSV record. `literal` writes every cell's text exactly as it is (quoted when needed, never
+ * defused): for files meant for another program's importer, where a `'` put in front of a
+ * value would change the value (a password starting with `=`); values must be text already.
+ */
+export function csvLine(values: unknown[], options: { literal?: boolean } = {}): string {
+  const cells = options.literal
+    ? values.map((v) => quoted(v === null || v === undefined ? '' : String(v)))
+    : values.map(csvCell);
+  return `${cells.join(',')}\r\n`;
 }
 
 /**

@@ -37,16 +37,19 @@ export interface ExportFailure {
 export async function* exportBody(options: {
   format: 'csv' | 'json';
   columns: ExportColumn[];
+  /** CSV cells written exactly, not defused (see csvLine). */
+  literalCsv?: boolean | undefined;
   pages: AsyncIterable<unknown[]>;
   fail: (error: unknown, rows: number) => ExportFailure;
 }): AsyncGenerator<string> {
   const { format, columns } = options;
+  const line = (values: unknown[]) => csvLine(values, { literal: options.literalCsv === true });
   let rows = 0;
-  yield format === 'csv' ? `\uFEFF${csvLine(columns.map((c) => c.header))}` : '[';
+  yield format === 'csv' ? `\uFEFF${line(columns.map((c) => c.header))}` : '[';
   try {
     for await (const page of options.pages) {
       yield format === 'csv'
-        ? page.map((row) => csvLine(columns.map((c) => c.value(row)))).join('')
+        ? page.map((row) => line(columns.map((c) => c.value(row)))).join('')
         : page.map((row, i) => `${rows + i === 0 ? '' : ','}\n${JSON.stringify(row)}`).join('');
       rows += page.length;
     }

@@ -429,7 +429,10 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
             if (!(err instanceof AppError)) throw err;
             errors.push({
               row: index,
-              errors: err.extra.errors ?? [{ path: `/body/items/${index}`, message: err.message }],
+              errors: (err.extra.errors ?? [{ path: '/body', message: err.message }]).map((e) => ({
+                ...e,
+                path: e.path.replace(/^\/body(?!\/items\/)/, `/body/items/${index}`),
+              })),
             });
           }
         }
@@ -505,7 +508,16 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
 
   const exportQuery = Type.Object(
     {
-      format: Type.Union([Type.Literal('csv'), Type.Literal('json')], { default: 'json' }),
+      format: Type.Union(
+        ['csv', 'json', ...Object.keys(spec.exportFormats ?? {})].map((f) => Type.Literal(f)),
+        {
+          default: 'json',
+          description: [
+            'csv or json: the fields of the API',
+            ...Object.entries(spec.exportFormats ?? {}).map(([f, x]) => `${f}: ${x.description}`),
+          ].join('; '),
+        },
+      ),
       sort: Type.Optional(Type.String({ maxLength: 200, pattern: '^-?[a-z_]+(,-?[a-z_]+)*$' })),
       ...filterProperties(spec),
       ...(spec.exportQuery ?? {}),
@@ -557,7 +569,9 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       },
     },
     async (request, reply) => {
-      const query = request.query as FilterQuery & { format: 'csv' | 'json'; sort?: string };
+      const query = request.query as FilterQuery & { format: string; sort?: string };
+      const written: 'csv' | 'json' =
+        spec.exportFormats?.[query.format]?.as ?? (query.format as 'csv' | 'json');
       const sort = parseSort(spec, query.sort);
       const exporter = spec.exportRow ? await spec.exportRow(request, query) : null;
       const where = await app.tenant(request, async (tx) => {
@@ -589,13 +603,17 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       reply
         .header(
           'content-type',
-          query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+          written === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
         )
-        .header('content-disposition', `attachment; filename="${path}-${date}.${query.format}"`)
+        .header(
+          'content-disposition',
+          `attachment; filename="${path}-${written === query.format ? '' : `${query.format}-`}${date}.${written}"`,
+        )
         .trailer(EXPORT_STATUS_TRAILER, async () => outcome.status);
       const body = exportBody({
-        format: query.format,
+        format: written,
         columns: (exporter?.columns ?? spec.csv) as ExportColumn[],
+        literalCsv: exporter?.literalCsv,
         pages: withFirstPage(first, pages),
         fail: (error, rows) => {
           outcome.status = 'failed';

@@ -95,6 +95,11 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
   csv: Array<{ header: string; value: (dto: Dto) => unknown }>;
   /** What the list and export of this resource are, for OpenAPI. */
   description: string;
+  /**
+   * Export formats besides csv and json (e.g. the earlier system's), each written as CSV or a
+   * JSON array; exportRow gives their rows and columns (query.format names the one asked for).
+   */
+  exportFormats?: Record<string, { as: 'csv' | 'json'; description: string }>;
   /** Extra query parameters of the export (e.g. include_secrets). */
   exportQuery?: Record<string, TSchema>;
   exportDescription?: string;
@@ -109,5 +114,7 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
     toRow: (row: Row, ctx: ReadContext) => Promise<unknown>;
     columns: Array<{ header: string; value: (row: never) => unknown }>;
     auditDetails: Record<string, unknown>;
+    /** CSV cells written exactly as they are, not defused against formulas (see csvLine). */
+    literalCsv?: boolean;
   } | null>;
 }

@@ -58,7 +58,8 @@ const message = (errors: BulkRowError['errors']) =>
  */
 export async function importAccounts(
   options: ImportTarget & {
-    format: ImportFormat;
+    /** The format the records were read in (known once they are). */
+    format: () => ImportFormat;
     records: Iterable<ParsedRecord>;
     dryRun: boolean;
   },
@@ -75,7 +76,7 @@ export async function importAccounts(
   });
   const result: ImportResult = {
     dry_run: options.dryRun,
-    format: options.format,
+    format: options.format(),
     ...counts,
     ...errors.answer(),
   };

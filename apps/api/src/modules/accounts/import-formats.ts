@@ -1,15 +1,50 @@
 import { AppError } from '../../http/errors.js';
 import { LIMITS } from '../../http/limits.js';
 import { parseJson } from '../../http/safe-json.js';
+import { legacyAccountRowBody, legacyUploadBody } from './legacy-account.js';
 
 /**
  * The shapes an imported account record may have: AccountDB's own field names, the earlier
- * AccountDB upload format, or a Steam Guard .maFile (a CSV record: AccountDB's field names as
- * columns). Every record becomes a create/update body for POST /accounts. How an upload is
+ * AccountDB's upload object or accounts-table row (legacy-account.ts), or a Steam Guard .maFile
+ * (a CSV record: AccountDB's field names as columns, or the earlier CSVs of legacy-csv.ts). Every record becomes a create/update body for POST /accounts. How an upload is
  * split into records is import-readers.ts.
  */
 
-export type ImportFormat = 'json' | 'jsonl' | 'csv';
+/**
+ * How an upload is read: its container (json, jsonl, csv), or one of the earlier AccountDB's
+ * formats (legacy-json: its upload objects; legacy-table-json: rows of its accounts table;
+ * legacy-csv: its dotted-header upload CSV; legacy-table-csv: a dump of its accounts table).
+ */
+export type ImportFormat =
+  | 'json'
+  | 'jsonl'
+  | 'csv'
+  | 'legacy-json'
+  | 'legacy-table-json'
+  | 'legacy-csv'
+  | 'legacy-table-csv';
+
+export const IMPORT_FORMATS: readonly ImportFormat[] = [
+  'json',
+  'jsonl',
+  'csv',
+  'legacy-json',
+  'legacy-table-json',
+  'legacy-csv',
+  'legacy-table-csv',
+];
+
+/** The container an upload of a format is split into records by. */
+export const containerOf = (format: ImportFormat): 'json' | 'jsonl' | 'csv' =>
+  format === 'jsonl' ? 'jsonl' : format.endsWith('csv') ? 'csv' : 'json';
+
+/** The earlier format a JSON record is in, if any. */
+export function legacyShapeOf(record: unknown): 'legacy-json' | 'legacy-table-json' | null {
+  if (!isObj(record)) return null;
+  if (isObj(record.user)) return 'legacy-json';
+  if ('acc_id' in record) return 'legacy-table-json';
+  return null;
+}
 
 export interface ParsedRecord {
   /** 1-based position of the record in the upload (for CSV: its line number). */
@@ -43,34 +78,6 @@ function compact(o: Obj): Obj {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
-/** The earlier AccountDB upload format: {id, user, email?, vault, metadata, steamguard?}. */
-function fromLegacy(r: Obj): Obj {
-  const user = isObj(r.user) ? r.user : {};
-  const email = isObj(r.email) ? r.email : {};
-  const vault = isObj(r.vault) ? r.vault : {};
-  const meta = isObj(r.metadata) ? r.metadata : {};
-  const guard = isObj(r.steamguard) ? { ...r.steamguard } : null;
-  const attributes = compact({
-    vault_address: str(vault.address),
-    source_created_at: str(meta.createdAt),
-    session_start: str(meta.sessionStart),
-    guard: meta.guard,
-  });
-  const body: Obj = {
-    external_id: str(r.id),
-    service: 'steam',
-    username: str(user.username),
-    password: str(user.password),
-    email: str(email.address),
-    email_password: str(email.password),
-    vault_password: str(vault.password),
-    tags: splitTags(meta.tags),
-    attributes: Object.keys(attributes).length ? attributes : undefined,
-  };
-  if (guard) Object.assign(body, steamGuardFields(guard));
-  return compact(body);
-}
-
 /** shared/identity secrets and revocation code as fields, the rest of Steam Guard together. */
 function steamGuardFields(guard: Obj): Obj {
   const { shared_secret, identity_secret, revocation_code, ...rest } = guard;
@@ -98,7 +105,9 @@ function fromMaFile(r: Obj): Obj {
 /** One record in any supported shape → a body in AccountDB's field names. */
 export function toAccountBody(record: unknown): Obj {
   if (!isObj(record)) throw new Error('is not an object');
-  if (isObj(record.user)) return fromLegacy(record);
+  const legacy = legacyShapeOf(record);
+  if (legacy === 'legacy-json') return legacyUploadBody(record);
+  if (legacy === 'legacy-table-json') return legacyAccountRowBody(record);
   if (typeof record.account_name === 'string' && typeof record.shared_secret === 'string')
     return fromMaFile(record);
   return record;

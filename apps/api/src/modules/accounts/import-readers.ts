@@ -1,16 +1,22 @@
 import { CsvReader } from '../../http/csv-reader.js';
-import { AppError, InvalidJsonError } from '../../http/errors.js';
+import { AppError, InvalidJsonError, ValidationError } from '../../http/errors.js';
 import { checkJson, JsonSplitter } from '../../http/json-splitter.js';
 import { LIMITS, limitErrors } from '../../http/limits.js';
 import { LineSplitter } from '../../http/line-splitter.js';
 import { parseJson } from '../../http/safe-json.js';
 import type { Upload, UploadScanner } from '../../http/upload.js';
 import {
+  containerOf,
   csvRecordBody,
+  IMPORT_FORMATS,
   type ImportFormat,
+  legacyShapeOf,
   type ParsedRecord,
   toAccountBody,
 } from './import-formats.js';
+import { legacyAccountRowBody, legacyUploadBody } from './legacy-account.js';
+import { csvKindOf, legacyCsvBody } from './legacy-csv.js';
+import { isObj, LegacyFieldError } from './legacy-values.js';
 
 /**
  * Account uploads read in two passes: while the upload arrives, a scanner counts its records
@@ -33,7 +39,7 @@ export function formatOf(
   query: unknown,
   contentType: string | undefined,
 ): ImportFormat | undefined {
-  if (query === 'json' || query === 'jsonl' || query === 'csv') return query;
+  if (IMPORT_FORMATS.includes(query as ImportFormat)) return query as ImportFormat;
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type === 'text/csv') return 'csv';
   if (JSON_LINES_TYPES.has(type)) return 'jsonl';
@@ -125,7 +131,9 @@ export function accountUploadScanner(
   format: ImportFormat | undefined,
   options: { strict: boolean },
 ): UploadScanner {
-  const scan = format ? { ...scannerFor(format), format: () => format } : detectingScan();
+  const scan = format
+    ? { ...scannerFor(containerOf(format)), format: () => format }
+    : detectingScan();
   let error: InvalidJsonError | undefined;
   const guard = (step: () => void) => {
     if (error) return;
@@ -145,14 +153,14 @@ export function accountUploadScanner(
   };
 }
 
-function scannerFor(format: ImportFormat): Scan {
+function scannerFor(format: 'json' | 'jsonl' | 'csv'): Scan {
   return format === 'json' ? jsonScan() : format === 'jsonl' ? jsonLinesScan() : csvScan();
 }
 
 /** The format told from the first character: [ JSON, { JSON or JSON lines, else CSV. */
 function detectingScan(): Scan & { format(): ImportFormat } {
   let scan: (Scan & { format?: () => ImportFormat }) | null = null;
-  let told: ImportFormat = 'csv';
+  let told: 'json' | 'csv' = 'csv';
   let waiting = '';
   return {
     push(piece) {
@@ -185,34 +193,92 @@ function recordJson(text: string): { value: unknown } | null {
   }
 }
 
+/**
+ * What reading found out about the upload: the format it was read in, refined while reading
+ * (a CSV's header tells the earlier formats; a JSON array whose every record is in one of the
+ * earlier shapes is that format).
+ */
+export interface ReadFormat {
+  format: ImportFormat;
+}
+
 /** Pass 2: the upload's records, one at a time, each as a body or the reason it is not. */
-export function* accountRecords(format: ImportFormat, upload: Upload): Generator<ParsedRecord> {
-  if (format === 'json') {
+export function* accountRecords(
+  format: ImportFormat,
+  upload: Upload,
+  read: ReadFormat = { format },
+): Generator<ParsedRecord> {
+  read.format = format;
+  const container = containerOf(format);
+  if (container === 'json') {
     // Each element was found whole in pass 1: one that is not JSON spoils the upload.
     const splitter = new JsonSplitter({ mode: 'records', limits: RECORD_JSON, keep: true });
+    const shapes = new Set<string | null>();
     for (const { row, text } of upload.records(splitter)) {
       const json = recordJson(text);
       if (!json) throw new InvalidJsonError('The upload is not valid JSON.', row);
-      yield recordOf(row, json.value);
+      if (format === 'json') shapes.add(legacyShapeOf(json.value));
+      yield recordOf(row, json.value, format);
     }
-  } else if (format === 'jsonl') {
+    const [only] = shapes;
+    if (shapes.size === 1 && only) read.format = only as ImportFormat;
+  } else if (container === 'jsonl') {
     for (const { row, text } of upload.records(new LineSplitter())) {
       const json = recordJson(text);
-      yield json ? recordOf(row, json.value) : { row, error: 'is not valid JSON' };
+      yield json ? recordOf(row, json.value, format) : { row, error: 'is not valid JSON' };
     }
   } else {
-    let names: string[] | null = null;
+    let header: string[] | null = null;
+    let names: string[] = [];
+    let kind: ReturnType<typeof csvKindOf> = 'csv';
     for (const { line, fields } of upload.records(new CsvReader({ maxFields: MAX_FIELDS }))) {
-      if (!names) names = fields.map((h) => h.trim().toLowerCase());
-      else yield csvRecordBody(names, line, fields);
+      if (!header) {
+        header = fields;
+        names = fields.map((h) => h.trim().toLowerCase());
+        kind = csvKindOf(fields);
+        if (format !== 'csv' && kind !== format) {
+          throw new ValidationError(
+            [{ path: '/querystring/format', message: `the CSV header is not one of ${format}` }],
+            `The upload's header is not that of format ${format}.`,
+          );
+        }
+        read.format = kind;
+      } else if (kind === 'csv') yield csvRecordBody(names, line, fields);
+      else yield legacyCsvRecord({ kind, header, line, fields });
     }
   }
 }
 
-function recordOf(row: number, value: unknown): ParsedRecord {
+function legacyCsvRecord(options: {
+  kind: 'legacy-csv' | 'legacy-table-csv';
+  header: string[];
+  line: number;
+  fields: string[];
+}): ParsedRecord {
+  const { header, line, fields } = options;
+  if (fields.length > header.length)
+    return { row: line, error: `has ${fields.length} fields, the header ${header.length}` };
   try {
+    return { row: line, body: legacyCsvBody(options) };
+  } catch (err) {
+    if (err instanceof LegacyFieldError) return { row: line, error: err.message };
+    throw err;
+  }
+}
+
+/** A JSON record → a body; a chosen earlier format reads every record in that shape. */
+function recordOf(row: number, value: unknown, format: ImportFormat): ParsedRecord {
+  try {
+    if (format === 'legacy-json' || format === 'legacy-table-json') {
+      if (!isObj(value)) throw new Error('is not an object');
+      return {
+        row,
+        body: format === 'legacy-json' ? legacyUploadBody(value) : legacyAccountRowBody(value),
+      };
+    }
     return { row, body: toAccountBody(value) };
   } catch (err) {
+    if (err instanceof AppError) throw err;
     return { row, error: (err as Error).message };
   }
 }

@@ -10,8 +10,13 @@ import { problemResponses } from '../../http/problem.js';
 import { type Upload, uploadParser, uploadValidatorCompiler } from '../../http/upload.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { DryRunRollback, type ImportResult, importAccounts } from './import-accounts.js';
-import type { ImportFormat } from './import-formats.js';
-import { accountRecords, accountUploadScanner, formatOf } from './import-readers.js';
+import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
+import {
+  accountRecords,
+  accountUploadScanner,
+  formatOf,
+  type ReadFormat,
+} from './import-readers.js';
 
 const { bytes, records, errors: listed } = LIMITS.import;
 
@@ -28,7 +33,13 @@ const UPLOAD_TYPES = [
 const ImportAnswer = Type.Object(
   {
     dry_run: Type.Boolean(),
-    format: Type.String(),
+    format: Type.String({
+      description:
+        'The format the upload was read in: json, jsonl or csv (AccountDB fields, .maFiles), or one of the ' +
+        "earlier AccountDB's: legacy-json (its upload objects), legacy-table-json (rows of its accounts " +
+        'table), legacy-csv (its dotted-header upload CSV or template), legacy-table-csv (a CSV dump of its ' +
+        'accounts table)',
+    }),
     total: Type.Integer({ description: 'Records read: created + updated + failed' }),
     created: Type.Integer(),
     updated: Type.Integer(),
@@ -79,9 +90,14 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
         summary: 'Import accounts',
         description:
           'Uploads accounts as a JSON array (or one object), JSON lines (application/x-ndjson) or CSV with a header ' +
-          "row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB " +
-          'upload format ({id, user:{username,password}, email, vault, metadata, steamguard}) or be a Steam Guard ' +
-          '.maFile. A record whose external_id matches one of your accounts updates it; others are created. Bad ' +
+          "row (text/csv). Each record may use AccountDB's field names (as POST /accounts), the earlier AccountDB's " +
+          'upload format ({id, user:{username,password}, email, vault, metadata, steamguard, prime, lock, ' +
+          'perm_lock}), a row of its accounts table ({acc_id, acc_username, …}), or be a Steam Guard .maFile. A CSV ' +
+          "whose header has the earlier system's dotted columns (user.username, …; its web UI's template too) or its " +
+          "accounts table's columns (acc_id, …: a psql CSV dump) is read as that format; the answer's format says " +
+          'which was read. Earlier flags become status and tags (perm_lock: disabled; lock: locked; prime: tag ' +
+          'prime), metadata.createdAt/acc_created_at the created_at. ' +
+          'A record whose external_id matches one of your accounts updates it; others are created. Bad ' +
           'records are reported by row (1-based; CSV: line number) and the rest imported; the answer lists the ' +
           `first ${listed} errors and counts them all (errors_total, errors_truncated). dry_run=true checks ` +
           `everything and writes nothing. At most ${formatCount(records)} records and ${formatBytes(bytes)} per ` +
@@ -91,9 +107,15 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
           {
             dry_run: Type.Boolean({ default: false }),
             format: Type.Optional(
-              Type.Union([Type.Literal('json'), Type.Literal('jsonl'), Type.Literal('csv')], {
-                description: 'Override the format detected from Content-Type',
-              }),
+              Type.Union(
+                IMPORT_FORMATS.map((f) => Type.Literal(f)),
+                {
+                  description:
+                    'Override the format detected from Content-Type and the content. legacy-csv and ' +
+                    'legacy-table-csv also require the CSV header to be of that kind (400 otherwise); ' +
+                    'legacy-json and legacy-table-json read every record in that shape.',
+                },
+              ),
             ),
             owner_id: Type.Optional(
               Type.String({ format: 'uuid', description: 'Admins: import for this user' }),
@@ -115,6 +137,7 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
       if (upload.scan.error instanceof InvalidJsonError) {
         return notJsonAnswer({ dryRun, format, error: upload.scan.error });
       }
+      const read: ReadFormat = { format };
       try {
         return await app.tenant(request, async (tx) => {
           const result = await importAccounts({
@@ -122,8 +145,8 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
             request,
             keys: app.deps.keys,
             ownerId,
-            format,
-            records: accountRecords(format, upload),
+            format: () => read.format,
+            records: accountRecords(format, upload, read),
             dryRun,
           });
           await writeAudit(tx, auditContext(request), {
@@ -131,7 +154,7 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
             entityType: 'account',
             ownerId,
             details: {
-              format,
+              format: result.format,
               created: result.created,
               updated: result.updated,
               failed: result.failed,

@@ -1,8 +1,11 @@
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { type Static, Type } from 'typebox';
 import { accounts } from '../../db/schema.js';
+import { ValidationError } from '../../http/errors.js';
 import { iso, normalizeTags } from '../../http/resource/fields.js';
 import type { ResourceSpec, ResourceTable, WriteContext } from '../../http/resource/spec.js';
+import { legacyExport } from './legacy-export.js';
+import { CREATED_AT_SKEW_MS } from './legacy-values.js';
 import {
   Account,
   type AccountSecrets,
@@ -67,8 +70,18 @@ function statusValues(body: Partial<Create>, current: Row | null): Record<string
   return out;
 }
 
+/** A given creation time, refused in the future beyond the allowed clock skew. */
+function createdAtValue(value: string): Date {
+  const at = new Date(value);
+  if (at.getTime() > Date.now() + CREATED_AT_SKEW_MS) {
+    throw new ValidationError([{ path: '/body/created_at', message: 'must not be in the future' }]);
+  }
+  return at;
+}
+
 function plainValues(body: Partial<Create>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  if (body.created_at !== undefined) out.createdAt = createdAtValue(body.created_at);
   if (body.username !== undefined) out.username = body.username.trim();
   if (body.external_id !== undefined) out.externalId = body.external_id?.trim() || null;
   if (body.service !== undefined) out.service = body.service.trim().toLowerCase();
@@ -215,8 +228,24 @@ export const accountSpec: ResourceSpec<Row, Dto, Create, Update> = {
     }),
   },
   exportDescription:
-    'With include_secrets=true the secrets are included in clear; the export is audited as such.',
+    'With include_secrets=true the secrets are included in clear; the export is audited as such. ' +
+    "legacy-json and legacy-csv write the earlier AccountDB's upload format (flags from status and tags; " +
+    'without include_secrets no password or Steam Guard data); POST /accounts/import reads them back.',
+  exportFormats: {
+    'legacy-json': {
+      as: 'json',
+      description:
+        "the earlier AccountDB's upload objects ({id, user, email, vault, metadata, steamguard, prime, lock, perm_lock})",
+    },
+    'legacy-csv': {
+      as: 'csv',
+      description:
+        "the earlier AccountDB's upload CSV (dotted headers), every cell exactly as it is (not defused: not for spreadsheets)",
+    },
+  },
   exportRow: async (_request, query) => {
+    if (query.format === 'legacy-json' || query.format === 'legacy-csv')
+      return legacyExport({ includeSecrets: query.include_secrets === true });
     if (!query.include_secrets) return null;
     type WithSecrets = Dto & { secrets: Static<typeof AccountSecrets> };
     return {

@@ -103,6 +103,15 @@ const common = {
   ),
   tags: Type.Optional(Tags),
   notes: Type.Optional(Nullable(Notes)),
+  created_at: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description:
+        'When the account was created, e.g. its creation time in the earlier system it comes from ' +
+        '(default: now). Not in the future (5 minutes of clock skew allowed).',
+      examples: ['2021-05-03T00:00:00.000Z'],
+    }),
+  ),
   attributes: Type.Optional(
     FreeJsonObject({ maxProperties: 100, description: 'Service-specific extras (not secret)' }),
   ),
