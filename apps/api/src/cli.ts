@@ -22,10 +22,12 @@ import { resetPassword } from './cli/reset-password.js';
 import { rotateDataKeys } from './cli/rotate-key.js';
 import { detectInputFormat, type InputFormat } from './cli/split-input.js';
 import type { Config } from './config.js';
-import { checkMasterKey } from './crypto/data-keys.js';
+import { checkMasterKey, DataKeyStore } from './crypto/data-keys.js';
 import { masterKey } from './crypto/envelope.js';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './crypto/passwords.js';
 import { createFirstAdmin } from './modules/auth/definer-functions.js';
+import { formatReport, type ReportTable } from './modules/legacy-migration/report.js';
+import { MIGRATABLE, migrateLegacy, parseOnly } from './modules/legacy-migration/run.js';
 import { VERSION } from './version.js';
 
 /** `accountdb` command line: operations on the configured database. */
@@ -473,6 +475,80 @@ async function importFile(options: {
     }
   });
 }
+program
+  .command('migrate-legacy')
+  .description(
+    'bring over the earlier AccountDB (FastAPI, Xenogy/SLLAB): users with their bcrypt passwords, Proxmox ' +
+      'nodes (fresh agent keys, printed once), VMs, accounts, hardware and cards, read from its PostgreSQL ' +
+      'database (never written) and written as each owner; running it again changes only what changed there. ' +
+      'See docs/migrating.md',
+  )
+  .requiredOption(
+    '--source <postgres-url>',
+    "the earlier system's database, e.g. postgres://user@host/accountdb",
+  )
+  .option('--dry-run', 'do everything, report it, and roll it all back')
+  .option(
+    '--only <tables>',
+    `a comma-separated subset of ${MIGRATABLE.join(',')} (users must have been migrated for the others)`,
+  )
+  .option(
+    '--admin <username>',
+    'the AccountDB admin that creates the users (not needed on an empty AccountDB: the earlier first admin becomes it)',
+  )
+  .option(
+    '--public-url <url>',
+    "AccountDB's address as the agents reach it, for their configurations (default: http://API_HOST:API_PORT)",
+  )
+  .option('--json', 'print the report as JSON (node keys included) instead of text')
+  .action(
+    async (opts: {
+      source: string;
+      dryRun?: boolean;
+      only?: string;
+      admin?: string;
+      publicUrl?: string;
+      json?: boolean;
+    }) => {
+      const only = parseOnly(opts.only);
+      const config = configOrExit();
+      let publicUrl: URL;
+      try {
+        publicUrl = new URL(opts.publicUrl ?? `http://${config.apiHost}:${config.apiPort}`);
+      } catch {
+        throw new Error('--public-url is not a URL');
+      }
+      const database = await openAndMigrate(config, (msg) => process.stderr.write(`${msg}\n`));
+      try {
+        const progress = new Map<ReportTable, ReturnType<typeof progressLine>>();
+        const totals = new Map<ReportTable, number>();
+        const report = await migrateLegacy({
+          database,
+          keys: new DataKeyStore(
+            masterKey(config.secretKey),
+            config.previousSecretKey ? masterKey(config.previousSecretKey) : undefined,
+          ),
+          sourceUrl: opts.source,
+          dryRun: Boolean(opts.dryRun),
+          only,
+          admin: opts.admin ?? null,
+          publicUrl,
+          onTable: (table, total) => {
+            totals.set(table, total);
+            const line = progressLine(process.stderr);
+            progress.set(table, line);
+            line.update(0, total, table);
+          },
+          onProgress: (table, done) =>
+            progress.get(table)?.update(done, totals.get(table) ?? null, table),
+          onTableDone: (table) => progress.get(table)?.done(),
+        });
+        log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
+      } finally {
+        await database.close();
+      }
+    },
+  );
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`accountdb: ${err instanceof Error ? err.message : String(err)}\n`);

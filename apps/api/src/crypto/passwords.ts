@@ -1,4 +1,5 @@
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
 
 /** argon2id at OWASP's recommended minimum: 19 MiB, 2 iterations, 1 lane. */
 const ARGON2 = {
@@ -16,8 +17,25 @@ export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2);
 }
 
+/**
+ * A bcrypt hash as the earlier AccountDB stored them (passlib; `$2a$`, `$2b$` or `$2y$`, cost,
+ * 22 characters of salt, 31 of hash). `accountdb migrate-legacy` keeps them as they are; the
+ * first successful login replaces one with argon2id (needsRehash).
+ */
+const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+export const isBcryptHash = (passwordHash: string): boolean => BCRYPT.test(passwordHash);
+
+/** True for a hash that a successful login should replace with an argon2id hash. */
+export const needsRehash = isBcryptHash;
+
+/**
+ * bcrypt reads at most 72 bytes of a password (passlib, like OpenBSD, ignores the rest): a
+ * longer password is verified on its first 72 bytes, as the earlier system did.
+ */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
+    if (isBcryptHash(passwordHash)) return await bcrypt.compare(password, passwordHash);
     return await verify(passwordHash, password);
   } catch {
     return false;

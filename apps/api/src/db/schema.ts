@@ -294,6 +294,31 @@ export const cards = pgTable('cards', {
   rowVersion: bigint('row_version', { mode: 'number' }).notNull().default(1),
 });
 
+/**
+ * Which AccountDB row each row of the earlier system's database became (migration 0010), per
+ * owner, with a fingerprint of the body last written: `accountdb migrate-legacy` finds rows
+ * again on a second run and updates only what changed.
+ */
+export const legacyIds = pgTable(
+  'legacy_ids',
+  {
+    ownerId: uuid('owner_id').notNull(),
+    sourceTable: text('source_table', {
+      enum: ['users', 'accounts', 'hardware', 'cards', 'proxmox_nodes', 'vms'],
+    }).notNull(),
+    legacyId: text('legacy_id').notNull(),
+    accountId: uuid('account_id'),
+    hardwareId: uuid('hardware_id'),
+    cardId: uuid('card_id'),
+    nodeId: uuid('node_id'),
+    vmId: uuid('vm_id'),
+    fingerprint: text('fingerprint').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.ownerId, t.sourceTable, t.legacyId] })],
+);
+
 export const schema = {
   users,
   loginLockouts,
@@ -309,5 +334,6 @@ export const schema = {
   vmStatusEvents,
   hardware,
   cards,
+  legacyIds,
 };
 export type Schema = typeof schema;

@@ -70,6 +70,20 @@ export async function withTenant<T>(
   });
 }
 
+/**
+ * Inside a withTenant() transaction, acts from the next statement on as another actor: a
+ * context signed and sealed exactly as withTenant() does (an unsigned change sees no row).
+ * For work that must act as several users in one transaction: the dry run of
+ * `accountdb migrate-legacy` creates a user as an admin and then writes that user's rows as
+ * them, and rolls it all back.
+ */
+export async function switchActor(database: TenantDatabase, tx: Tx, actor: Actor): Promise<void> {
+  const signed = signContext(await database.contextKey(), tenantSettings(actor));
+  await tx.execute(
+    sql`SELECT set_config('app.ctx', app_context_seal(${signed.claims}, ${signed.signature}), true)`,
+  );
+}
+
 /** Rows of a raw query, the same shape on both drivers. */
 export function rowsOf<T>(result: unknown): T[] {
   return (result as { rows: T[] }).rows;

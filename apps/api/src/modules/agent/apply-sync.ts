@@ -180,8 +180,14 @@ export async function applySync(
       }
       const changes: ObservedValues = changedValues(row, values);
       if (row.absentSince) result.returned++;
-      if (Object.keys(changes).length > 0) {
-        await tx.update(vms).set(changes).where(eq(vms.id, row.id));
+      // A VM entered by hand (or brought over by migrate-legacy) on this node with this VMID
+      // is the guest the agent reports: the agent takes it over (notes, tags and account stay).
+      const adopt = row.source === 'manual';
+      if (Object.keys(changes).length > 0 || adopt) {
+        await tx
+          .update(vms)
+          .set({ ...changes, ...(adopt ? { source: 'agent' as const } : {}) })
+          .where(eq(vms.id, row.id));
         if (changes.status !== undefined)
           events.push({ ownerId, vmId: row.id, fromStatus: row.status, toStatus: changes.status });
         if (changes.smbiosUuid !== undefined || changes.macAddresses !== undefined) {

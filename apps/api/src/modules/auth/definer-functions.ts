@@ -110,6 +110,22 @@ export async function loginSucceeded(
   );
 }
 
+/**
+ * Replaces the bcrypt hash a login just verified with an argon2id hash of the same password
+ * (auth_login_rehash, migration 0010); false when the hash changed in between (kept).
+ */
+export async function rehashPassword(
+  database: TenantDatabase,
+  options: { userId: string; oldHash: string; newHash: string },
+): Promise<boolean> {
+  const [row] = await beforeUser<{ done: boolean }>(
+    database,
+    sql`SELECT auth_login_rehash(${options.userId}::uuid, ${options.oldHash}, ${options.newHash}) AS done`,
+    { kind: 'login' },
+  );
+  return row?.done === true;
+}
+
 export interface SessionState {
   username: string;
   role: 'admin' | 'user';

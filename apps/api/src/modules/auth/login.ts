@@ -1,5 +1,10 @@
 import { eq } from 'drizzle-orm';
-import { burnPasswordCheck, verifyPassword } from '../../crypto/passwords.js';
+import {
+  burnPasswordCheck,
+  hashPassword,
+  needsRehash,
+  verifyPassword,
+} from '../../crypto/passwords.js';
 import { users } from '../../db/schema.js';
 import { type TenantDatabase, withTenant } from '../../db/tenant.js';
 import { TooManyRequestsError, UnauthorizedError } from '../../http/errors.js';
@@ -8,6 +13,7 @@ import {
   beginLogin,
   type LockoutPolicy,
   loginSucceeded,
+  rehashPassword,
   writeSystemAudit,
 } from './definer-functions.js';
 import { type ClientInfo, type IssuedSession, issueSession } from './sessions.js';
@@ -69,6 +75,16 @@ export async function login(options: {
 
   const userId = start.userId;
   await loginSucceeded(database, { login: options.login, userId });
+  // A bcrypt hash brought over from the earlier system (accountdb migrate-legacy) is verified
+  // once: the password that just passed is hashed again with argon2id.
+  let rehashed = false;
+  if (start.passwordHash && needsRehash(start.passwordHash)) {
+    rehashed = await rehashPassword(database, {
+      userId,
+      oldHash: start.passwordHash,
+      newHash: await hashPassword(options.password),
+    });
+  }
   return withTenant(
     database,
     { kind: 'user', userId, username: '', role: 'user', via: 'session', scopes: ['read', 'write'] },
@@ -94,7 +110,12 @@ export async function login(options: {
           ip: options.client.ip,
           requestId: options.requestId,
         },
-        { action: 'auth.login', entityType: 'session', entityId: session.sessionId },
+        {
+          action: 'auth.login',
+          entityType: 'session',
+          entityId: session.sessionId,
+          ...(rehashed ? { details: { password_rehashed: 'bcrypt → argon2id' } } : {}),
+        },
       );
       return session;
     },

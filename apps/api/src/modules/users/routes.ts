@@ -11,6 +11,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../../http/errors
 import { problemResponses } from '../../http/problem.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { revokeSessions } from '../auth/sessions.js';
+import { createUser } from './create-user.js';
 import { CreateUserBody, UpdateUserBody, UserList, UserRef, Uuid } from './schemas.js';
 import { userConflict } from './user-conflict.js';
 import { toUserDto } from './user-dto.js';
@@ -135,21 +136,14 @@ const routes: FastifyPluginAsync = async (fastify) => {
       const { username, email, password, role } = request.body;
       const passwordHash = await hashPassword(password);
       const user = await app
-        .tenant(request, async (tx) => {
-          const [row] = await tx
-            .insert(users)
-            .values({ username, email, passwordHash, role: role ?? 'user' })
-            .returning();
-          if (!row) throw new Error('insert returned no row');
-          await writeAudit(tx, auditContext(request), {
-            action: 'user.create',
-            entityType: 'user',
-            entityId: row.id,
-            ownerId: row.id,
-            details: { username, role: row.role },
-          });
-          return row;
-        })
+        .tenant(request, (tx) =>
+          createUser(tx, auditContext(request), {
+            username,
+            email,
+            passwordHash,
+            role: role ?? 'user',
+          }),
+        )
         .catch((err) => {
           throw userConflict(err);
         });
