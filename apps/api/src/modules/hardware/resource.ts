@@ -37,10 +37,14 @@ function values(body: Partial<Body>): Record<string, unknown> {
   return out;
 }
 
+/** Row values of a hardware create or update body. */
+export const hardwareValues = values;
+
 export function toHardwareDto(row: Row): Dto {
   const dto: Record<string, unknown> = {
     id: row.id,
     owner_id: row.ownerId,
+    external_id: row.externalId,
     account_id: row.accountId,
     vm_id: row.vmId,
   };
@@ -84,6 +88,10 @@ export const hardwareSpec: ResourceSpec<Row, Dto, Body, Partial<Body>> = {
   },
   defaultSort: 'created_at',
   filters: {
+    external_id: {
+      schema: Type.String({ minLength: 1, maxLength: 200 }),
+      where: (v: string) => eq(hardware.externalId, v),
+    },
     mac_address: {
       schema: LooseMac,
       where: (v: string) => eq(hardware.macAddress, normalizeMac(v, '/querystring/mac_address')),
@@ -120,11 +128,13 @@ export const hardwareSpec: ResourceSpec<Row, Dto, Body, Partial<Body>> = {
   search: sql`lower(coalesce(${hardware.pcname}, '') || ' ' || coalesce(${hardware.macAddress}, '') || ' ' || coalesce(${hardware.smbiosUuid}::text, '') || ' ' || coalesce(${hardware.diskSerial}, '') || ' ' || coalesce(${hardware.mbSerial}, '') || ' ' || coalesce(${hardware.mbProduct}, ''))`,
   fuzzy: sql`lower(coalesce(${hardware.pcname}, ''))`,
   links: { account_id: 'account', vm_id: 'VM' },
+  uniques: { hardware_owner_external_key: 'external_id' },
   toDto: toHardwareDto,
   toInsert: async (body) => values(body),
   toUpdate: async (body) => values(body),
   csv: [
     { header: 'id', value: (d) => d.id },
+    { header: 'external_id', value: (d) => d.external_id },
     ...[...TEXT_FIELDS, ...UUID_FIELDS, 'mac_address' as const].map((f) => ({
       header: f,
       value: (d: Dto) => (d as Record<string, unknown>)[f],
