@@ -1,4 +1,4 @@
-import { csvLine } from './csv.js';
+import { csvLine, exactCsvLine } from './csv.js';
 
 /** One column of a CSV export, from the row's shape. */
 export interface ExportColumn {
@@ -36,24 +36,29 @@ export interface ExportFailure {
  */
 export async function* exportBody(options: {
   format: 'csv' | 'json';
+  /** CSV as a database dump (exactCsvLine): exact values, LF line ends, no byte-order mark. */
+  exact?: boolean;
   columns: ExportColumn[];
   pages: AsyncIterable<unknown[]>;
   fail: (error: unknown, rows: number) => ExportFailure;
 }): AsyncGenerator<string> {
   const { format, columns } = options;
+  const line = options.exact ? exactCsvLine : csvLine;
   let rows = 0;
-  yield format === 'csv' ? `\uFEFF${csvLine(columns.map((c) => c.header))}` : '[';
+  yield format === 'csv'
+    ? `${options.exact ? '' : '\uFEFF'}${line(columns.map((c) => c.header))}`
+    : '[';
   try {
     for await (const page of options.pages) {
       yield format === 'csv'
-        ? page.map((row) => csvLine(columns.map((c) => c.value(row)))).join('')
+        ? page.map((row) => line(columns.map((c) => c.value(row)))).join('')
         : page.map((row, i) => `${rows + i === 0 ? '' : ','}\n${JSON.stringify(row)}`).join('');
       rows += page.length;
     }
   } catch (error) {
     const failure = options.fail(error, rows);
     yield format === 'csv'
-      ? csvLine([`${EXPORT_FAILED_CSV}: ${failure.detail}`, ...columns.map(() => '')])
+      ? line([`${EXPORT_FAILED_CSV}: ${failure.detail}`, ...columns.map(() => '')])
       : `\n${JSON.stringify({ [EXPORT_ERROR_KEY]: failure })}\n`;
     return;
   }

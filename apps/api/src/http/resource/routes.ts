@@ -503,9 +503,23 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
     },
   );
 
+  const extraFormats = spec.exportFormats ?? {};
+  const formatNames = ['csv', 'json', ...Object.keys(extraFormats)];
   const exportQuery = Type.Object(
     {
-      format: Type.Union([Type.Literal('csv'), Type.Literal('json')], { default: 'json' }),
+      format: Type.Union(
+        formatNames.map((f) => Type.Literal(f)),
+        {
+          default: 'json',
+          ...(Object.keys(extraFormats).length > 0
+            ? {
+                description: Object.entries(extraFormats)
+                  .map(([name, f]) => `${name}: ${f.description}`)
+                  .join(' '),
+              }
+            : {}),
+        },
+      ),
       sort: Type.Optional(Type.String({ maxLength: 200, pattern: '^-?[a-z_]+(,-?[a-z_]+)*$' })),
       ...filterProperties(spec),
       ...(spec.exportQuery ?? {}),
@@ -557,9 +571,15 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       },
     },
     async (request, reply) => {
-      const query = request.query as FilterQuery & { format: 'csv' | 'json'; sort?: string };
+      const query = request.query as FilterQuery & { format: string; sort?: string };
       const sort = parseSort(spec, query.sort);
-      const exporter = spec.exportRow ? await spec.exportRow(request, query) : null;
+      const extra = extraFormats[query.format];
+      const bodyFormat = extra ? extra.body : (query.format as 'csv' | 'json');
+      const exporter = extra
+        ? await extra.exporter(request, query)
+        : spec.exportRow
+          ? await spec.exportRow(request, query)
+          : null;
       const where = await app.tenant(request, async (tx) => {
         const condition = await filterCondition(spec, query, request.actor, readCtx(tx, request));
         // The filters run once before the answer starts: a value the database refuses is then
@@ -589,12 +609,16 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       reply
         .header(
           'content-type',
-          query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+          bodyFormat === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
         )
-        .header('content-disposition', `attachment; filename="${path}-${date}.${query.format}"`)
+        .header(
+          'content-disposition',
+          `attachment; filename="${path}-${extra ? `${query.format}-` : ''}${date}.${bodyFormat}"`,
+        )
         .trailer(EXPORT_STATUS_TRAILER, async () => outcome.status);
       const body = exportBody({
-        format: query.format,
+        format: bodyFormat,
+        exact: extra?.exact ?? false,
         columns: (exporter?.columns ?? spec.csv) as ExportColumn[],
         pages: withFirstPage(first, pages),
         fail: (error, rows) => {

@@ -102,6 +102,11 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
    * A different row shape for this export request (e.g. with secrets), or null for the API
    * shape. May refuse (throw) and adds to the export's audit entry.
    */
+  /**
+   * Export formats beyond csv and json (e.g. the earlier AccountDB's shapes), by the name
+   * ?format= takes: each its own row shape and columns.
+   */
+  exportFormats?: Record<string, ExtraExportFormat<Row>>;
   exportRow?(
     request: FastifyRequest,
     query: Record<string, unknown>,
@@ -110,4 +115,26 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
     columns: Array<{ header: string; value: (row: never) => unknown }>;
     auditDetails: Record<string, unknown>;
   } | null>;
+}
+
+/** An export format of a resource beyond csv and json (ResourceSpec.exportFormats). */
+export interface ExtraExportFormat<Row> {
+  /** The body: a JSON array of the rows, or CSV with the columns. */
+  body: 'csv' | 'json';
+  /** For OpenAPI: what the format is. */
+  description: string;
+  /**
+   * CSV written as a database dump, not for a spreadsheet: values exactly as they are (no
+   * formula defusal), NULL an empty field, an empty string "", no byte-order mark.
+   */
+  exact?: boolean;
+  /** The row shape and columns for this request; may refuse (throw); adds to the audit. */
+  exporter(
+    request: FastifyRequest,
+    query: Record<string, unknown>,
+  ): Promise<{
+    toRow: (row: Row, ctx: ReadContext) => Promise<unknown>;
+    columns: Array<{ header: string; value: (row: never) => unknown }>;
+    auditDetails: Record<string, unknown>;
+  }>;
 }

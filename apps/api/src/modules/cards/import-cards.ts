@@ -69,7 +69,12 @@ export async function importCards(
     counts.duplicates += done.duplicates;
     return done.errors;
   });
-  const result = { dry_run: options.dryRun, format: options.format(), ...counts, ...errors.answer() };
+  const result = {
+    dry_run: options.dryRun,
+    format: options.format(),
+    ...counts,
+    ...errors.answer(),
+  };
   if (options.dryRun) throw new CardDryRun(result);
   return result;
 }
@@ -121,8 +126,7 @@ async function importBatch(
 ): Promise<{ created: number; updated: number; duplicates: number; errors: RowError[] }> {
   const { tx, ownerId, seen } = options;
   const errors: RowError[] = [];
-  const prepared: Array<PreparedRow & { bidx: Buffer; item: CardItem & { body: CardBody } }> =
-    [];
+  const prepared: Array<PreparedRow & { bidx: Buffer; item: CardItem & { body: CardBody } }> = [];
   let duplicates = 0;
   for (const item of options.batch) {
     if (!item.body) {

@@ -84,7 +84,7 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
         summary: 'Import cards',
         description:
           'Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines ' +
-          'starting with # are skipped. The earlier AccountDB\'s formats are read too: its card body as ' +
+          "starting with # are skipped. The earlier AccountDB's formats are read too: its card body as " +
           'application/json, a list of lists of 1 or 2 codes (`[["CODE1","CODE2"],["CODE1"]]`); a dump of its cards ' +
           'table as CSV (psql `\\copy cards TO … CSV HEADER`, told by its header `id,code1,code2,redeemed,failed,lock,' +
           'perm_lock,owner_id`, any of those columns with code1) or as a JSON array of row objects. Table rows map ' +
@@ -114,32 +114,30 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
           },
           { additionalProperties: false },
         ),
-        body: Type.Union(
-          [
-            Type.String({
-              maxLength: bytes,
-              description: 'One card a line, or a dump of the earlier cards table (CSV)',
-              examples: ['# batch 7\nAAAA-BBBB-CCCC-DDDD\nEEEE-FFFF-GGGG-HHHH,4711\n'],
+        body: Type.Union([
+          Type.String({
+            maxLength: bytes,
+            description: 'One card a line, or a dump of the earlier cards table (CSV)',
+            examples: ['# batch 7\nAAAA-BBBB-CCCC-DDDD\nEEEE-FFFF-GGGG-HHHH,4711\n'],
+          }),
+          Type.Array(Type.Array(Type.String(), { minItems: 1, maxItems: 2 }), {
+            description: 'The earlier card body: lists of 1 or 2 codes',
+            examples: [[['AAAA-BBBB-CCCC-DDDD', '4711'], ['EEEE-FFFF-GGGG-HHHH']]],
+          }),
+          Type.Array(
+            Type.Object({
+              id: Type.Optional(Type.Integer()),
+              code1: Type.String(),
+              code2: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+              redeemed: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+              failed: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+              lock: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+              perm_lock: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+              owner_id: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
             }),
-            Type.Array(Type.Array(Type.String(), { minItems: 1, maxItems: 2 }), {
-              description: 'The earlier card body: lists of 1 or 2 codes',
-              examples: [[['AAAA-BBBB-CCCC-DDDD', '4711'], ['EEEE-FFFF-GGGG-HHHH']]],
-            }),
-            Type.Array(
-              Type.Object({
-                id: Type.Optional(Type.Integer()),
-                code1: Type.String(),
-                code2: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-                redeemed: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
-                failed: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-                lock: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
-                perm_lock: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
-                owner_id: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-              }),
-              { description: 'Rows of the earlier cards table' },
-            ),
-          ],
-        ),
+            { description: 'Rows of the earlier cards table' },
+          ),
+        ]),
         consumes: ['text/plain', 'text/csv', 'application/json'],
         response: { 200: ImportAnswer, ...problemResponses(400, 401, 403, 413, 415) },
       },
@@ -154,7 +152,9 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
         received.scan.format === 'json-text'
           ? Upload.fromText(cardJsonText(received), cardTextScanner())
           : received;
-      let format = (upload.scan.format === 'json-array' ? 'codes-json' : upload.scan.format) as CardFormat;
+      let format = (
+        upload.scan.format === 'json-array' ? 'codes-json' : upload.scan.format
+      ) as CardFormat;
       const items =
         upload.scan.format === 'json-array'
           ? cardJsonItems(upload, (f) => {
