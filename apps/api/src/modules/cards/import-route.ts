@@ -120,22 +120,30 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
             description: 'One card a line, or a dump of the earlier cards table (CSV)',
             examples: ['# batch 7\nAAAA-BBBB-CCCC-DDDD\nEEEE-FFFF-GGGG-HHHH,4711\n'],
           }),
-          Type.Array(Type.Array(Type.String(), { minItems: 1, maxItems: 2 }), {
+          Type.Array(Type.Array(Type.String({ maxLength: 500 }), { minItems: 1, maxItems: 2 }), {
+            maxItems: records,
             description: 'The earlier card body: lists of 1 or 2 codes',
             examples: [[['AAAA-BBBB-CCCC-DDDD', '4711'], ['EEEE-FFFF-GGGG-HHHH']]],
           }),
           Type.Array(
-            Type.Object({
-              id: Type.Optional(Type.Integer()),
-              code1: Type.String(),
-              code2: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-              redeemed: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
-              failed: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-              lock: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
-              perm_lock: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
-              owner_id: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-            }),
-            { description: 'Rows of the earlier cards table' },
+            Type.Object(
+              {
+                id: Type.Optional(Type.Integer()),
+                code1: Type.String({ maxLength: 500 }),
+                code2: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+                redeemed: Type.Optional(
+                  Type.Union([Type.Boolean(), Type.String({ maxLength: 5 })]),
+                ),
+                failed: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+                lock: Type.Optional(Type.Union([Type.Boolean(), Type.String({ maxLength: 5 })])),
+                perm_lock: Type.Optional(
+                  Type.Union([Type.Boolean(), Type.String({ maxLength: 5 })]),
+                ),
+                owner_id: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+              },
+              { additionalProperties: false },
+            ),
+            { maxItems: records, description: 'Rows of the earlier cards table' },
           ),
         ]),
         consumes: ['text/plain', 'text/csv', 'application/json'],
