@@ -281,7 +281,7 @@ program
   .command('import')
   .description(
     'add records from a file to a user, through the API in batches: accounts (JSON, JSON lines, CSV, ' +
-      '.maFile, the earlier upload format), cards (one a line; the earlier AccountDB\'s lists of codes as JSON ' +
+      ".maFile, the earlier upload format), cards (one a line; the earlier AccountDB's lists of codes as JSON " +
       'and its cards table as a CSV or JSON dump; JSON as `accountdb export` writes it), hardware (its own ' +
       'fields or the earlier hardware table as JSON, JSON lines or CSV, linked by acc_id and vmid; JSON as ' +
       '`accountdb export` writes it), vms, proxmox-nodes (JSON or JSON lines as `accountdb export` writes them)',

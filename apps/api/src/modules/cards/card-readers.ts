@@ -6,8 +6,8 @@ import { parseJson } from '../../http/safe-json.js';
 import type { Upload, UploadScanner } from '../../http/upload.js';
 import {
   LEGACY_CARD_COLUMNS,
-  type LegacyCardStatus,
   LegacyCardRowError,
+  type LegacyCardStatus,
   legacyCardRowBody,
 } from './legacy-card.js';
 

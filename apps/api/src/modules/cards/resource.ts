@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { type Static, Type } from 'typebox';
 import { cards } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
+import { ValidationError } from '../../http/errors.js';
 import { iso, normalizeTags } from '../../http/resource/fields.js';
 import type {
   ReadContext,
@@ -9,7 +10,6 @@ import type {
   ResourceTable,
   WriteContext,
 } from '../../http/resource/spec.js';
-import { ValidationError } from '../../http/errors.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { codeHint, openCode, sealCode } from './card-codes.js';
 import { legacyCardFlags } from './legacy-card.js';
