@@ -215,7 +215,6 @@ export const hardwareSpec: ResourceSpec<Row, Dto, Body, Partial<Body>> = {
   toUpdate: async (body) => values(body),
   csv: [
     { header: 'id', value: (d) => d.id },
-    { header: 'external_id', value: (d) => d.external_id },
     ...[...TEXT_FIELDS, ...UUID_FIELDS, 'mac_address' as const].map((f) => ({
       header: f,
       value: (d: Dto) => (d as Record<string, unknown>)[f],
@@ -226,5 +225,6 @@ export const hardwareSpec: ResourceSpec<Row, Dto, Body, Partial<Body>> = {
     { header: 'notes', value: (d) => d.notes },
     { header: 'created_at', value: (d) => d.created_at },
     { header: 'updated_at', value: (d) => d.updated_at },
+    { header: 'external_id', value: (d) => d.external_id },
   ],
 };
