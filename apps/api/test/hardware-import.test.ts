@@ -128,6 +128,9 @@ describe('POST /hardware/import', () => {
     const back = await call(user, 'GET', '/hardware/export?format=legacy-json');
     expect(back.statusCode, back.body).toBe(200);
     expect(JSON.parse(back.body)).toEqual(source);
+    // Another user's legacy export holds none of it.
+    const bobs = await call(bob, 'GET', '/hardware/export?format=legacy-json');
+    expect(JSON.parse(bobs.body)).toEqual([]);
     // Importing the same file again changes nothing.
     expect(
       (await call(user, 'POST', '/hardware/import', JSON.stringify(source), json)).json(),
@@ -281,6 +284,13 @@ describe('POST /hardware/import', () => {
     );
     const deep = `[${'{"a":'.repeat(100)}1${'}'.repeat(100)}]`;
     expectProblem(await call(user, 'POST', '/hardware/import', deep, json), 400, 'json_too_deep');
+    // 17 MiB, over the 16 MiB an import takes: refused before anything is read.
+    const huge = JSON.stringify([{ pcname: 'x'.repeat(17 * 1024 * 1024) }]);
+    expectProblem(
+      await call(user, 'POST', '/hardware/import', huge, json),
+      413,
+      'payload_too_large',
+    );
     const long = JSON.stringify([{ pcname: 'x'.repeat(201) }]);
     const res = (await call(user, 'POST', '/hardware/import', long, json)).json();
     expect(res.errors[0]).toEqual({
