@@ -100,6 +100,10 @@ describe('legacyHardwareRowBody', () => {
     });
     expect(() => legacyHardwareRowBody({ vmid: 'x' })).toThrow(/vmid/);
     expect(() => legacyHardwareRowBody({ acc_id: '1', colour: 'red' })).toThrow(/colour/);
+    // A hostile column name is quoted shortened, not whole.
+    expect(() => legacyHardwareRowBody({ id: 1, ['k'.repeat(100_000)]: 1 })).toThrow(
+      `${'k'.repeat(64)}… is not a column of the earlier hardware table`,
+    );
   });
 });
 

@@ -46,6 +46,9 @@ export interface CardBody {
 const { records: MAX_RECORDS, recordJson: RECORD_JSON, csvFields: MAX_FIELDS } = LIMITS.import;
 const COLUMNS = new Set<string>(LEGACY_CARD_COLUMNS);
 
+/** A name from the upload as an error message quotes it: at most 64 characters. */
+const named = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…` : name);
+
 const isComment = (r: CsvRecord) => (r.fields[0] ?? '').trim().startsWith('#');
 
 /** The header of a table dump: every field a column of the earlier cards table, code1 too. */
@@ -197,7 +200,7 @@ function tableItem(row: number, value: Record<string, unknown> | string): CardIt
   if (typeof value === 'string') return { row, error: value };
   const unknown = Object.keys(value).find((k) => !COLUMNS.has(k));
   if (unknown !== undefined) {
-    return { row, error: `${unknown} is not a column of the earlier cards table` };
+    return { row, error: `${named(unknown)} is not a column of the earlier cards table` };
   }
   try {
     return { row, table: true, body: legacyCardRowBody(value) };

@@ -70,7 +70,8 @@ export function legacyHardwareRowBody(row: Record<string, unknown>): LegacyHardw
   const links: LegacyHardwareRow['links'] = {};
   for (const [key, value] of Object.entries(row)) {
     if (!COLUMNS.has(key)) {
-      throw new LegacyHardwareRowError(`${key} is not a column of the earlier hardware table`);
+      const name = key.length > 64 ? `${key.slice(0, 64)}…` : key;
+      throw new LegacyHardwareRowError(`${name} is not a column of the earlier hardware table`);
     }
     if (!COPIED.has(key)) continue;
     if (value === null || value === undefined || value === '') body[key] = null;
