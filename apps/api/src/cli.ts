@@ -300,8 +300,10 @@ program
   .command('import')
   .description(
     'add records from a file to a user, through the API in batches: accounts (JSON, JSON lines, CSV, ' +
-      '.maFile, the earlier upload format), cards (one a line, or JSON), hardware, vms, proxmox-nodes (JSON ' +
-      'or JSON lines as `accountdb export` writes them)',
+      ".maFile, the earlier upload format), cards (one a line; the earlier AccountDB's lists of codes as JSON " +
+      'and its cards table as a CSV or JSON dump; JSON as `accountdb export` writes it), hardware (its own ' +
+      'fields or the earlier hardware table as JSON, JSON lines or CSV, linked by acc_id and vmid; JSON as ' +
+      '`accountdb export` writes it), vms, proxmox-nodes (JSON or JSON lines as `accountdb export` writes them)',
   )
   .argument('<resource>', RESOURCES.join(' | '))
   .argument(
@@ -317,7 +319,10 @@ program
   )
   .option('--batch-size <n>', 'records per request', '1000')
   .option('--skip <n>', 'leave out the first n records (to resume after a stop)', '0')
-  .option('--dry-run', 'check every record and write nothing (accounts, cards one a line)')
+  .option(
+    '--dry-run',
+    'check every record and write nothing (accounts, cards but `accountdb export` JSON, hardware imports)',
+  )
   .option('--value <amount>', 'cards one a line: value of every card')
   .option('--currency <code>', 'cards one a line: currency of every card, e.g. EUR')
   .option('--tag <tag>', 'cards one a line: a tag for every card (repeatable)', collect, [])
@@ -362,6 +367,7 @@ program
         `${outcome.created} created`,
         ...(outcome.updated ? [`${outcome.updated} updated`] : []),
         ...(outcome.duplicates ? [`${outcome.duplicates} already there`] : []),
+        ...(outcome.unchanged ? [`${outcome.unchanged} unchanged`] : []),
         `${outcome.failed} failed`,
       ].join(', ');
       log(

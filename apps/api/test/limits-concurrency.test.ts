@@ -266,7 +266,7 @@ describe('agent syncs per node owner', () => {
 });
 
 it('documents the limit and its 429 on every heavy route, and only there', () => {
-  const heavy = /\/(import|bulk|bulk-delete|export)$|^\/api\/v1\/agent\/sync$/;
+  const heavy = /\/(import|import\/mafiles|bulk|bulk-delete|export)$|^\/api\/v1\/agent\/sync$/;
   const ops = operations(t.app).filter((op) => op.path.startsWith('/api/v1/'));
   const documented = ops
     .filter((op) =>
@@ -274,7 +274,9 @@ it('documents the limit and its 429 on every heavy route, and only there', () =>
     )
     .map((op) => `${op.method} ${op.path}`);
   const expected = ops.filter((op) => heavy.test(op.path)).map((op) => `${op.method} ${op.path}`);
-  expect(expected).toHaveLength(5 * 3 + 2 + 1);
+  // bulk, bulk-delete and export of 5 resources; account (files and maFile folders), card and
+  // hardware imports; agent sync.
+  expect(expected).toHaveLength(5 * 3 + 4 + 1);
   expect(documented.sort()).toEqual(expected.sort());
   for (const op of ops.filter((o) => heavy.test(o.path)))
     expect(Object.keys(op.responses)).toContain('429');

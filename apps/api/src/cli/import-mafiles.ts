@@ -85,6 +85,7 @@ export async function importMaFolder(options: {
     created: 0,
     updated: 0,
     duplicates: 0,
+    unchanged: 0,
     failed: 0,
     errors: [],
     errorsTotal: 0,

@@ -1,4 +1,7 @@
 import { KiB, LIMITS } from '../http/limits.js';
+import { isCardTableHeader } from '../modules/cards/card-readers.js';
+import { LEGACY_CARD_COLUMNS } from '../modules/cards/legacy-card.js';
+import { LEGACY_ONLY_KEYS } from '../modules/hardware/legacy-hardware.js';
 import { type CliSession, refusal } from './cli-session.js';
 import type { Resource } from './export-resource.js';
 import { batchesOf, type InputFormat, type InputRecord, splitInput } from './split-input.js';
@@ -8,6 +11,8 @@ export interface ImportOutcome {
   updated: number;
   /** Cards whose code was there already (skipped). */
   duplicates: number;
+  /** Hardware records matching one of yours with the same values (nothing written). */
+  unchanged: number;
   failed: number;
   /**
    * Row numbers are the file's: JSON array items or lines. The API lists the first errors of
@@ -27,15 +32,54 @@ export interface CardDefaults {
   expires_at?: string;
 }
 
-type Route = 'accounts-import' | 'cards-import' | 'bulk';
+type Route = 'accounts-import' | 'cards-import' | 'hardware-import' | 'bulk';
 
-function routeFor(resource: Resource, format: InputFormat): Route {
+/** The first record of a JSON file as a value, or undefined. */
+function firstValue(records: InputRecord[]): unknown {
+  try {
+    return records[0] ? JSON.parse(records[0].text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Where a file goes: JSON in the earlier AccountDB's shapes (lists of codes, its cards or
+ * hardware rows) to the resource's import; JSON as `accountdb export` writes it to bulk.
+ */
+function routeFor(resource: Resource, format: InputFormat, records: InputRecord[]): Route {
   if (resource === 'accounts') {
     if (format === 'text') throw new Error('accounts: import JSON, JSON lines or CSV');
     return 'accounts-import';
   }
   if (resource === 'cards' && (format === 'text' || format === 'csv')) return 'cards-import';
-  if (format === 'json' || format === 'jsonl') return 'bulk';
+  if (resource === 'hardware' && format === 'csv') return 'hardware-import';
+  if (format === 'json' || format === 'jsonl') {
+    const first = firstValue(records);
+    const cardColumns = new Set<string>(LEGACY_CARD_COLUMNS);
+    if (
+      resource === 'cards' &&
+      format === 'json' &&
+      (Array.isArray(first) ||
+        (isObject(first) && Object.keys(first).every((k) => cardColumns.has(k))))
+    ) {
+      return 'cards-import';
+    }
+    if (
+      resource === 'hardware' &&
+      isObject(first) &&
+      ('acc_id' in first ||
+        'vmid' in first ||
+        /^\d+$/.test(String(first.id ?? '')) ||
+        !LEGACY_ONLY_KEYS.some((k) => k in first))
+    ) {
+      return 'hardware-import';
+    }
+    return 'bulk';
+  }
   throw new Error(
     `${resource}: import JSON or JSON lines (as \`accountdb export ${resource}\` writes them)`,
   );
@@ -74,6 +118,14 @@ function textUpload(format: InputFormat, header: string, batch: InputRecord[]) {
       return record ? record.row + (apiRow - (starts[k] as number)) : apiRow;
     },
   };
+}
+
+/** The fields of a CSV header line. */
+function headerFields(header: string): string[] {
+  return header
+    .replace(/^\uFEFF/, '')
+    .replace(/\r?\n$/, '')
+    .split(',');
 }
 
 interface Schema {
@@ -127,20 +179,28 @@ export async function importResource(options: {
   cardDefaults?: CardDefaults;
   onProgress?: (done: number, total: number) => void;
 }): Promise<ImportOutcome> {
-  const { session, resource, format } = options;
-  const route = routeFor(resource, format);
+  const { session, resource } = options;
+  let format = options.format;
+  let split = splitInput(format, options.text);
+  // A card CSV without the earlier table's header is one card a line, its first line a card.
+  if (resource === 'cards' && format === 'csv' && !isCardTableHeader(headerFields(split.header))) {
+    format = 'text';
+    split = splitInput(format, options.text);
+  }
+  const route = routeFor(resource, format, split.records);
   if (options.dryRun && route === 'bulk') {
     throw new Error(
       `--dry-run checks account imports and one-card-a-line card imports; ${resource} from JSON is written batch by batch, each all or nothing`,
     );
   }
-  const { header, records } = splitInput(format, options.text);
+  const { header, records } = split;
   const skip = Math.min(options.skip ?? 0, records.length);
   const total = records.length - skip;
   const outcome: ImportOutcome = {
     created: 0,
     updated: 0,
     duplicates: 0,
+    unchanged: 0,
     failed: 0,
     errors: [],
     errorsTotal: 0,
@@ -192,7 +252,7 @@ export async function importResource(options: {
       const upload = textUpload(format, header, batch);
       const query: Record<string, string | string[]> = {
         dry_run: String(Boolean(options.dryRun)),
-        ...(route === 'accounts-import' ? { format } : {}),
+        ...(route === 'accounts-import' || route === 'hardware-import' ? { format } : {}),
       };
       if (route === 'cards-import') {
         const d = options.cardDefaults ?? {};
@@ -206,7 +266,8 @@ export async function importResource(options: {
         url: `/api/v1/${resource}/import`,
         query,
         headers: {
-          'content-type': route === 'cards-import' ? 'text/plain' : CONTENT_TYPE[format],
+          'content-type':
+            route === 'cards-import' && format !== 'json' ? 'text/plain' : CONTENT_TYPE[format],
         },
         payload: upload.payload,
       });
@@ -215,6 +276,7 @@ export async function importResource(options: {
         created: number;
         updated?: number;
         duplicates?: number;
+        unchanged?: number;
         failed: number;
         errors: Array<{ row: number; message: string }>;
         errors_total: number;
@@ -222,6 +284,7 @@ export async function importResource(options: {
       outcome.created += result.created;
       outcome.updated += result.updated ?? 0;
       outcome.duplicates += result.duplicates ?? 0;
+      outcome.unchanged += result.unchanged ?? 0;
       outcome.failed += result.failed;
       outcome.errorsTotal += result.errors_total;
       for (const e of result.errors)

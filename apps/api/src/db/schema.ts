@@ -243,6 +243,8 @@ export const hardware = pgTable('hardware', {
   ownerId: uuid('owner_id').notNull(),
   accountId: uuid('account_id'),
   vmId: uuid('vm_id'),
+  /** The record's id where it came from (the earlier AccountDB's hardware.id): migration 0009. */
+  externalId: text('external_id'),
   biosVendor: text('bios_vendor'),
   biosVersion: text('bios_version'),
   diskSerial: text('disk_serial'),

@@ -24,7 +24,7 @@ export const LIMITS = {
   json: { depth: 64, containers: 200_000 } satisfies JsonLimits,
   /** POST /{r}/bulk and POST /{r}/bulk-delete. */
   bulk: { bytes: 16 * MiB, items: 10_000 },
-  /** POST /accounts/import and POST /cards/import. */
+  /** POST /accounts/import, POST /cards/import and POST /hardware/import. */
   import: {
     bytes: 16 * MiB,
     records: 20_000,

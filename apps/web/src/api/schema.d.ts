@@ -3999,8 +3999,8 @@ export interface paths {
           account_id?: string;
           currency?: string;
           expired?: boolean;
-          /** @description csv or json: the fields of the API */
-          format: 'csv' | 'json';
+          /** @description csv or json: the fields of the API; legacy-json: the earlier AccountDB card body, a list of [code1] or [code1, code2] lists (needs include_codes=true).; legacy-csv: the earlier cards table as psql writes it (`code1,code2,redeemed,failed,lock,perm_lock`; t/f, NULL empty, '' as ""; values exact, not defused against spreadsheet formulas; needs include_codes=true). */
+          format: 'csv' | 'json' | 'legacy-json' | 'legacy-csv';
           /** @description Include the codes in clear (audited) */
           include_codes: boolean;
           /** @description Admins: only objects of this user */
@@ -4090,7 +4090,7 @@ export interface paths {
     put?: never;
     /**
      * Import cards
-     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. Codes you already have, or that repeat in the upload, are counted as duplicates and skipped. value, currency, tags and expires_at apply to every imported card. dry_run=true checks everything and writes nothing. The answer lists the first 100 errors and counts them all (errors_total, errors_truncated). At most 20,000 cards and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
+     * @description Plain text (text/plain or text/csv), one card a line: `code1` or `code1,code2`. Blank lines and lines starting with # are skipped. The earlier AccountDB's formats are read too: its card body as application/json, a list of lists of 1 or 2 codes (`[["CODE1","CODE2"],["CODE1"]]`); a dump of its cards table as CSV (psql `\copy cards TO … CSV HEADER`, told by its header `id,code1,code2,redeemed,failed,lock,perm_lock,owner_id`, any of those columns with code1) or as a JSON array of row objects. Table rows map redeemed, failed (the message), lock and perm_lock onto status, failure_reason and tags (docs/api.md); their id and owner_id are not kept. Rows and lines are numbered from 1 (JSON: the element). Codes you already have, or that repeat in the upload, are counted as duplicates and skipped, except that a table row whose code you have with other flags updates that card's status (updated). value, currency, tags and expires_at apply to every imported card. A JSON upload that is not valid JSON writes nothing (400). dry_run=true checks everything and writes nothing. The answer lists the first 100 errors and counts them all (errors_total, errors_truncated). At most 20,000 cards and 16 MiB per upload (400 too_many_records, 413): import more with `accountdb import`. Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
      */
     post: {
       parameters: {
@@ -4107,21 +4107,47 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      /** @description One card a line */
       requestBody: {
         content: {
-          /**
-           * @example # batch 7
-           *     AAAA-BBBB-CCCC-DDDD
-           *     EEEE-FFFF-GGGG-HHHH,4711
-           */
-          'text/csv': string;
-          /**
-           * @example # batch 7
-           *     AAAA-BBBB-CCCC-DDDD
-           *     EEEE-FFFF-GGGG-HHHH,4711
-           */
-          'text/plain': string;
+          'application/json':
+            | string
+            | string[][]
+            | {
+                code1: string;
+                code2?: string | null;
+                failed?: string | null;
+                id?: number;
+                lock?: boolean | string;
+                owner_id?: number | null;
+                perm_lock?: boolean | string;
+                redeemed?: boolean | string;
+              }[];
+          'text/csv':
+            | string
+            | string[][]
+            | {
+                code1: string;
+                code2?: string | null;
+                failed?: string | null;
+                id?: number;
+                lock?: boolean | string;
+                owner_id?: number | null;
+                perm_lock?: boolean | string;
+                redeemed?: boolean | string;
+              }[];
+          'text/plain':
+            | string
+            | string[][]
+            | {
+                code1: string;
+                code2?: string | null;
+                failed?: string | null;
+                id?: number;
+                lock?: boolean | string;
+                owner_id?: number | null;
+                perm_lock?: boolean | string;
+                redeemed?: boolean | string;
+              }[];
         };
       };
       responses: {
@@ -4134,8 +4160,10 @@ export interface paths {
             /**
              * @example {
              *       "dry_run": false,
+             *       "format": "lines",
              *       "total": 5,
              *       "created": 3,
+             *       "updated": 0,
              *       "duplicates": 1,
              *       "failed": 1,
              *       "errors": [
@@ -4164,8 +4192,12 @@ export interface paths {
               errors_truncated: boolean;
               /** @description Lines not imported, each with one error */
               failed: number;
-              /** @description Cards read: created + duplicates + failed */
+              /** @description What the upload was read as: lines (one card a line), table-csv (a dump of the earlier cards table), codes-json (the earlier card body, lists of codes), table-json (the earlier table rows as JSON) */
+              format: 'lines' | 'table-csv' | 'codes-json' | 'table-json';
+              /** @description Cards read: created + updated + duplicates + failed */
               total: number;
+              /** @description Earlier table rows whose code you had with other flags: that card updated */
+              updated: number;
             };
           };
         };
@@ -4516,6 +4548,7 @@ export interface paths {
           account_id?: string;
           /** @description next_cursor of the previous page */
           cursor?: string;
+          external_id?: string;
           /**
            * @description UUID, with or without braces; stored lower-case
            * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
@@ -4573,6 +4606,7 @@ export interface paths {
              *         {
              *           "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
              *           "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+             *           "external_id": null,
              *           "account_id": null,
              *           "vm_id": null,
              *           "bios_vendor": "SeaBIOS",
@@ -4661,6 +4695,7 @@ export interface paths {
             device_id?: string | null;
             disk_model?: string | null;
             disk_serial?: string | null;
+            external_id?: string | null;
             hwprofile_guid?: string | null;
             mac_address?: string | null;
             machine_guid?: string | null;
@@ -4915,6 +4950,7 @@ export interface paths {
             device_id?: string | null;
             disk_model?: string | null;
             disk_serial?: string | null;
+            external_id?: string | null;
             hwprofile_guid?: string | null;
             mac_address?: string | null;
             machine_guid?: string | null;
@@ -5349,8 +5385,9 @@ export interface paths {
       parameters: {
         query: {
           account_id?: string;
-          /** @description csv or json: the fields of the API */
-          format: 'csv' | 'json';
+          external_id?: string;
+          /** @description csv or json: the fields of the API; legacy-json: the earlier AccountDB's hardware rows: id (the external_id), acc_id (the linked account's external_id), vmid (the linked VM's VMID) and the identifier columns.; legacy-csv: the same as the earlier hardware table as psql writes it (NULL empty; values exact, not defused against spreadsheet formulas). */
+          format: 'csv' | 'json' | 'legacy-json' | 'legacy-csv';
           /**
            * @description UUID, with or without braces; stored lower-case
            * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
@@ -5447,6 +5484,145 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/hardware/import': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import hardware
+     * @description Uploads hardware records as a JSON array, JSON lines (application/x-ndjson) or CSV with a header row (text/csv). A record uses AccountDB's field names (as POST /hardware, with account_id/vm_id) or is a row of the earlier AccountDB's hardware table (its JSON upload, a psql CSV dump or node-postgres rows: id, acc_id, bios_vendor, …, mac_address, vmid, pcname, machine_guid, hwprofile_guid, product_id, device_id, owner_id). Earlier rows link by acc_id (the external_id, SteamID64, of one of your accounts) and vmid (one of your VMs); a link that matches none of yours, or a VMID on two of your nodes, is that row's error and the row is not written. The earlier id is kept as external_id; owner_id is not kept. A record whose external_id (else smbios_uuid) matches one of your records updates it, or is counted unchanged; others are created, so a second import of the same file changes nothing. Rows are numbered from 1 (CSV: the line). The answer lists the first 100 errors and counts them all. dry_run=true checks everything and writes nothing. At most 20,000 records and 16 MiB per upload (400 too_many_records, 413). An upload that is not valid JSON writes nothing (400 invalid_json). Limits: a body of at most 16 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex). At most 2 imports, bulk creates, bulk deletes and exports of one user run at once; one more answers 429 too_many_concurrent_requests with Retry-After (counted per API process).
+     */
+    post: {
+      parameters: {
+        query: {
+          dry_run: boolean;
+          /** @description Override the format detected from Content-Type */
+          format?: 'json' | 'jsonl' | 'csv';
+          /** @description Admins: import for this user */
+          owner_id?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "dry_run": false,
+             *       "format": "json",
+             *       "total": 4,
+             *       "created": 2,
+             *       "updated": 1,
+             *       "unchanged": 0,
+             *       "failed": 1,
+             *       "errors": [
+             *         {
+             *           "row": 4,
+             *           "message": "vmid 105: none of your VMs has this VMID"
+             *         }
+             *       ],
+             *       "errors_total": 1,
+             *       "errors_truncated": false
+             *     }
+             */
+            'application/json': {
+              created: number;
+              dry_run: boolean;
+              /** @description The first 100 errors, by row */
+              errors: {
+                message: string;
+                row: number;
+              }[];
+              /** @description Every error, listed or not (equals failed) */
+              errors_total: number;
+              /** @description More errors than the list shows */
+              errors_truncated: boolean;
+              /** @description Records not imported, each with one error */
+              failed: number;
+              format: string;
+              /** @description Records read: created + updated + unchanged + failed */
+              total: number;
+              /** @description Records matching one of yours with the same values */
+              unchanged: number;
+              /** @description Records matching one of yours, with other values */
+              updated: number;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unsupported Media Type */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -8381,6 +8557,7 @@ export interface components {
      * @example {
      *       "id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
      *       "owner_id": "0194c3a2-0000-7000-8000-000000000001",
+     *       "external_id": null,
      *       "account_id": null,
      *       "vm_id": null,
      *       "bios_vendor": "SeaBIOS",
@@ -8415,6 +8592,7 @@ export interface components {
       device_id: string | null;
       disk_model: string | null;
       disk_serial: string | null;
+      external_id: string | null;
       hwprofile_guid: string | null;
       /** Format: uuid */
       id: string;

@@ -53,6 +53,23 @@ export function csvLine(values: unknown[], options: { literal?: boolean } = {}):
 }
 
 /**
+ * One CSV cell as a database dump writes it (psql's CSV format): the value exactly, NULL an
+ * empty field, an empty string "" (so the two stay apart), quoted when it holds a comma, a
+ * quote or a line break. No formula defusal: such a file is data to load, not a spreadsheet.
+ */
+export function exactCsvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'string' ? value : String(value);
+  return text === '' || /[",\r\n]/.test(text) || text === '\\.'
+    ? `"${text.replace(/"/g, '""')}"`
+    : text;
+}
+
+export function exactCsvLine(values: unknown[]): string {
+  return `${values.map(exactCsvCell).join(',')}\n`;
+}
+
+/**
  * A whole CSV text read at once (see CsvReader): the records with their 1-based line numbers
  * and where each starts and ends in the text (`text.slice(start, end)` is the record as
  * written, with its line break), blank lines left out.

@@ -1,4 +1,5 @@
-import { csvLine } from './csv.js';
+import { csvLine, exactCsvLine } from './csv.js';
+import type { CsvStyle } from './spec.js';
 
 /** One column of a CSV export, from the row's shape. */
 export interface ExportColumn {
@@ -36,16 +37,23 @@ export interface ExportFailure {
  */
 export async function* exportBody(options: {
   format: 'csv' | 'json';
+  /**
+   * How CSV cells are written: defused for spreadsheets (default); `literal`, exactly as they
+   * are for another program's importer (csvLine's literal); `dump`, as a database dump writes
+   * them (exactCsvLine: NULL empty, '' as "", LF line ends, no byte-order mark).
+   */
+  csv?: CsvStyle | undefined;
   columns: ExportColumn[];
-  /** CSV cells written exactly, not defused (see csvLine). */
-  literalCsv?: boolean | undefined;
   pages: AsyncIterable<unknown[]>;
   fail: (error: unknown, rows: number) => ExportFailure;
 }): AsyncGenerator<string> {
   const { format, columns } = options;
-  const line = (values: unknown[]) => csvLine(values, { literal: options.literalCsv === true });
+  const dump = options.csv === 'dump';
+  const line = dump
+    ? exactCsvLine
+    : (values: unknown[]) => csvLine(values, { literal: options.csv === 'literal' });
   let rows = 0;
-  yield format === 'csv' ? `\uFEFF${line(columns.map((c) => c.header))}` : '[';
+  yield format === 'csv' ? `${dump ? '' : '\uFEFF'}${line(columns.map((c) => c.header))}` : '[';
   try {
     for await (const page of options.pages) {
       yield format === 'csv'
@@ -56,7 +64,7 @@ export async function* exportBody(options: {
   } catch (error) {
     const failure = options.fail(error, rows);
     yield format === 'csv'
-      ? csvLine([`${EXPORT_FAILED_CSV}: ${failure.detail}`, ...columns.map(() => '')])
+      ? line([`${EXPORT_FAILED_CSV}: ${failure.detail}`, ...columns.map(() => '')])
       : `\n${JSON.stringify({ [EXPORT_ERROR_KEY]: failure })}\n`;
     return;
   }

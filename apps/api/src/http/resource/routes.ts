@@ -506,15 +506,17 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
     },
   );
 
+  const extraFormats = spec.exportFormats ?? {};
+  const formatNames = ['csv', 'json', ...Object.keys(extraFormats)];
   const exportQuery = Type.Object(
     {
       format: Type.Union(
-        ['csv', 'json', ...Object.keys(spec.exportFormats ?? {})].map((f) => Type.Literal(f)),
+        formatNames.map((f) => Type.Literal(f)),
         {
           default: 'json',
           description: [
             'csv or json: the fields of the API',
-            ...Object.entries(spec.exportFormats ?? {}).map(([f, x]) => `${f}: ${x.description}`),
+            ...Object.entries(extraFormats).map(([name, f]) => `${name}: ${f.description}`),
           ].join('; '),
         },
       ),
@@ -570,10 +572,14 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
     },
     async (request, reply) => {
       const query = request.query as FilterQuery & { format: string; sort?: string };
-      const written: 'csv' | 'json' =
-        spec.exportFormats?.[query.format]?.as ?? (query.format as 'csv' | 'json');
       const sort = parseSort(spec, query.sort);
-      const exporter = spec.exportRow ? await spec.exportRow(request, query) : null;
+      const extra = extraFormats[query.format];
+      const bodyFormat = extra ? extra.body : (query.format as 'csv' | 'json');
+      const exporter = extra
+        ? await extra.exporter(request, query)
+        : spec.exportRow
+          ? await spec.exportRow(request, query)
+          : null;
       const where = await app.tenant(request, async (tx) => {
         const condition = await filterCondition(spec, query, request.actor, readCtx(tx, request));
         // The filters run once before the answer starts: a value the database refuses is then
@@ -603,17 +609,17 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       reply
         .header(
           'content-type',
-          written === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+          bodyFormat === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
         )
         .header(
           'content-disposition',
-          `attachment; filename="${path}-${written === query.format ? '' : `${query.format}-`}${date}.${written}"`,
+          `attachment; filename="${path}-${extra ? `${query.format}-` : ''}${date}.${bodyFormat}"`,
         )
         .trailer(EXPORT_STATUS_TRAILER, async () => outcome.status);
       const body = exportBody({
-        format: written,
+        format: bodyFormat,
+        csv: extra?.csv,
         columns: (exporter?.columns ?? spec.csv) as ExportColumn[],
-        literalCsv: exporter?.literalCsv,
         pages: withFirstPage(first, pages),
         fail: (error, rows) => {
           outcome.status = 'failed';

@@ -95,17 +95,17 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
   csv: Array<{ header: string; value: (dto: Dto) => unknown }>;
   /** What the list and export of this resource are, for OpenAPI. */
   description: string;
-  /**
-   * Export formats besides csv and json (e.g. the earlier system's), each written as CSV or a
-   * JSON array; exportRow gives their rows and columns (query.format names the one asked for).
-   */
-  exportFormats?: Record<string, { as: 'csv' | 'json'; description: string }>;
   /** Extra query parameters of the export (e.g. include_secrets). */
   exportQuery?: Record<string, TSchema>;
   exportDescription?: string;
   /**
-   * A different row shape for this export request (e.g. with secrets), or null for the API
-   * shape. May refuse (throw) and adds to the export's audit entry.
+   * Export formats beyond csv and json (e.g. the earlier AccountDB's shapes), by the name
+   * ?format= takes: each its own row shape and columns.
+   */
+  exportFormats?: Record<string, ExtraExportFormat<Row>>;
+  /**
+   * A different row shape for this csv/json export request (e.g. with secrets), or null for
+   * the API shape. May refuse (throw) and adds to the export's audit entry.
    */
   exportRow?(
     request: FastifyRequest,
@@ -114,7 +114,32 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
     toRow: (row: Row, ctx: ReadContext) => Promise<unknown>;
     columns: Array<{ header: string; value: (row: never) => unknown }>;
     auditDetails: Record<string, unknown>;
-    /** CSV cells written exactly as they are, not defused against formulas (see csvLine). */
-    literalCsv?: boolean;
   } | null>;
+}
+
+/** How an export's CSV cells are written (see ExtraExportFormat.csv). */
+export type CsvStyle = 'literal' | 'dump';
+
+/** An export format of a resource beyond csv and json (ResourceSpec.exportFormats). */
+export interface ExtraExportFormat<Row> {
+  /** The body: a JSON array of the rows, or CSV with the columns. */
+  body: 'csv' | 'json';
+  /** For OpenAPI: what the format is. */
+  description: string;
+  /**
+   * CSV not meant for a spreadsheet, values exactly as they are (no formula defusal):
+   * `literal`, cells as text for another program's importer (CRLF, byte-order mark); `dump`,
+   * as a database dump writes them (NULL an empty field, an empty string "", LF, no
+   * byte-order mark). Unset: defused like the csv format.
+   */
+  csv?: CsvStyle;
+  /** The row shape and columns for this request; may refuse (throw); adds to the audit. */
+  exporter(
+    request: FastifyRequest,
+    query: Record<string, unknown>,
+  ): Promise<{
+    toRow: (row: Row, ctx: ReadContext) => Promise<unknown>;
+    columns: Array<{ header: string; value: (row: never) => unknown }>;
+    auditDetails: Record<string, unknown>;
+  }>;
 }

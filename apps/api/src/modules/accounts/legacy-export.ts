@@ -26,7 +26,7 @@ function valueAt(record: Record, column: string): unknown {
 /**
  * The rows and CSV columns of an export in the earlier AccountDB's upload format. Without
  * secrets, the secret columns are not in the CSV and the objects carry no password and no
- * steamguard. CSV cells are written exactly as they are (literalCsv): the file is for the
+ * steamguard. CSV cells are written exactly as they are (csv: 'literal'): the file is for the
  * earlier system's importer and AccountDB's, which read cells literally; a `'` in front of a
  * value starting with = + - @ would change it (a password, a Steam Guard secret), and an
  * importer could not tell such a mark from a value that really starts with `'`.
@@ -37,7 +37,6 @@ export function legacyExport(options: { includeSecrets: boolean }) {
   );
   return {
     auditDetails: { include_secrets: options.includeSecrets },
-    literalCsv: true,
     toRow: async (row: Row, ctx: ReadContext) => {
       const secrets = options.includeSecrets
         ? ((await openSecrets({ tx: ctx.tx, keys: ctx.keys, row })) as LegacySecrets)

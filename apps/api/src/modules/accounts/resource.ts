@@ -233,19 +233,22 @@ export const accountSpec: ResourceSpec<Row, Dto, Create, Update> = {
     'without include_secrets no password or Steam Guard data); POST /accounts/import reads them back.',
   exportFormats: {
     'legacy-json': {
-      as: 'json',
+      body: 'json',
       description:
         "the earlier AccountDB's upload objects ({id, user, email, vault, metadata, steamguard, prime, lock, perm_lock})",
+      exporter: async (_request, query) =>
+        legacyExport({ includeSecrets: query.include_secrets === true }),
     },
     'legacy-csv': {
-      as: 'csv',
+      body: 'csv',
+      csv: 'literal',
       description:
         "the earlier AccountDB's upload CSV (dotted headers), every cell exactly as it is (not defused: not for spreadsheets)",
+      exporter: async (_request, query) =>
+        legacyExport({ includeSecrets: query.include_secrets === true }),
     },
   },
   exportRow: async (_request, query) => {
-    if (query.format === 'legacy-json' || query.format === 'legacy-csv')
-      return legacyExport({ includeSecrets: query.include_secrets === true });
     if (!query.include_secrets) return null;
     type WithSecrets = Dto & { secrets: Static<typeof AccountSecrets> };
     return {

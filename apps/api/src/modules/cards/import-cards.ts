@@ -1,23 +1,26 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { cards } from '../../db/schema.js';
 import { uuidv7 } from '../../db/uuid.js';
-import { CsvReader, type CsvRecord } from '../../http/csv-reader.js';
 import { type ImportTarget, importInBatches, type RowError } from '../../http/import-batches.js';
-import { LIMITS, limitErrors } from '../../http/limits.js';
+import { normalizeTags } from '../../http/resource/fields.js';
 import {
   type BulkRowError,
   insertRows,
   type PreparedRow,
 } from '../../http/resource/insert-rows.js';
 import type { WriteContext } from '../../http/resource/spec.js';
-import type { Upload, UploadScanner } from '../../http/upload.js';
+import type { CardBody, CardFormat, CardItem } from './card-readers.js';
+import { CARD_FLAG_TAGS } from './legacy-card.js';
 import { cardInsertValues, cardSpec } from './resource.js';
 
 export interface CardImportResult {
   dry_run: boolean;
-  /** Cards read: created + duplicates + failed. */
+  format: CardFormat;
+  /** Cards read: created + updated + duplicates + failed. */
   total: number;
   created: number;
+  /** Earlier table rows whose code you had, with other flags: that card's status updated. */
+  updated: number;
   duplicates: number;
   failed: number;
   /** The first errors by row (LIMITS.import.errors); errors_total counts them all. */
@@ -39,81 +42,95 @@ type Defaults = {
   expires_at?: string | undefined;
 };
 
-/** A one-card-a-line upload's lines: CSV records, with comment lines (#…) left out. */
-export function* cardLines(upload: Upload): Generator<CsvRecord> {
-  for (const record of upload.records(new CsvReader({ maxFields: LIMITS.import.csvFields }))) {
-    if (isCard(record)) yield record;
-  }
-}
-
-const isCard = (r: CsvRecord) => !(r.fields[0] ?? '').trim().startsWith('#');
-
-/** Pass 1 of a card upload: counts its lines as it arrives (400 too_many_records). */
-export function cardUploadScanner(): UploadScanner {
-  const reader = new CsvReader({ maxFields: LIMITS.import.csvFields });
-  let lines = 0;
-  const count = (records: CsvRecord[]) => {
-    lines += records.filter(isCard).length;
-    if (lines > LIMITS.import.records) throw limitErrors.tooManyRecords(LIMITS.import.records);
-  };
-  return {
-    push: (piece) => count(reader.push(piece)),
-    end: () => {
-      count(reader.end());
-      return {};
-    },
-  };
-}
+type Row = typeof cards.$inferSelect;
 
 /**
- * Imports cards, one a line: `code1` or `code1,code2` (CSV quoting allowed; blank lines and
- * lines starting with # skipped), in batches of 500 read lazily from `lines`. A code already
- * among your cards, or twice in the upload, is counted as a duplicate and skipped.
+ * Imports cards read lazily from `items`, in batches of 500. A code already among your cards,
+ * or twice in the upload, is a duplicate and skipped, except that a row of the earlier
+ * AccountDB's table whose code you have updates that card's status, failure_reason and flag
+ * tags when they differ (counted as updated). `format()` names the format once read.
  */
 export async function importCards(
   options: ImportTarget & {
-    lines: Iterable<CsvRecord>;
+    items: Iterable<CardItem>;
+    format: () => CardFormat;
     defaults: Defaults;
     dryRun: boolean;
   },
 ): Promise<CardImportResult> {
   /** Blind indexes (hex) of the codes met so far in the upload. */
   const seen = new Set<string>();
-  const counts = { total: 0, created: 0, duplicates: 0 };
-  const errors = await importInBatches(options.lines, async (batch) => {
+  const counts = { total: 0, created: 0, updated: 0, duplicates: 0 };
+  const errors = await importInBatches(options.items, async (batch) => {
     const done = await importBatch({ ...options, batch, seen });
-    counts.total += done.read;
+    counts.total += batch.length;
     counts.created += done.created;
+    counts.updated += done.updated;
     counts.duplicates += done.duplicates;
     return done.errors;
   });
-  const result = { dry_run: options.dryRun, ...counts, ...errors.answer() };
+  const result = {
+    dry_run: options.dryRun,
+    format: options.format(),
+    ...counts,
+    ...errors.answer(),
+  };
   if (options.dryRun) throw new CardDryRun(result);
   return result;
 }
 
+/** The body with the upload's defaults: tags of the query first, then the row's flags. */
+function withDefaults(body: CardBody, d: Defaults): CardBody & Defaults {
+  return {
+    ...body,
+    ...(d.value !== undefined ? { value: d.value } : {}),
+    ...(d.currency ? { currency: d.currency } : {}),
+    ...(d.expires_at ? { expires_at: d.expires_at } : {}),
+    ...(d.tags || body.tags ? { tags: [...(d.tags ?? []), ...(body.tags ?? [])] } : {}),
+  };
+}
+
+const flagTags = (tags: readonly string[]) =>
+  CARD_FLAG_TAGS.filter((f) => tags.includes(f)).join(',');
+
+/** The change an earlier row makes to the card you have with its code, or null for none. */
+function tableChange(current: Row, body: CardBody): Record<string, unknown> | null {
+  const status = body.status ?? 'available';
+  const reason = body.failure_reason ?? null;
+  const flags = body.tags ?? [];
+  if (
+    current.status === status &&
+    current.failureReason === reason &&
+    flagTags(current.tags) === flagTags(flags)
+  ) {
+    return null;
+  }
+  const others = current.tags.filter((t) => !(CARD_FLAG_TAGS as readonly string[]).includes(t));
+  return {
+    status,
+    failureReason: reason,
+    tags: normalizeTags([...others, ...flags]),
+    claimedBy: null,
+    claimedAt: null,
+    claimedUntil: null,
+    redeemedAt: status === 'redeemed' ? (current.redeemedAt ?? new Date()) : null,
+  };
+}
+
 async function importBatch(
   options: ImportTarget & {
-    batch: CsvRecord[];
+    batch: CardItem[];
     defaults: Defaults;
     seen: Set<string>;
   },
-): Promise<{ read: number; created: number; duplicates: number; errors: RowError[] }> {
+): Promise<{ created: number; updated: number; duplicates: number; errors: RowError[] }> {
   const { tx, ownerId, seen } = options;
   const errors: RowError[] = [];
-  const prepared: Array<PreparedRow & { bidx: Buffer }> = [];
+  const prepared: Array<PreparedRow & { bidx: Buffer; item: CardItem & { body: CardBody } }> = [];
   let duplicates = 0;
-  let read = 0;
-  for (const { line, fields } of options.batch) {
-    const [code1 = '', code2 = ''] = fields.map((f) => f.trim());
-    if (!code1) continue;
-    read++;
-    if (fields.length > 2) {
-      errors.push({ row: line, message: `has ${fields.length} fields; expected code1[,code2]` });
-      continue;
-    }
-    if (code1.length > 500 || code2.length > 500) {
-      errors.push({ row: line, message: 'a code is longer than 500 characters' });
+  for (const item of options.batch) {
+    if (!item.body) {
+      errors.push({ row: item.row, message: item.error ?? 'cannot be read' });
       continue;
     }
     const ctx: WriteContext = {
@@ -123,18 +140,7 @@ async function importBatch(
       keys: options.keys,
       rowId: uuidv7(),
     };
-    const d = options.defaults;
-    const values = await cardInsertValues(
-      {
-        code1,
-        ...(code2 ? { code2 } : {}),
-        ...(d.value !== undefined ? { value: d.value } : {}),
-        ...(d.currency ? { currency: d.currency } : {}),
-        ...(d.tags ? { tags: d.tags } : {}),
-        ...(d.expires_at ? { expires_at: d.expires_at } : {}),
-      },
-      ctx,
-    );
+    const values = await cardInsertValues(withDefaults(item.body, options.defaults) as never, ctx);
     const bidx = values.code1Bidx as Buffer;
     const key = bidx.toString('hex');
     if (seen.has(key)) {
@@ -142,12 +148,18 @@ async function importBatch(
       continue;
     }
     seen.add(key);
-    prepared.push({ index: line, values: { ...values, id: ctx.rowId, ownerId }, ctx, bidx });
+    prepared.push({
+      index: item.row,
+      values: { ...values, id: ctx.rowId, ownerId },
+      ctx,
+      bidx,
+      item: item as CardItem & { body: CardBody },
+    });
   }
-  const existing = new Set<string>();
+  const existing = new Map<string, Row>();
   if (prepared.length > 0) {
     const rows = await tx
-      .select({ bidx: cards.code1Bidx })
+      .select()
       .from(cards)
       .where(
         and(
@@ -157,14 +169,29 @@ async function importBatch(
             prepared.map((p) => p.bidx),
           ),
         ),
-      );
-    for (const r of rows) existing.add(r.bidx.toString('hex'));
+      )
+      .for('update');
+    for (const r of rows) existing.set(r.code1Bidx.toString('hex'), r);
   }
-  const fresh = prepared.filter((p) => !existing.has(p.bidx.toString('hex')));
-  duplicates += prepared.length - fresh.length;
+  const fresh: typeof prepared = [];
+  let updated = 0;
+  for (const p of prepared) {
+    const current = existing.get(p.bidx.toString('hex'));
+    if (!current) {
+      fresh.push(p);
+      continue;
+    }
+    const change = p.item.table ? tableChange(current, p.item.body) : null;
+    if (!change) {
+      duplicates++;
+      continue;
+    }
+    await tx.update(cards).set(change).where(eq(cards.id, current.id));
+    updated++;
+  }
   const insertErrors: BulkRowError[] = [];
   const created = (await insertRows(tx, cardSpec, fresh, insertErrors)).length;
   for (const e of insertErrors)
     errors.push({ row: e.row, message: e.errors.map((x) => x.message).join('; ') });
-  return { read, created, duplicates, errors };
+  return { created, updated, duplicates, errors };
 }

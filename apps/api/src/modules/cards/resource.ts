@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { type Static, Type } from 'typebox';
 import { cards } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
+import { ValidationError } from '../../http/errors.js';
 import { iso, normalizeTags } from '../../http/resource/fields.js';
 import type {
   ReadContext,
@@ -11,6 +12,7 @@ import type {
 } from '../../http/resource/spec.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { codeHint, openCode, sealCode } from './card-codes.js';
+import { legacyCardFlags } from './legacy-card.js';
 import { Card, CardStatus, CreateCard, UpdateCard } from './schemas.js';
 
 type Row = typeof cards.$inferSelect;
@@ -114,6 +116,37 @@ export async function cardInsertValues(
   return { ...plainValues(body), ...(await codeValues(body, ctx)) };
 }
 
+const tf = (v: boolean) => (v ? 't' : 'f');
+type LegacyCsvRow = {
+  code1: string;
+  code2: string | null;
+  redeemed: boolean;
+  failed: string;
+  lock: boolean;
+  perm_lock: boolean;
+};
+const LEGACY_CSV_COLUMNS: Array<{ header: string; value: (row: never) => unknown }> = [
+  { header: 'code1', value: (r: LegacyCsvRow) => r.code1 },
+  { header: 'code2', value: (r: LegacyCsvRow) => r.code2 },
+  { header: 'redeemed', value: (r: LegacyCsvRow) => tf(r.redeemed) },
+  { header: 'failed', value: (r: LegacyCsvRow) => r.failed },
+  { header: 'lock', value: (r: LegacyCsvRow) => tf(r.lock) },
+  { header: 'perm_lock', value: (r: LegacyCsvRow) => tf(r.perm_lock) },
+];
+
+/** The earlier formats are the codes: they need include_codes=true, and are audited so. */
+function legacyExport(query: Record<string, unknown>, format: string) {
+  if (!query.include_codes) {
+    throw new ValidationError([
+      {
+        path: '/querystring/include_codes',
+        message: `must be true for format=${format}: the earlier format is the codes themselves`,
+      },
+    ]);
+  }
+  return { auditDetails: { include_codes: true } };
+}
+
 export const cardSpec: ResourceSpec<Row, Dto, Create, Update> = {
   path: 'cards',
   entity: 'card',
@@ -192,6 +225,37 @@ export const cardSpec: ResourceSpec<Row, Dto, Create, Update> = {
   },
   exportDescription:
     'With include_codes=true the codes are included in clear; the export is audited as such.',
+  exportFormats: {
+    'legacy-json': {
+      body: 'json',
+      description:
+        'the earlier AccountDB card body, a list of [code1] or [code1, code2] lists (needs include_codes=true).',
+      exporter: async (_request, query) => ({
+        ...legacyExport(query, 'legacy-json'),
+        toRow: async (row, ctx) => {
+          const card = await revealCard(row, ctx);
+          return card.code2 ? [card.code1, card.code2] : [card.code1];
+        },
+        columns: [],
+      }),
+    },
+    'legacy-csv': {
+      body: 'csv',
+      csv: 'dump',
+      description:
+        'the earlier cards table as psql writes it (`code1,code2,redeemed,failed,lock,perm_lock`; t/f, NULL empty, ' +
+        '\'\' as ""; values exact, not defused against spreadsheet formulas; needs include_codes=true).',
+      exporter: async (_request, query) => ({
+        ...legacyExport(query, 'legacy-csv'),
+        toRow: async (row, ctx) => {
+          const card = await revealCard(row, ctx);
+          const flags = legacyCardFlags(card);
+          return { code1: card.code1, code2: card.code2 ?? null, ...flags };
+        },
+        columns: LEGACY_CSV_COLUMNS,
+      }),
+    },
+  },
   exportRow: async (_request, query) => {
     if (!query.include_codes) return null;
     return {

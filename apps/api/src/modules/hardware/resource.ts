@@ -1,7 +1,8 @@
 import { eq, or, type SQL, sql } from 'drizzle-orm';
 import type { Static } from 'typebox';
 import { Type } from 'typebox';
-import { hardware } from '../../db/schema.js';
+import { accounts, hardware, vms } from '../../db/schema.js';
+import type { Tx } from '../../db/tenant.js';
 import {
   iso,
   LooseMac,
@@ -11,6 +12,7 @@ import {
   normalizeUuid,
 } from '../../http/resource/fields.js';
 import type { ResourceSpec, ResourceTable } from '../../http/resource/spec.js';
+import { LEGACY_HARDWARE_COLUMNS } from './legacy-hardware.js';
 import { CreateHardware, Hardware, TEXT_FIELDS, UpdateHardware, UUID_FIELDS } from './schemas.js';
 
 type Row = typeof hardware.$inferSelect;
@@ -37,10 +39,14 @@ function values(body: Partial<Body>): Record<string, unknown> {
   return out;
 }
 
+/** Row values of a hardware create or update body. */
+export const hardwareValues = values;
+
 export function toHardwareDto(row: Row): Dto {
   const dto: Record<string, unknown> = {
     id: row.id,
     owner_id: row.ownerId,
+    external_id: row.externalId,
     account_id: row.accountId,
     vm_id: row.vmId,
   };
@@ -66,6 +72,64 @@ function anyUuid(value: string): SQL | undefined {
   );
 }
 
+/** The earlier table's columns an export writes: all but owner_id (not carried over). */
+const LEGACY_COLUMNS = LEGACY_HARDWARE_COLUMNS.filter((c) => c !== 'owner_id');
+
+/**
+ * A record as a row of the earlier hardware table: id from external_id (a number when it is
+ * one), acc_id the linked account's external_id, vmid the linked VM's VMID, the rest as
+ * stored. Links are looked up once per export.
+ */
+function legacyRowMaker() {
+  const accIds = new Map<string, Promise<string | null>>();
+  const vmids = new Map<string, Promise<number | null>>();
+  const accIdOf = (tx: Tx, id: string) => {
+    if (!accIds.has(id)) {
+      accIds.set(
+        id,
+        tx
+          .select({ v: accounts.externalId })
+          .from(accounts)
+          .where(eq(accounts.id, id))
+          .then((r) => r[0]?.v ?? null),
+      );
+    }
+    return accIds.get(id) as Promise<string | null>;
+  };
+  const vmidOf = (tx: Tx, id: string) => {
+    if (!vmids.has(id)) {
+      vmids.set(
+        id,
+        tx
+          .select({ v: vms.vmid })
+          .from(vms)
+          .where(eq(vms.id, id))
+          .then((r) => r[0]?.v ?? null),
+      );
+    }
+    return vmids.get(id) as Promise<number | null>;
+  };
+  return async (row: Row, ctx: { tx: Tx }): Promise<Record<string, unknown>> => {
+    const dto = toHardwareDto(row) as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const column of LEGACY_COLUMNS) {
+      if (column === 'id') {
+        const id = row.externalId;
+        out.id = id && /^\d{1,15}$/.test(id) ? Number(id) : id;
+      } else if (column === 'acc_id') {
+        out.acc_id = row.accountId ? await accIdOf(ctx.tx, row.accountId) : null;
+      } else if (column === 'vmid') out.vmid = row.vmId ? await vmidOf(ctx.tx, row.vmId) : null;
+      else out[column] = dto[column] ?? null;
+    }
+    return out;
+  };
+}
+
+const legacyCsvColumns = LEGACY_COLUMNS.map((c) => ({
+  header: c,
+  value: (r: Record<string, unknown>) => r[c],
+}));
+
 export const hardwareSpec: ResourceSpec<Row, Dto, Body, Partial<Body>> = {
   path: 'hardware',
   entity: 'hardware',
@@ -84,6 +148,10 @@ export const hardwareSpec: ResourceSpec<Row, Dto, Body, Partial<Body>> = {
   },
   defaultSort: 'created_at',
   filters: {
+    external_id: {
+      schema: Type.String({ minLength: 1, maxLength: 200 }),
+      where: (v: string) => eq(hardware.externalId, v),
+    },
     mac_address: {
       schema: LooseMac,
       where: (v: string) => eq(hardware.macAddress, normalizeMac(v, '/querystring/mac_address')),
@@ -120,7 +188,29 @@ export const hardwareSpec: ResourceSpec<Row, Dto, Body, Partial<Body>> = {
   search: sql`lower(coalesce(${hardware.pcname}, '') || ' ' || coalesce(${hardware.macAddress}, '') || ' ' || coalesce(${hardware.smbiosUuid}::text, '') || ' ' || coalesce(${hardware.diskSerial}, '') || ' ' || coalesce(${hardware.mbSerial}, '') || ' ' || coalesce(${hardware.mbProduct}, ''))`,
   fuzzy: sql`lower(coalesce(${hardware.pcname}, ''))`,
   links: { account_id: 'account', vm_id: 'VM' },
+  uniques: { hardware_owner_external_key: 'external_id' },
   toDto: toHardwareDto,
+  exportFormats: {
+    'legacy-json': {
+      body: 'json',
+      description:
+        "the earlier AccountDB's hardware rows: id (the external_id), acc_id (the linked account's external_id), " +
+        "vmid (the linked VM's VMID) and the identifier columns.",
+      exporter: async () => ({ toRow: legacyRowMaker(), columns: [], auditDetails: {} }),
+    },
+    'legacy-csv': {
+      body: 'csv',
+      csv: 'dump',
+      description:
+        'the same as the earlier hardware table as psql writes it (NULL empty; values exact, not defused ' +
+        'against spreadsheet formulas).',
+      exporter: async () => ({
+        toRow: legacyRowMaker(),
+        columns: legacyCsvColumns as Array<{ header: string; value: (row: never) => unknown }>,
+        auditDetails: {},
+      }),
+    },
+  },
   toInsert: async (body) => values(body),
   toUpdate: async (body) => values(body),
   csv: [
@@ -135,5 +225,6 @@ export const hardwareSpec: ResourceSpec<Row, Dto, Body, Partial<Body>> = {
     { header: 'notes', value: (d) => d.notes },
     { header: 'created_at', value: (d) => d.created_at },
     { header: 'updated_at', value: (d) => d.updated_at },
+    { header: 'external_id', value: (d) => d.external_id },
   ],
 };

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { rowsOf } from '../../db/tenant.js';
 import { problemResponses } from '../../http/problem.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
+import { importRoute } from './import-route.js';
 import { hardwareSpec } from './resource.js';
 
 /** Identifier fields whose value should be unique to one machine. */
@@ -29,6 +30,7 @@ const Collision = Type.Object({
 
 const routes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(importRoute);
 
   app.get(
     '/hardware/collisions',

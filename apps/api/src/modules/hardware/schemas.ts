@@ -42,6 +42,18 @@ const descriptions: Record<(typeof TEXT_FIELDS)[number], string> = {
 };
 
 const writable = {
+  external_id: Type.Optional(
+    Nullable(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          "The record's id where it came from (the earlier AccountDB's hardware id); unique per owner, " +
+          'the key a re-import matches on',
+        examples: ['4711'],
+      }),
+    ),
+  ),
   account_id: Type.Optional(
     Nullable(Type.String({ format: 'uuid', description: 'Account using this profile' })),
   ),
@@ -93,6 +105,7 @@ export const Hardware = Type.Object(
   {
     id: UuidString,
     owner_id: UuidString,
+    external_id: Nullable(Type.String()),
     account_id: Nullable(UuidString),
     vm_id: Nullable(UuidString),
     ...Object.fromEntries(TEXT_FIELDS.map((f) => [f, Nullable(Type.String())])),
@@ -112,6 +125,7 @@ export const Hardware = Type.Object(
       {
         id: '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f',
         owner_id: '0194c3a2-0000-7000-8000-000000000001',
+        external_id: null,
         account_id: null,
         vm_id: null,
         bios_vendor: 'SeaBIOS',

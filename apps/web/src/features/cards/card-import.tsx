@@ -8,7 +8,16 @@ import { Field, PageHeader } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
 import { type CardImportResult, cardKeys } from './queries';
 
-/** Card codes from a file or pasted text, one a line, with the value and tags of the batch. */
+/**
+ * The content type a card upload is sent as: a JSON array (the earlier AccountDB's lists of
+ * codes, or its table rows) as JSON; anything else (one card a line, a table dump as CSV) as
+ * text, which the server tells apart by its header.
+ */
+export function cardUploadType(text: string): 'application/json' | 'text/plain' {
+  return text.trimStart().startsWith('[') ? 'application/json' : 'text/plain';
+}
+
+/** Card codes from a file or pasted text, with the value and tags of the batch. */
 export function CardImport() {
   const queryClient = useQueryClient();
   const [value, setValue] = useState('');
@@ -31,9 +40,20 @@ export function CardImport() {
         entity="cards"
         textareaLabel="Paste cards"
         placeholder={'# batch 7\nAAAA-BBBB-CCCC-DDDD\nEEEE-FFFF-GGGG-HHHH,4711'}
-        accept=".txt,.csv"
+        accept=".txt,.csv,.json"
         doneHref="/cards"
-        help="One card a line: the code, or the code and a second code (PIN) separated by a comma. Blank lines and lines starting with # are skipped; codes you already have are reported as duplicates."
+        help={
+          <>
+            One card a line: the code, or the code and a second code (PIN) separated by a comma.
+            Blank lines and lines starting with # are skipped. The earlier AccountDB&apos;s files
+            work too: its card list as JSON (
+            <code>[[&quot;CODE1&quot;,&quot;CODE2&quot;],[&quot;CODE1&quot;]]</code>) and a dump of
+            its cards table (CSV with the header{' '}
+            <code>id,code1,code2,redeemed,failed,lock,perm_lock,owner_id</code>, or JSON rows),
+            whose flags become the status and the tags lock/perm_lock. Codes you already have are
+            reported as duplicates; a dump row whose code you have with other flags updates it.
+          </>
+        }
         options={
           <fieldset className="grid gap-3 sm:grid-cols-2">
             <legend className="mb-1 text-sm font-medium">For every card of this import</legend>
@@ -75,17 +95,17 @@ export function CardImport() {
                   ...(tags.length ? { tags } : {}),
                 },
               },
-              body: text,
+              body: text as never,
               bodySerializer: (body: unknown) => body as string,
-              headers: { 'content-type': 'text/plain' },
+              headers: { 'content-type': cardUploadType(text) },
             }),
           );
           if (!dryRun) await queryClient.invalidateQueries({ queryKey: cardKeys.all });
           return result;
         }}
-        toImport={(r) => r.created}
+        toImport={(r) => r.created + r.updated}
         summary={(r) =>
-          `${r.dry_run ? 'Would add' : 'Added'} ${r.created}; ${r.duplicates} duplicate${r.duplicates === 1 ? '' : 's'} skipped; ${r.failed} failed.`
+          `${r.dry_run ? 'Would add' : 'Added'} ${r.created}, ${r.dry_run ? 'update' : 'updated'} ${r.updated}; ${r.duplicates} duplicate${r.duplicates === 1 ? '' : 's'} skipped; ${r.failed} failed (format ${r.format}).`
         }
       />
     </>

@@ -169,12 +169,20 @@ export function HardwareList() {
         title="Hardware"
         description="Hardware profiles: the identifiers a machine presents to a service."
         actions={
-          <Link
-            href="/hardware/new"
-            className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500"
-          >
-            New hardware
-          </Link>
+          <>
+            <Link
+              href="/hardware/import"
+              className="rounded-md border border-zinc-300 px-3 py-2 text-sm font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+            >
+              Import
+            </Link>
+            <Link
+              href="/hardware/new"
+              className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500"
+            >
+              New hardware
+            </Link>
+          </>
         }
       />
       <div className="mb-3">
@@ -220,8 +228,15 @@ export function HardwareList() {
             <EmptyState title="No hardware profiles yet">
               <Link href="/hardware/new" className="text-indigo-600 underline dark:text-indigo-400">
                 Add one
-              </Link>
-              , or create many at once with POST /api/v1/hardware/bulk.
+              </Link>{' '}
+              or{' '}
+              <Link
+                href="/hardware/import"
+                className="text-indigo-600 underline dark:text-indigo-400"
+              >
+                import a file
+              </Link>{' '}
+              (JSON, JSON lines or CSV; the earlier AccountDB&apos;s hardware too).
             </EmptyState>
           )
         }

@@ -15,6 +15,8 @@ export type HardwarePatch =
 export type HardwareListQuery = NonNullable<
   paths['/api/v1/hardware']['get']['parameters']['query']
 >;
+export type HardwareImportResult =
+  paths['/api/v1/hardware/import']['post']['responses'][200]['content']['application/json'];
 export type Collision =
   paths['/api/v1/hardware/collisions']['get']['responses'][200]['content']['application/json']['items'][number];
 

@@ -29,6 +29,7 @@ const PAGES: ReadonlyArray<{ title: string; href: string; admin?: boolean }> = [
   { title: 'Import accounts', href: '/accounts/import' },
   { title: 'Hardware', href: '/hardware' },
   { title: 'New hardware', href: '/hardware/new' },
+  { title: 'Import hardware', href: '/hardware/import' },
   { title: 'Cards', href: '/cards' },
   { title: 'Import cards', href: '/cards/import' },
   { title: 'VMs', href: '/vms' },

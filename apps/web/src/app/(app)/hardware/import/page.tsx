@@ -1,0 +1,7 @@
+'use client';
+
+import { HardwareImport } from '../../../../features/hardware/hardware-import';
+
+export default function ImportHardwarePage() {
+  return <HardwareImport />;
+}
