@@ -562,6 +562,112 @@ describe.skipIf(noServer !== null)(
       expect(await count(`SELECT count(*)::int AS n FROM vms WHERE name = 'renamed'`)).toBe(1);
     });
 
+    it('updates an account, a card and a hardware record whose earlier rows changed, nothing else', async () => {
+      const token = (globalThis as { aliceToken?: string }).aliceToken ?? '';
+      await legacy.query(
+        `UPDATE accounts SET acc_email_address = NULL, acc_email_password = NULL, lock = true WHERE acc_id = '76561198000000097'`,
+      );
+      await legacy.query(`UPDATE cards SET redeemed = true WHERE code1 = 'CODE-14-ÄÖ'`);
+      await legacy.query(`UPDATE hardware SET pcname = 'RENAMED-Ω' WHERE pcname = 'DESKTOP-3-Ü'`);
+      const report = await run({ only: ['accounts', 'hardware', 'cards'] });
+      expect(counts(report, 'accounts')).toEqual({
+        read: 200,
+        created: 0,
+        updated: 1,
+        unchanged: 198,
+        skipped: 1,
+      });
+      expect(counts(report, 'hardware')).toEqual({
+        read: 145,
+        created: 0,
+        updated: 1,
+        unchanged: 144,
+        skipped: 0,
+      });
+      expect(counts(report, 'cards')).toEqual({
+        read: 302,
+        created: 0,
+        updated: 1,
+        unchanged: 299,
+        skipped: 2,
+      });
+      const one = async (sql: string, params: unknown[]) =>
+        (await ownerQuery<{ id: string }>(t.database, sql, params))[0]?.id;
+      const account = await one('SELECT id FROM accounts WHERE external_id = $1', [
+        '76561198000000097',
+      ]);
+      expect((await api(token, 'GET', `/accounts/${account}`)).json()).toMatchObject({
+        email: null,
+        status: 'locked',
+        status_reason: 'lock in the earlier AccountDB',
+      });
+      expect((await api(token, 'GET', `/accounts/${account}/secrets`)).json()).toMatchObject({
+        email_password: null,
+        password: 'pw,"97";x',
+      });
+      const hw = await one(`SELECT id FROM hardware WHERE pcname = 'RENAMED-Ω'`, []);
+      expect((await api(token, 'GET', `/hardware/${hw}`)).json()).toMatchObject({
+        pcname: 'RENAMED-Ω',
+        account_id: expect.any(String),
+        vm_id: expect.any(String),
+      });
+      const [card] = await ownerQuery<{ card_id: string }>(
+        t.database,
+        `SELECT l.card_id FROM legacy_ids l WHERE l.source_table = 'cards' AND l.legacy_id = $1`,
+        [
+          String(
+            (
+              await legacy.query<{ id: number }>(`SELECT id FROM cards WHERE code1 = 'CODE-14-ÄÖ'`)
+            )[0]?.id,
+          ),
+        ],
+      );
+      expect((await api(token, 'GET', `/cards/${card?.card_id}`)).json()).toMatchObject({
+        status: 'redeemed',
+        tags: ['lock'],
+      });
+    });
+
+    it("never demotes AccountDB's last active admin when the earlier database changed that user", async () => {
+      const alice = await accountDbUser(seed.alice.username);
+      const me = await accountDbUser(admin.username);
+      // alice is the only active admin left; the earlier database makes her a plain user.
+      await ownerQuery(t.database, 'UPDATE users SET is_active = false WHERE id = $1', [me?.id]);
+      await legacy.query(`UPDATE users SET role = 'user' WHERE id = $1`, [seed.alice.id]);
+      try {
+        const report = await migrateLegacy({
+          database: t.database,
+          keys: new DataKeyStore(masterKey(t.config.secretKey)),
+          sourceUrl: legacy.url,
+          dryRun: false,
+          only: new Set(['users']),
+          admin: seed.alice.username,
+          publicUrl: new URL('https://accountdb.example'),
+        });
+        expect(counts(report, 'users')).toMatchObject({ updated: 0, skipped: 3 });
+        expect(report.tables.users?.reasons).toContainEqual({
+          id: String(seed.alice.id),
+          reason: expect.stringMatching(/last active admin: not changed/),
+        });
+        expect(await accountDbUser(seed.alice.username)).toMatchObject({
+          role: 'admin',
+          is_active: true,
+        });
+        // With another active admin the same change is carried over.
+        await ownerQuery(t.database, 'UPDATE users SET is_active = true WHERE id = $1', [me?.id]);
+        const again = await run({ only: ['users'] });
+        expect(counts(again, 'users')).toMatchObject({ updated: 1, skipped: 2 });
+        expect((await accountDbUser(seed.alice.username))?.role).toBe('user');
+      } finally {
+        await ownerQuery(t.database, 'UPDATE users SET is_active = true, role = $2 WHERE id = $1', [
+          alice?.id,
+          'admin',
+        ]);
+        await ownerQuery(t.database, 'UPDATE users SET is_active = true WHERE id = $1', [me?.id]);
+        await legacy.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [seed.alice.id]);
+      }
+    });
+
     it("lets the node's agent take its migrated VMs over, matched by node and VMID", async () => {
       const key = (globalThis as { a1?: string }).a1 ?? '';
       const sync = await t.app.inject({
