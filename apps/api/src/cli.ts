@@ -26,8 +26,17 @@ import { checkMasterKey, DataKeyStore } from './crypto/data-keys.js';
 import { masterKey } from './crypto/envelope.js';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './crypto/passwords.js';
 import { createFirstAdmin } from './modules/auth/definer-functions.js';
-import { formatReport, type ReportTable } from './modules/legacy-migration/report.js';
-import { MIGRATABLE, migrateLegacy, parseOnly } from './modules/legacy-migration/run.js';
+import {
+  formatReport,
+  type MigrationReport,
+  type ReportTable,
+} from './modules/legacy-migration/report.js';
+import {
+  MIGRATABLE,
+  MigrationStopped,
+  migrateLegacy,
+  parseOnly,
+} from './modules/legacy-migration/run.js';
 import { VERSION } from './version.js';
 
 /** `accountdb` command line: operations on the configured database. */
@@ -528,28 +537,37 @@ program
       try {
         const progress = new Map<ReportTable, ReturnType<typeof progressLine>>();
         const totals = new Map<ReportTable, number>();
-        const report = await migrateLegacy({
-          database,
-          keys: new DataKeyStore(
-            masterKey(config.secretKey),
-            config.previousSecretKey ? masterKey(config.previousSecretKey) : undefined,
-          ),
-          sourceUrl: opts.source,
-          dryRun: Boolean(opts.dryRun),
-          only,
-          admin: opts.admin ?? null,
-          publicUrl,
-          onTable: (table, total) => {
-            totals.set(table, total);
-            const line = progressLine(process.stderr);
-            progress.set(table, line);
-            line.update(0, total, table);
-          },
-          onProgress: (table, done) =>
-            progress.get(table)?.update(done, totals.get(table) ?? null, table),
-          onTableDone: (table) => progress.get(table)?.done(),
-        });
-        log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
+        const print = (report: MigrationReport) =>
+          log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
+        let report: MigrationReport;
+        try {
+          report = await migrateLegacy({
+            database,
+            keys: new DataKeyStore(
+              masterKey(config.secretKey),
+              config.previousSecretKey ? masterKey(config.previousSecretKey) : undefined,
+            ),
+            sourceUrl: opts.source,
+            dryRun: Boolean(opts.dryRun),
+            only,
+            admin: opts.admin ?? null,
+            publicUrl,
+            onTable: (table, total) => {
+              totals.set(table, total);
+              const line = progressLine(process.stderr);
+              progress.set(table, line);
+              line.update(0, total, table);
+            },
+            onProgress: (table, done) =>
+              progress.get(table)?.update(done, totals.get(table) ?? null, table),
+            onTableDone: (table) => progress.get(table)?.done(),
+          });
+        } catch (err) {
+          // What was written before it stopped is reported (node keys included), then the error.
+          if (err instanceof MigrationStopped) print(err.report);
+          throw err;
+        }
+        print(report);
       } finally {
         await database.close();
       }

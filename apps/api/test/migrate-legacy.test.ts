@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataKeyStore } from '../src/crypto/data-keys.js';
 import { masterKey } from '../src/crypto/envelope.js';
@@ -65,6 +65,8 @@ const counts = (r: MigrationReport, table: keyof MigrationReport['tables']) => {
   );
 };
 
+const report0 = () => (globalThis as { report0?: MigrationReport }).report0 as MigrationReport;
+
 const count = async (sql: string, params: unknown[] = []) =>
   (await ownerQuery<{ n: number }>(t.database, sql, params))[0]?.n;
 
@@ -100,11 +102,16 @@ describe.skipIf(noServer !== null)(
       expect(counts(report, 'users')).toMatchObject({ read: 6, created: 4, skipped: 2 });
       expect(counts(report, 'nodes')).toMatchObject({ read: 4, created: 3, skipped: 1 });
       expect(counts(report, 'vms')).toMatchObject({ read: 300, created: 300 });
+      expect(counts(report, 'accounts')).toMatchObject({ read: 200, created: 199, skipped: 1 });
+      expect(counts(report, 'hardware')).toMatchObject({ read: 145, created: 145 });
+      expect(counts(report, 'cards')).toMatchObject({ read: 302, created: 300, skipped: 2 });
       expect(report.node_keys).toHaveLength(3);
       expect(formatReport(report)).toMatch(/^DRY RUN/);
       expect(await count('SELECT count(*)::int AS n FROM users')).toBe(1);
       expect(await count('SELECT count(*)::int AS n FROM legacy_ids')).toBe(0);
       expect(await count('SELECT count(*)::int AS n FROM vms')).toBe(0);
+      expect(await count('SELECT count(*)::int AS n FROM accounts')).toBe(0);
+      expect(await count('SELECT count(*)::int AS n FROM cards')).toBe(0);
     });
 
     it('brings users over with their bcrypt hashes, roles, deactivation and a placeholder e-mail', async () => {
@@ -179,6 +186,7 @@ describe.skipIf(noServer !== null)(
       expect(account.statusCode, account.body).toBe(201);
 
       const report = await run();
+      (globalThis as { report0?: MigrationReport }).report0 = report;
       expect(counts(report, 'users')).toMatchObject({
         created: 0,
         updated: 0,
@@ -198,6 +206,28 @@ describe.skipIf(noServer !== null)(
         updated: 0,
         unchanged: 0,
         skipped: 0,
+      });
+      // The account alice made by hand with the SteamID of her first one is taken, not doubled.
+      expect(counts(report, 'accounts')).toEqual({
+        read: 200,
+        created: 198,
+        updated: 1,
+        unchanged: 0,
+        skipped: 1,
+      });
+      expect(counts(report, 'hardware')).toEqual({
+        read: 145,
+        created: 145,
+        updated: 0,
+        unchanged: 0,
+        skipped: 0,
+      });
+      expect(counts(report, 'cards')).toEqual({
+        read: 302,
+        created: 300,
+        updated: 0,
+        unchanged: 0,
+        skipped: 2,
       });
       expect(counts(report, 'whitelist')).toMatchObject({ read: 5, skipped: 5 });
       expect(report.tables.whitelist?.reasons[0]?.reason).toMatch(
@@ -260,7 +290,14 @@ describe.skipIf(noServer !== null)(
         ip_addresses: ['fd00::101'],
         notes: 'notiz für 101',
         source: 'manual',
-        account_id: null,
+        // Its hardware names account 2, migrated in the same run (accounts come first).
+        account_id: (
+          await ownerQuery<{ id: string }>(
+            t.database,
+            'SELECT id FROM accounts WHERE owner_id = $1 AND external_id = $2',
+            [aliceUser?.id, '76561198000000002'],
+          )
+        )[0]?.id,
       });
       expect(await vmsOn(a1?.node_id, 100)).toMatchObject({
         account_id: account.json().id,
@@ -276,17 +313,227 @@ describe.skipIf(noServer !== null)(
       ).toBe(2);
       const notes = report.tables.vms?.notes.map((n) => n.note).join('\n');
       expect(notes).toMatch(/ip_address "not-an-ip" is not an IP address/);
-      expect(notes).toMatch(
-        /its hardware names account 76561198000000002, which is not in AccountDB/,
-      );
+      // Accounts come before VMs: on this first run every VM its hardware names is linked,
+      // but for the one whose hardware names bob's account (VMID 256), the one of account 13
+      // (refused: its shared_secret) and VMID 205 (on both nodes).
+      expect(
+        await count(
+          'SELECT count(*)::int AS n FROM vms WHERE owner_id = $1 AND account_id IS NOT NULL',
+          [aliceUser?.id],
+        ),
+      ).toBe(91);
+      expect(
+        await count(
+          'SELECT count(*)::int AS n FROM vms WHERE owner_id = $1 AND vmid IN (112, 256) AND account_id IS NULL',
+          [aliceUser?.id],
+        ),
+      ).toBe(2);
       expect(report.tables.vms?.notes_total).toBeGreaterThan(report.tables.vms?.notes.length ?? 0);
       (globalThis as { aliceToken?: string }).aliceToken = aliceToken;
       (globalThis as { a1?: string }).a1 = a1?.api_key;
     });
 
+    it('keeps every field of accounts, secrets, hardware and cards as the earlier rows had them', async () => {
+      const token = (globalThis as { aliceToken?: string }).aliceToken ?? '';
+      const aliceUser = await accountDbUser(seed.alice.username);
+      const source = async (table: string, where: string, params: unknown[]) =>
+        (
+          await legacy.query<Record<string, unknown>>(
+            `SELECT * FROM ${table} WHERE ${where}`,
+            params,
+          )
+        )[0] ?? {};
+      const migrated = async (table: string, legacyId: unknown) =>
+        (
+          await ownerQuery<{ id: string }>(
+            t.database,
+            `SELECT coalesce(account_id, hardware_id, card_id)::text AS id FROM legacy_ids
+              WHERE owner_id = $1 AND source_table = $2 AND legacy_id = $3`,
+            [aliceUser?.id, table, String(legacyId)],
+          )
+        )[0]?.id;
+      const secret = (label: string, i: number, encoding: 'base64' | 'hex' = 'base64') =>
+        createHash('sha256').update(`${label}${i}`).digest().subarray(0, 20).toString(encoding);
+      const md5uuid = (i: number) =>
+        createHash('md5')
+          .update(String(i))
+          .digest('hex')
+          .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+
+      // Accounts: the flags as status and tags (docs/migrating.md), NULL e-mail, Unicode,
+      // the 20-digit serial, a hex shared_secret stored as the same 20 bytes in base64.
+      const expected: Record<number, { status: string; reason: string | null; tags: string[] }> = {
+        7: { status: 'locked', reason: 'lock in the earlier AccountDB', tags: [] },
+        35: { status: 'locked', reason: 'lock in the earlier AccountDB', tags: ['prime'] },
+        44: { status: 'disabled', reason: 'perm_lock in the earlier AccountDB', tags: [] },
+        77: { status: 'disabled', reason: 'perm_lock in the earlier AccountDB', tags: ['lock'] },
+        97: { status: 'active', reason: null, tags: [] },
+        33: { status: 'disabled', reason: 'perm_lock in the earlier AccountDB', tags: [] },
+        110: { status: 'disabled', reason: 'perm_lock in the earlier AccountDB', tags: ['prime'] },
+      };
+      for (const [key, want] of Object.entries(expected)) {
+        const i = Number(key);
+        const row = await source('accounts', 'acc_id = $1', [
+          String(76561198000000000n + BigInt(i)),
+        ]);
+        const id = await migrated('accounts', row.id);
+        expect(id, `account ${i}`).toBeDefined();
+        const got = await api(token, 'GET', `/accounts/${id}`);
+        expect(got.statusCode, got.body).toBe(200);
+        expect(got.json()).toMatchObject({
+          external_id: String(76561198000000000n + BigInt(i)),
+          service: 'steam',
+          username: `spieler_${i}_ü`,
+          email: i % 4 === 0 ? null : `mail${i}@example.com`,
+          status: want.status,
+          locked_until: null,
+          status_reason: want.reason,
+          tags: want.tags,
+          attributes: {
+            legacy_id: row.id,
+            vault_address: `vault${i}@example.com`,
+            session_start: 1700000000 + i,
+            ...(row.farmlabs_upload ? { farmlabs_upload: row.farmlabs_upload } : {}),
+          },
+          created_at: new Date((1600000000 + i) * 1000).toISOString(),
+        });
+        expect(Object.keys(got.json().attributes).sort()).toEqual(
+          [
+            'legacy_id',
+            'session_start',
+            'vault_address',
+            ...(i % 3 === 0 ? ['farmlabs_upload'] : []),
+          ].sort(),
+        );
+        const secrets = await api(token, 'GET', `/accounts/${id}/secrets`);
+        expect(secrets.statusCode, secrets.body).toBe(200);
+        expect(secrets.json()).toEqual({
+          password: `pw,"${i}";x`,
+          email_password: i % 4 === 0 ? null : `mailpw${i}`,
+          vault_password: `vaultpw${i}`,
+          totp_secret: null,
+          shared_secret: secret('shared', i),
+          identity_secret: secret('identity', i),
+          revocation_code: `R${10000 + i}`,
+          steam_guard: {
+            account_name: `spieler_${i}`,
+            confirm_type: 1,
+            device_id: `android:${md5uuid(i)}`,
+            secret_1: secret('secret1', i),
+            serial_number: (18446744073709551000n + BigInt(i)).toString(),
+            server_time: 1700000000 + i,
+            status: 1,
+            token_gid: (1000000000 + i).toString(16),
+            uri: `otpauth://totp/Steam:spieler_${i}?secret=ABC&issuer=Steam`,
+          },
+        });
+      }
+      expect(report0().tables.accounts?.reasons).toEqual([
+        expect.objectContaining({ reason: expect.stringMatching(/shared_secret/) }),
+      ]);
+
+      // Hardware: every column, MAC and UUIDs normalised, '' as no value, links resolved.
+      const vmOf = async (node: string, vmid: number) =>
+        (
+          await ownerQuery<{ id: string; account_id: string | null }>(
+            t.database,
+            `SELECT v.id, v.account_id FROM vms v JOIN proxmox_nodes n ON n.id = v.node_id WHERE n.name = $1 AND v.vmid = $2`,
+            [node, vmid],
+          )
+        )[0];
+      const accountOf = async (i: number) =>
+        migrated(
+          'accounts',
+          (await source('accounts', 'acc_id = $1', [String(76561198000000000n + BigInt(i))])).id,
+        );
+      for (const i of [1, 2]) {
+        const row = await source('hardware', 'pcname = $1', [`DESKTOP-${i}-Ü`]);
+        const got = await api(token, 'GET', `/hardware/${await migrated('hardware', row.id)}`);
+        expect(got.statusCode, got.body).toBe(200);
+        expect(got.json()).toMatchObject({
+          external_id: String(row.id),
+          account_id: await accountOf(i),
+          vm_id: (await vmOf('pve-a1', 99 + i))?.id,
+          bios_vendor: 'SeaBIOS',
+          bios_version: i % 2 === 0 ? null : `rel-1.16.${i}`,
+          disk_serial: `QM000${i}`,
+          disk_model: 'QEMU HARDDISK',
+          smbios_uuid: row.smbios_uuid,
+          mb_manufacturer: 'QEMU',
+          mb_product: 'Standard PC (Q35 + ICH9, 2009)',
+          mb_version: 'pc-q35-8.1',
+          mb_serial: `MB-${i}`,
+          mac_address: `BC:24:11:00:00:0${i}`,
+          pcname: `DESKTOP-${i}-Ü`,
+          machine_guid: row.machine_guid,
+          hwprofile_guid: row.hwprofile_guid,
+          product_id: `00330-80000-00000-AA00${i}`,
+          device_id: row.device_id,
+          tags: [],
+          notes: null,
+        });
+      }
+      // An account with hardware and VMs on two nodes: both records and both VMs linked to it.
+      const acc104 = await accountOf(104);
+      for (const [pc, node, vmid, mac] of [
+        ['TWO-NODES-1', 'pve-a1', 195, 'BC:24:11:AA:00:01'],
+        ['TWO-NODES-2', 'pve-a2', 254, 'BC:24:11:AA:00:02'],
+      ] as const) {
+        const row = await source('hardware', 'pcname = $1', [pc]);
+        const vm = await vmOf(node, vmid);
+        expect(vm?.account_id).toBe(acc104);
+        const got = (
+          await api(token, 'GET', `/hardware/${await migrated('hardware', row.id)}`)
+        ).json();
+        expect(got).toMatchObject({ account_id: acc104, vm_id: vm?.id, mac_address: mac });
+      }
+      // Never guessed: VMID 205 on both nodes, and bob's account in alice's hardware.
+      for (const [pc, field, text] of [
+        ['AMBIGUOUS', 'vm_id', /vmid 205 is on 2 of this owner's earlier VMs/],
+        ['BOBS-ACCOUNT', 'account_id', /acc_id 76561198000001001: none of this owner's accounts/],
+      ] as const) {
+        const row = await source('hardware', 'pcname = $1', [pc]);
+        const got = (
+          await api(token, 'GET', `/hardware/${await migrated('hardware', row.id)}`)
+        ).json();
+        expect(got[field], pc).toBeNull();
+        expect(report0().tables.hardware?.notes).toContainEqual({
+          id: String(row.id),
+          note: expect.stringMatching(text),
+        });
+      }
+
+      // Cards: status precedence and flag tags, failure messages exactly, '' and NULL as none.
+      const cardsWanted: Record<number, object> = {
+        45: { status: 'redeemed', failure_reason: 'declined: card 45 — «nope»', tags: [] },
+        63: { status: 'failed', failure_reason: 'declined: card 63 — «nope»', tags: ['lock'] },
+        91: { status: 'disabled', failure_reason: null, tags: ['lock', 'perm_lock'] },
+        26: { status: 'disabled', failure_reason: null, tags: [] },
+        14: { status: 'disabled', failure_reason: null, tags: ['lock'] },
+        17: { status: 'available', failure_reason: null, tags: [] },
+        35: { status: 'redeemed', failure_reason: null, tags: ['lock'] },
+      };
+      for (const [key, want] of Object.entries(cardsWanted)) {
+        const i = Number(key);
+        const row = await source('cards', 'code1 = $1 ORDER BY id LIMIT 1', [`CODE-${i}-ÄÖ`]);
+        const got = await api(token, 'GET', `/cards/${await migrated('cards', row.id)}`);
+        expect(got.statusCode, got.body).toBe(200);
+        expect(got.json(), `card ${i}`).toMatchObject({
+          code1: `CODE-${i}-ÄÖ`,
+          code2: i % 2 === 0 ? `PIN${i}` : null,
+          ...want,
+        });
+      }
+      const cardReasons = report0()
+        .tables.cards?.reasons.map((r) => r.reason)
+        .join('\n');
+      expect(cardReasons).toMatch(/code1 is empty/);
+      expect(cardReasons).toMatch(/code1 is the same as earlier cards row \d+'s/);
+    });
+
     it('changes nothing on a second run and updates only an earlier row changed since', async () => {
       const again = await run();
-      for (const table of ['users', 'nodes', 'vms'] as const) {
+      for (const table of ['users', 'nodes', 'accounts', 'vms', 'hardware', 'cards'] as const) {
         expect({
           table,
           created: again.tables[table]?.created,
@@ -313,6 +560,112 @@ describe.skipIf(noServer !== null)(
         skipped: 0,
       });
       expect(await count(`SELECT count(*)::int AS n FROM vms WHERE name = 'renamed'`)).toBe(1);
+    });
+
+    it('updates an account, a card and a hardware record whose earlier rows changed, nothing else', async () => {
+      const token = (globalThis as { aliceToken?: string }).aliceToken ?? '';
+      await legacy.query(
+        `UPDATE accounts SET acc_email_address = NULL, acc_email_password = NULL, lock = true WHERE acc_id = '76561198000000097'`,
+      );
+      await legacy.query(`UPDATE cards SET redeemed = true WHERE code1 = 'CODE-14-ÄÖ'`);
+      await legacy.query(`UPDATE hardware SET pcname = 'RENAMED-Ω' WHERE pcname = 'DESKTOP-3-Ü'`);
+      const report = await run({ only: ['accounts', 'hardware', 'cards'] });
+      expect(counts(report, 'accounts')).toEqual({
+        read: 200,
+        created: 0,
+        updated: 1,
+        unchanged: 198,
+        skipped: 1,
+      });
+      expect(counts(report, 'hardware')).toEqual({
+        read: 145,
+        created: 0,
+        updated: 1,
+        unchanged: 144,
+        skipped: 0,
+      });
+      expect(counts(report, 'cards')).toEqual({
+        read: 302,
+        created: 0,
+        updated: 1,
+        unchanged: 299,
+        skipped: 2,
+      });
+      const one = async (sql: string, params: unknown[]) =>
+        (await ownerQuery<{ id: string }>(t.database, sql, params))[0]?.id;
+      const account = await one('SELECT id FROM accounts WHERE external_id = $1', [
+        '76561198000000097',
+      ]);
+      expect((await api(token, 'GET', `/accounts/${account}`)).json()).toMatchObject({
+        email: null,
+        status: 'locked',
+        status_reason: 'lock in the earlier AccountDB',
+      });
+      expect((await api(token, 'GET', `/accounts/${account}/secrets`)).json()).toMatchObject({
+        email_password: null,
+        password: 'pw,"97";x',
+      });
+      const hw = await one(`SELECT id FROM hardware WHERE pcname = 'RENAMED-Ω'`, []);
+      expect((await api(token, 'GET', `/hardware/${hw}`)).json()).toMatchObject({
+        pcname: 'RENAMED-Ω',
+        account_id: expect.any(String),
+        vm_id: expect.any(String),
+      });
+      const [card] = await ownerQuery<{ card_id: string }>(
+        t.database,
+        `SELECT l.card_id FROM legacy_ids l WHERE l.source_table = 'cards' AND l.legacy_id = $1`,
+        [
+          String(
+            (
+              await legacy.query<{ id: number }>(`SELECT id FROM cards WHERE code1 = 'CODE-14-ÄÖ'`)
+            )[0]?.id,
+          ),
+        ],
+      );
+      expect((await api(token, 'GET', `/cards/${card?.card_id}`)).json()).toMatchObject({
+        status: 'redeemed',
+        tags: ['lock'],
+      });
+    });
+
+    it("never demotes AccountDB's last active admin when the earlier database changed that user", async () => {
+      const alice = await accountDbUser(seed.alice.username);
+      const me = await accountDbUser(admin.username);
+      // alice is the only active admin left; the earlier database makes her a plain user.
+      await ownerQuery(t.database, 'UPDATE users SET is_active = false WHERE id = $1', [me?.id]);
+      await legacy.query(`UPDATE users SET role = 'user' WHERE id = $1`, [seed.alice.id]);
+      try {
+        const report = await migrateLegacy({
+          database: t.database,
+          keys: new DataKeyStore(masterKey(t.config.secretKey)),
+          sourceUrl: legacy.url,
+          dryRun: false,
+          only: new Set(['users']),
+          admin: seed.alice.username,
+          publicUrl: new URL('https://accountdb.example'),
+        });
+        expect(counts(report, 'users')).toMatchObject({ updated: 0, skipped: 3 });
+        expect(report.tables.users?.reasons).toContainEqual({
+          id: String(seed.alice.id),
+          reason: expect.stringMatching(/last active admin: not changed/),
+        });
+        expect(await accountDbUser(seed.alice.username)).toMatchObject({
+          role: 'admin',
+          is_active: true,
+        });
+        // With another active admin the same change is carried over.
+        await ownerQuery(t.database, 'UPDATE users SET is_active = true WHERE id = $1', [me?.id]);
+        const again = await run({ only: ['users'] });
+        expect(counts(again, 'users')).toMatchObject({ updated: 1, skipped: 2 });
+        expect((await accountDbUser(seed.alice.username))?.role).toBe('user');
+      } finally {
+        await ownerQuery(t.database, 'UPDATE users SET is_active = true, role = $2 WHERE id = $1', [
+          alice?.id,
+          'admin',
+        ]);
+        await ownerQuery(t.database, 'UPDATE users SET is_active = true WHERE id = $1', [me?.id]);
+        await legacy.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [seed.alice.id]);
+      }
     });
 
     it("lets the node's agent take its migrated VMs over, matched by node and VMID", async () => {

@@ -211,6 +211,8 @@ export interface LegacySeed {
   taken: { id: number };
   /** The SteamID64 of alice's first account (hardware links it to VMID 100 on node n1). */
   firstAccId: string;
+  /** Earlier rows per table (accounts, hardware, cards). */
+  rows: { accounts: number; hardware: number; cards: number };
 }
 
 /**
@@ -285,6 +287,11 @@ export async function seedLegacy(
   await vms(alice.id, n2, 200, 319);
   await vms(bob.id, n3, 100, 159);
 
+  // Steam Guard secrets are 20-byte HMAC-SHA1 keys, written in base64 by Steam Desktop
+  // Authenticator's .maFiles (Jessecar96/SteamDesktopAuthenticator) and accepted as base64,
+  // hex or URL-safe base64 by DoctorMcKay/node-steam-totp: here each account's own 20 bytes
+  // (from SHA-256, cut), base64 but for account 7 (hex, 40 characters) and account 13
+  // (12 bytes: not a Steam secret, refused). Serial numbers are 64-bit and beyond (20 digits).
   const accounts = async (owner: number, from: number, to: number) =>
     db.query(
       `INSERT INTO accounts (acc_id, acc_username, acc_password, prime, lock, perm_lock, farmlabs_upload,
@@ -297,23 +304,42 @@ export async function seedLegacy(
               CASE WHEN i % 4 = 0 THEN NULL ELSE 'mail' || i || '@example.com' END,
               CASE WHEN i % 4 = 0 THEN NULL ELSE 'mailpw' || i END,
               'vault' || i || '@example.com', 'vaultpw' || i, 1600000000 + i, 1700000000 + i,
-              'spieler_' || i, 1, 'android:' || i, 'aWRlbnRpdHk=', 'R' || (10000 + i), 'c2VjcmV0MQ==',
-              (18446744073709551000 + i)::text, 1700000000, 'c2hhcmVkc2VjcmV0MTIzNDU2Nzg5MA==', 1,
-              'gid' || i, 'otpauth://totp/Steam:spieler_' || i || '?secret=ABC', $1
+              'spieler_' || i, 1, 'android:' || md5(i::text)::uuid,
+              encode(substr(sha256(('identity' || i)::bytea), 1, 20), 'base64'),
+              'R' || (10000 + i), encode(substr(sha256(('secret1' || i)::bytea), 1, 20), 'base64'),
+              (18446744073709551000 + i)::text, 1700000000 + i,
+              CASE WHEN i = 7 THEN encode(substr(sha256(('shared' || i)::bytea), 1, 20), 'hex')
+                   WHEN i = 13 THEN 'bm90LWEtc2VjcmV0'
+                   ELSE encode(substr(sha256(('shared' || i)::bytea), 1, 20), 'base64') END,
+              1, to_hex(1000000000 + i), 'otpauth://totp/Steam:spieler_' || i || '?secret=ABC&issuer=Steam', $1
        FROM generate_series($2::int, $3::int) i`,
       [owner, from, to],
     );
   await accounts(alice.id, 1, 150);
   await accounts(bob.id, 1001, 1050);
 
-  // Hardware: alice's accounts 1-100 on VMIDs 100-199 (one VM each, node n1), account 101 on
-  // VMID 205 (on both of alice's nodes: ambiguous); bob's on his VMIDs.
+  // Hardware: alice's accounts 1-90 on VMIDs 100-189 (one VM each, node n1); account 101 on
+  // VMID 205 (on both of alice's nodes: ambiguous); account 104 on two nodes (VMID 195 on
+  // n1, 254 on n2); a row naming bob's account; a row without a VMID. Bob's on his VMIDs.
   await db.query(
-    `INSERT INTO hardware (acc_id, bios_vendor, disk_serial, smbios_uuid, mac_address, vmid, pcname, product_id, owner_id)
-     SELECT (76561198000000000 + i)::text, 'SeaBIOS', 'QM000' || i, gen_random_uuid(),
-            'bc:24:11:00:' || lpad(to_hex(i / 256), 2, '0') || ':' || lpad(to_hex(i % 256), 2, '0'),
-            CASE WHEN i = 101 THEN 205 ELSE 99 + i END, 'DESKTOP-' || i, '00330-80000-00000-AA' || lpad(i::text, 3, '0'), $1
-     FROM generate_series(1, 101) i`,
+    `INSERT INTO hardware (acc_id, bios_vendor, bios_version, disk_serial, disk_model, smbios_uuid, mb_manufacturer,
+       mb_product, mb_version, mb_serial, mac_address, vmid, pcname, machine_guid, hwprofile_guid, product_id,
+       device_id, owner_id)
+     SELECT (76561198000000000 + i)::text, 'SeaBIOS', CASE WHEN i % 2 = 0 THEN '' ELSE 'rel-1.16.' || i END,
+            'QM000' || i, 'QEMU HARDDISK', gen_random_uuid(), 'QEMU', 'Standard PC (Q35 + ICH9, 2009)',
+            'pc-q35-8.1', 'MB-' || i, 'bc:24:11:00:' || lpad(to_hex(i / 256), 2, '0') || ':' || lpad(to_hex(i % 256), 2, '0'),
+            99 + i, 'DESKTOP-' || i || '-Ü', gen_random_uuid(), gen_random_uuid(),
+            '00330-80000-00000-AA' || lpad(i::text, 3, '0'), gen_random_uuid(), $1
+     FROM generate_series(1, 90) i`,
+    [alice.id],
+  );
+  await db.query(
+    `INSERT INTO hardware (acc_id, bios_vendor, vmid, pcname, mac_address, owner_id) VALUES
+       ('76561198000000101', 'SeaBIOS', 205, 'AMBIGUOUS', NULL, $1),
+       ('76561198000000104', 'SeaBIOS', 195, 'TWO-NODES-1', 'BC-24-11-AA-00-01', $1),
+       ('76561198000000104', 'SeaBIOS', 254, 'TWO-NODES-2', 'bc2411aa0002', $1),
+       ('76561198000001001', 'SeaBIOS', 256, 'BOBS-ACCOUNT', NULL, $1),
+       ('76561198000000105', 'SeaBIOS', NULL, 'NO-VM', NULL, $1)`,
     [alice.id],
   );
   await db.query(
@@ -322,17 +348,35 @@ export async function seedLegacy(
      FROM generate_series(1001, 1050) i`,
     [bob.id],
   );
+  // Cards: '' (the default) and NULL failure messages, every flag combination, Unicode, a
+  // code alice has twice, an empty code.
   await db.query(
     `INSERT INTO cards (code1, code2, redeemed, failed, lock, perm_lock, owner_id)
      SELECT 'CODE-' || i || '-ÄÖ', CASE WHEN i % 2 = 0 THEN 'PIN' || i END, i % 5 = 0,
-            CASE WHEN i % 9 = 0 THEN 'declined: card ' || i ELSE '' END, i % 7 = 0, i % 13 = 0,
+            CASE WHEN i % 9 = 0 THEN 'declined: card ' || i || ' — «nope»' WHEN i % 17 = 0 THEN NULL ELSE '' END,
+            i % 7 = 0, i % 13 = 0,
             CASE WHEN i <= 200 THEN $1::int ELSE $2::int END
      FROM generate_series(1, 300) i`,
     [alice.id, bob.id],
   );
   await db.query(
+    `INSERT INTO cards (code1, code2, redeemed, failed, lock, perm_lock, owner_id) VALUES
+       ('CODE-1-ÄÖ', NULL, false, '', false, false, $1),
+       ('', NULL, false, '', false, false, $1)`,
+    [alice.id],
+  );
+  await db.query(
     `INSERT INTO whitelist (vm_id, user_id) SELECT id, $1 FROM vms WHERE owner_id = $2 ORDER BY id LIMIT 5`,
     [bob.id, alice.id],
   );
-  return { alice, bob, carol, plain, badName, taken, firstAccId: '76561198000000001' };
+  return {
+    alice,
+    bob,
+    carol,
+    plain,
+    badName,
+    taken,
+    firstAccId: '76561198000000001',
+    rows: { accounts: 200, hardware: 145, cards: 302 },
+  };
 }

@@ -14,8 +14,8 @@ import type { WriteContext } from './spec.js';
  * One create or update of a resource outside its HTTP route, with the route's steps: the
  * body checked against the same schema, the spec's toInsert/toUpdate (normalising,
  * encrypting), afterWrite (status history) and the same audit entry, in the caller's tenant
- * transaction. `accountdb migrate-legacy` writes the earlier system's nodes, VMs, cards and
- * hardware this way. A refused body throws a ValidationError naming the fields.
+ * transaction. `accountdb migrate-legacy` writes the earlier system's nodes, VMs, accounts, cards
+ * and hardware this way. A refused body throws a ValidationError naming the fields.
  */
 export interface RowWrite {
   tx: Tx;

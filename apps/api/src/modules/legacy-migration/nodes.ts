@@ -38,12 +38,11 @@ export async function migrateNodes(
   ctx: StepContext,
   options: { report: TableReport; migration: MigrationReport },
 ): Promise<void> {
-  const t = options.report;
   await ownerBatches(ctx, {
     query:
       'SELECT id, name, hostname, port, status, whitelist, owner_id FROM public.proxmox_nodes ORDER BY owner_id, id',
-    report: t,
-    handle: async ({ tx, owner, request, rows }) => {
+    report: options.report,
+    handle: async ({ tx, owner, request, rows, report: t, onCommit }) => {
       const mapped = await mappingsOf(tx, {
         ownerId: owner.id,
         table: 'proxmox_nodes',
@@ -56,7 +55,7 @@ export async function migrateNodes(
         const before = mapped.get(legacyId);
         if (before?.fingerprint === print) {
           t.unchanged++;
-          options.migration.nodes_existing++;
+          onCommit(() => options.migration.nodes_existing++);
           continue;
         }
         await rowWrite(tx, { report: t, id: row.id, spec: nodeSpec }, async (sp) => {
@@ -77,7 +76,7 @@ export async function migrateNodes(
               fingerprint: print,
             });
             t.updated++;
-            options.migration.nodes_existing++;
+            onCommit(() => options.migration.nodes_existing++);
             return;
           }
           const { row: node, respond } = await createRow<NodeRow>(nodeSpec, {
@@ -95,13 +94,15 @@ export async function migrateNodes(
             fingerprint: print,
           });
           t.created++;
-          options.migration.node_keys.push({
+          const key = {
             owner: owner.username,
             node: node.name,
             node_id: node.id,
             api_key: String(respond?.api_key ?? ''),
             agent_config: String(respond?.agent_config ?? ''),
-          });
+          };
+          // Reported as issued only once the owner's batch committed.
+          onCommit(() => options.migration.node_keys.push(key));
         });
       }
     },

@@ -5,7 +5,7 @@ import { AppError } from '../../http/errors.js';
 import { writeProblem } from '../../http/resource/errors.js';
 import type { AnySpec } from '../../http/resource/list.js';
 import { type Door, migrationRequest, ownerActor } from './door.js';
-import { skip, type TableReport } from './report.js';
+import { mergeTableReport, skip, type TableReport, tableReportOf } from './report.js';
 import type { LegacySource } from './source.js';
 import type { Owner } from './users.js';
 
@@ -27,6 +27,14 @@ export interface Batch {
   owner: Owner;
   request: FastifyRequest;
   rows: Array<Record<string, unknown>>;
+  /**
+   * What this batch did (created, updated, skipped… with reasons and notes): added to the
+   * table's report only once the batch's transaction committed, so a batch that rolled back
+   * is never reported as written.
+   */
+  report: TableReport;
+  /** Runs fn once the batch committed (a node key is reported as issued only then). */
+  onCommit(fn: () => void): void;
 }
 
 /**
@@ -46,9 +54,20 @@ export async function ownerBatches(
     const { owner, rows } = pending;
     pending = null;
     const actor = ownerActor(owner);
+    const report = tableReportOf();
+    const committed: Array<() => void> = [];
     await ctx.door.run(actor, (tx) =>
-      options.handle({ tx, owner, request: migrationRequest(actor, ctx.publicUrl), rows }),
+      options.handle({
+        tx,
+        owner,
+        request: migrationRequest(actor, ctx.publicUrl),
+        rows,
+        report,
+        onCommit: (fn) => committed.push(fn),
+      }),
     );
+    mergeTableReport(t, report);
+    for (const fn of committed) fn();
     done += rows.length;
     ctx.onProgress(done);
   };

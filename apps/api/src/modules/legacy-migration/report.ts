@@ -43,28 +43,47 @@ export interface MigrationReport {
   node_keys: NodeKey[];
   /** Nodes an earlier run created: their keys were shown then. */
   nodes_existing: number;
+  /** Set when the run stopped on an unexpected failure: why. The counts are what was written. */
+  stopped?: string;
 }
 
 export function newReport(dryRun: boolean): MigrationReport {
   return { dry_run: dryRun, tables: {}, node_keys: [], nodes_existing: 0 };
 }
 
+/** An empty table report. */
+export function tableReportOf(): TableReport {
+  return {
+    read: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    skipped: 0,
+    reasons: [],
+    notes: [],
+    notes_total: 0,
+  };
+}
+
 export function tableReport(report: MigrationReport, table: ReportTable): TableReport {
   let t = report.tables[table];
   if (!t) {
-    t = {
-      read: 0,
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      skipped: 0,
-      reasons: [],
-      notes: [],
-      notes_total: 0,
-    };
+    t = tableReportOf();
     report.tables[table] = t;
   }
   return t;
+}
+
+/** Adds what a committed batch did (its own report) to its table's report. */
+export function mergeTableReport(into: TableReport, from: TableReport): void {
+  into.read += from.read;
+  into.created += from.created;
+  into.updated += from.updated;
+  into.unchanged += from.unchanged;
+  into.skipped += from.skipped;
+  into.notes_total += from.notes_total;
+  for (const r of from.reasons) if (into.reasons.length < LISTED_REASONS) into.reasons.push(r);
+  for (const n of from.notes) if (into.notes.length < LISTED_REASONS) into.notes.push(n);
 }
 
 export function skip(t: TableReport, id: unknown, reason: string): void {
@@ -81,9 +100,11 @@ export function note(t: TableReport, id: unknown, text: string): void {
 export function formatReport(report: MigrationReport): string {
   const lines: string[] = [];
   lines.push(
-    report.dry_run
-      ? 'DRY RUN: everything below was done and rolled back; nothing was written.'
-      : 'Migration done.',
+    report.stopped
+      ? `Migration STOPPED: ${report.stopped}. The owner batch it was writing was rolled back; what is below was written. Fix the cause and run it again: it continues where it stopped.`
+      : report.dry_run
+        ? 'DRY RUN: everything below was done and rolled back; nothing was written.'
+        : 'Migration done.',
   );
   lines.push('');
   lines.push('table        read  created  updated  unchanged  skipped');

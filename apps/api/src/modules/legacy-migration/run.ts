@@ -3,7 +3,10 @@ import type { DataKeyStore } from '../../crypto/data-keys.js';
 import type { Database } from '../../db/client.js';
 import { users } from '../../db/schema.js';
 import { rowsOf, withTenant } from '../../db/tenant.js';
+import { migrateAccounts } from './accounts.js';
+import { migrateCards } from './cards.js';
 import { ownerActor, throughDoor } from './door.js';
+import { migrateHardware } from './hardware.js';
 import { migrateNodes } from './nodes.js';
 import type { StepContext } from './owner-batches.js';
 import { type MigrationReport, newReport, type ReportTable, skip, tableReport } from './report.js';
@@ -11,7 +14,11 @@ import { type LegacySource, type LegacyTable, openLegacySource } from './source.
 import { migrateUsers, type Owner, ownerMap, resolveAdmin } from './users.js';
 import { migrateVms } from './vms.js';
 
-/** The tables `--only` names, in the order they are migrated (links point backwards). */
+/**
+ * The tables `--only` names, in the order they are migrated: links point backwards (a VM to
+ * its node and to the account its hardware names, hardware to its account and VM), so a
+ * first run makes every link it can.
+ */
 export const MIGRATABLE = ['users', 'nodes', 'accounts', 'vms', 'hardware', 'cards'] as const;
 export type Migratable = (typeof MIGRATABLE)[number];
 
@@ -125,8 +132,21 @@ export async function migrateLegacy(options: MigrateOptions): Promise<MigrationR
           migrateNodes(ctx(p), { report: tableReport(report, 'nodes'), migration: report }),
         );
       }
+      if (options.only.has('accounts') && source.has('accounts')) {
+        await step('accounts', (p) =>
+          migrateAccounts(ctx(p), { report: tableReport(report, 'accounts') }),
+        );
+      }
       if (options.only.has('vms') && source.has('vms')) {
         await step('vms', (p) => migrateVms(ctx(p), { report: tableReport(report, 'vms') }));
+      }
+      if (options.only.has('hardware') && source.has('hardware')) {
+        await step('hardware', (p) =>
+          migrateHardware(ctx(p), { report: tableReport(report, 'hardware') }),
+        );
+      }
+      if (options.only.has('cards') && source.has('cards')) {
+        await step('cards', (p) => migrateCards(ctx(p), { report: tableReport(report, 'cards') }));
       }
       if (source.has('whitelist')) {
         // VM sharing between users arrives with sharing (issue 16), which maps these rows
@@ -150,7 +170,20 @@ export async function migrateLegacy(options: MigrateOptions): Promise<MigrationR
       }
       return report;
     });
+  } catch (err) {
+    // What committed batches wrote stays (each owner batch is its own transaction): the
+    // report says what that was; a dry run rolled everything back.
+    if (options.dryRun) throw err;
+    report.stopped = err instanceof Error ? err.message : String(err);
+    throw new MigrationStopped(report);
   } finally {
     await source.close();
+  }
+}
+
+/** A run that stopped on an unexpected failure, with the report of what it wrote before. */
+export class MigrationStopped extends Error {
+  constructor(readonly report: MigrationReport) {
+    super(`the migration stopped: ${report.stopped}`);
   }
 }

@@ -4,8 +4,11 @@ import { hashPassword, isBcryptHash } from '../../crypto/passwords.js';
 import { legacyIds, users } from '../../db/schema.js';
 import { type Actor, rowsOf } from '../../db/tenant.js';
 import { validatorFor } from '../../http/body-validator.js';
+import { ConflictError } from '../../http/errors.js';
 import { writeAudit } from '../audit/write-audit.js';
+import { revokeSessions } from '../auth/sessions.js';
 import { createUser } from '../users/create-user.js';
+import { ensureAnotherActiveAdmin, lockActiveAdmins } from '../users/last-admin.js';
 import { Email, Username } from '../users/schemas.js';
 import type { Door } from './door.js';
 import { MIGRATION_REQUEST_ID } from './door.js';
@@ -183,9 +186,30 @@ export async function migrateUsers(options: {
         }
         if (mapped) {
           if (mapped.fingerprint === print) return 'unchanged' as const;
-          const current = mapped.user;
-          // The earlier system changed the user since the last run. The password follows only
-          // while AccountDB still holds the earlier hash (the user has not logged in here yet).
+          let current = mapped.user;
+          // The last-admin rule of PATCH /users/{id}: the earlier system demoting or
+          // deactivating AccountDB's last active admin is not carried over.
+          const losesAdmin = body.role !== 'admin' || !body.isActive;
+          if (losesAdmin) {
+            await lockActiveAdmins(tx);
+            const [locked] = await tx
+              .select()
+              .from(users)
+              .where(eq(users.id, current.id))
+              .for('update');
+            if (!locked) return 'unchanged' as const;
+            current = locked;
+            if (current.role === 'admin' && current.isActive) {
+              try {
+                await ensureAnotherActiveAdmin(tx, current.id);
+              } catch (err) {
+                if (!(err instanceof ConflictError)) throw err;
+                return {
+                  reason: `${body.isActive ? 'demoted' : 'deactivated'} in the earlier database, but ${current.username} is AccountDB's last active admin: not changed (make another admin first, then run again)`,
+                };
+              }
+            }
+          }
           const set: Partial<typeof users.$inferInsert> = {
             username: body.username,
             email: body.email,
@@ -196,6 +220,8 @@ export async function migrateUsers(options: {
               : {}),
           };
           await tx.update(users).set(set).where(eq(users.id, current.id));
+          if (current.isActive && !body.isActive)
+            await revokeSessions(tx, { userId: current.id, reason: 'deactivated' });
           await writeAudit(tx, audit(adminActor), {
             action: 'user.update',
             entityType: 'user',

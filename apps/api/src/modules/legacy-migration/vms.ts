@@ -43,11 +43,10 @@ export async function migrateVms(
   ctx: StepContext,
   options: { report: TableReport },
 ): Promise<void> {
-  const t = options.report;
   await ownerBatches(ctx, {
     query: VM_QUERY(ctx.source.has('hardware')),
-    report: t,
-    handle: async ({ tx, owner, request, rows }) => {
+    report: options.report,
+    handle: async ({ tx, owner, request, rows, report: t }) => {
       const mapped = await mappingsOf(tx, {
         ownerId: owner.id,
         table: 'vms',

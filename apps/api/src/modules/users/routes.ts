@@ -1,17 +1,17 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { and, asc, count, eq, gt, ilike, ne, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, ilike, or, type SQL, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { hashPassword } from '../../crypto/passwords.js';
 import { users } from '../../db/schema.js';
-import type { Tx } from '../../db/tenant.js';
 import { auditContext } from '../../http/auth-hooks.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../../http/errors.js';
+import { BadRequestError, NotFoundError } from '../../http/errors.js';
 import { problemResponses } from '../../http/problem.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { revokeSessions } from '../auth/sessions.js';
 import { createUser } from './create-user.js';
+import { ensureAnotherActiveAdmin, lockActiveAdmins } from './last-admin.js';
 import { CreateUserBody, UpdateUserBody, UserList, UserRef, Uuid } from './schemas.js';
 import { userConflict } from './user-conflict.js';
 import { toUserDto } from './user-dto.js';
@@ -30,36 +30,6 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-/**
- * Locks every active admin row, in id order, before a change that may take an admin away.
- * Taken first, in one order, it serialises such changes without deadlocks: two admins
- * demoting each other at once would otherwise each lock their target and then wait for the
- * other's (a deadlock, answered 500); this way the second waits, then gets 409 last_admin.
- */
-async function lockActiveAdmins(tx: Tx): Promise<void> {
-  await tx
-    .select({ id: users.id })
-    .from(users)
-    .where(and(eq(users.role, 'admin'), eq(users.isActive, true)))
-    .orderBy(asc(users.id))
-    .for('update');
-}
-
-/** Refuses a change that would leave no active admin. Locks the admin rows to serialise. */
-async function ensureAnotherActiveAdmin(tx: Tx, userId: string): Promise<void> {
-  const others = await tx
-    .select({ id: users.id })
-    .from(users)
-    .where(and(eq(users.role, 'admin'), eq(users.isActive, true), ne(users.id, userId)))
-    .for('update');
-  if (others.length === 0) {
-    throw new ConflictError(
-      'This is the last active admin; make another admin first.',
-      'last_admin',
-    );
-  }
-}
 
 const routes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
