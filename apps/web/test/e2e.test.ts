@@ -555,7 +555,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await expect
       .poll(() => page.getByTestId('mafiles-chosen').textContent())
       .toBe('2 Steam Guard files, 2 encrypted; manifest.json included.');
-    const alert = page.getByRole('alert');
+    // The page's own alert (Next's route announcer is an alert too).
+    const alert = page.getByRole('alert').filter({ hasText: '.maFile' });
     // Without the passkey: the page says it is needed, naming the file.
     await page.getByRole('button', { name: 'Check' }).click();
     await expect.poll(() => alert.textContent()).toContain(`${entries[0]?.filename} is encrypted`);
