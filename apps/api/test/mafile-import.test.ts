@@ -383,7 +383,7 @@ describe('POST /accounts/import/mafiles: a maFiles folder', () => {
       },
       {
         path: '/body/files/5',
-        message: `maFiles/dup.maFile: external_id ${ID_OLD} is also in maFiles/${ID_OLD}.maFile`,
+        message: `maFiles/dup.maFile: Session.SteamID ${ID_OLD} is also in maFiles/${ID_OLD}.maFile`,
       },
     ]);
     expect((await call(user, 'GET', '/accounts')).json().total).toBe(0);

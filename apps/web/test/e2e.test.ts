@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sdaEncrypt, sdaManifest, sdaNewText } from '../../api/test/helpers/ma-files.js';
 import { ensureWebBuild, startWeb } from './helpers/web-process.js';
 
 /**
@@ -462,6 +463,175 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByText('Deleted.').waitFor();
     await page.getByText('No hardware profiles yet').waitFor();
     await shot('19-hardware-deleted');
+  }, 120_000);
+
+  /** A short random suffix: each import test below works on names and ids of its own. */
+  const rand = () => randomBytes(4).toString('hex');
+  /** A SteamID64-shaped id of its own (17 digits). */
+  const steamId = () =>
+    `7656119${String(randomBytes(5).readUIntBE(0, 5) % 1e10).padStart(10, '0')}`;
+
+  it("imports the earlier AccountDB's dotted-header CSV: format detected, flags as status and tags, a bad row named by its column", async () => {
+    const prefix = `lg${rand()}_`;
+    const token = await adminToken();
+    await page.goto(`${webUrl}/accounts/import`);
+    await page.getByRole('heading', { name: 'Import accounts' }).waitFor();
+    // The earlier upload CSV (LEGACY.md: dotted headers, its flags prime/lock/perm_lock).
+    const csv = [
+      'id,user.username,user.password,email.address,metadata.createdAt,metadata.tags,prime,lock,perm_lock',
+      `${steamId()},${prefix}prime,pw1,p@example.com,1620000000,farm;eu,true,false,false`,
+      `${steamId()},${prefix}locked,pw2,,1620000001,,false,true,false`,
+      `${steamId()},${prefix}gone,pw3,,1620000002,,false,true,true`,
+      `${steamId()},,pw4,,1620000003,,false,false,false`,
+    ].join('\r\n');
+    await page.getByLabel('Paste accounts').fill(csv);
+    await expect
+      .poll(() => page.getByTestId('import-detected').textContent())
+      .toBe('Detected: earlier AccountDB upload CSV (dotted headers)');
+    await page.getByRole('button', { name: 'Check' }).click();
+    await expect
+      .poll(() => page.getByTestId('import-summary').textContent())
+      .toBe(
+        'Would create 3, update 0; 1 failed (read as earlier AccountDB upload CSV (dotted headers)).',
+      );
+    // The bad row by its line, under the column the file has.
+    const bad = page.getByRole('row', { name: /user\.username is required/ });
+    expect(await bad.getByRole('cell').first().textContent()).toBe('5');
+    await shot('20-legacy-csv-preview');
+    await page.getByRole('button', { name: /^Import 3 accounts$/ }).click();
+    await expect.poll(() => page.getByTestId('import-summary').textContent()).toMatch(/^Created 3/);
+    await page.getByRole('link', { name: 'Show accounts' }).click();
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    await page.getByRole('searchbox', { name: 'Search accounts' }).fill(prefix);
+    await expect
+      .poll(() => page.getByTestId('accounts-count').textContent())
+      .toBe('3 accounts matching');
+    const row = (name: string) => page.getByRole('row', { name: new RegExp(`${prefix}${name}`) });
+    // prime → active + tag prime; lock → locked; perm_lock (with lock) → disabled + tag lock.
+    await expect.poll(() => row('prime').textContent()).toMatch(/active.*(farm.*eu.*prime|prime)/);
+    expect(await row('prime').textContent()).toContain('prime');
+    expect(await row('locked').textContent()).toContain('locked');
+    expect(await row('gone').textContent()).toContain('disabled');
+    await shot('21-legacy-csv-accounts');
+    const got = (await apiGet(token, `/accounts?q=${prefix}&limit=10`)) as {
+      items: Array<{ username: string; status: string; tags: string[] }>;
+    };
+    const by = new Map(got.items.map((a) => [a.username.slice(prefix.length), a]));
+    expect(by.get('prime')).toMatchObject({ status: 'active' });
+    expect(by.get('prime')?.tags.sort()).toEqual(['eu', 'farm', 'prime']);
+    expect(by.get('locked')).toMatchObject({ status: 'locked', tags: [] });
+    expect(by.get('gone')).toMatchObject({ status: 'disabled', tags: ['lock'] });
+  }, 120_000);
+
+  it('imports an encrypted SDA maFiles folder: asks for the passkey, refuses a wrong one, imports with the right one', async () => {
+    const passkey = `pk-${rand()}`;
+    const names = [`sda${rand()}a`, `sda${rand()}b`];
+    const ids = names.map(() => steamId());
+    // SDA's encryption as SDA describes it (see ../../api/test/helpers/ma-files.ts):
+    // PBKDF2-HMAC-SHA1 with the file's salt, 50,000 rounds, AES-256-CBC with its IV; the salt
+    // and IV of each file in manifest.json.
+    const entries = names.map((name, i) => ({
+      filename: `${ids[i]}.maFile`,
+      steamId: ids[i] as string,
+      salt: randomBytes(8),
+      iv: randomBytes(16),
+      text: sdaNewText({ steamId: ids[i] as string, name, serial: '12345678901234567890' }),
+    }));
+    const files = [
+      {
+        name: 'manifest.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(sdaManifest({ encrypted: true, entries })),
+      },
+      ...entries.map((e) => ({
+        name: e.filename,
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from(sdaEncrypt({ passkey, salt: e.salt, iv: e.iv, text: e.text })),
+      })),
+    ];
+    await page.goto(`${webUrl}/accounts/import/mafiles`);
+    await page.getByRole('heading', { name: 'Import a Steam Guard folder' }).waitFor();
+    await page.getByLabel('Choose files').setInputFiles(files);
+    await expect
+      .poll(() => page.getByTestId('mafiles-chosen').textContent())
+      .toBe('2 Steam Guard files, 2 encrypted; manifest.json included.');
+    // The page's own alert (Next's route announcer is an alert too).
+    const alert = page.getByRole('alert').filter({ hasText: '.maFile' });
+    // Without the passkey: the page says it is needed, naming the file.
+    await page.getByRole('button', { name: 'Check' }).click();
+    await expect.poll(() => alert.textContent()).toContain(`${entries[0]?.filename} is encrypted`);
+    expect(await alert.textContent()).toMatch(/passkey/i);
+    // A wrong passkey: said so, naming the file, never echoing the passkey.
+    await page.getByLabel('SDA passkey').fill('not the passkey');
+    await page.getByRole('button', { name: 'Check' }).click();
+    await expect.poll(() => alert.textContent()).toMatch(/passkey it was encrypted with/);
+    expect(await alert.textContent()).toContain('.maFile');
+    expect(await alert.textContent()).not.toContain('not the passkey');
+    await shot('22-mafiles-wrong-passkey');
+    // The right one: checked, then imported.
+    await page.getByLabel('SDA passkey').fill(passkey);
+    await page.getByRole('button', { name: 'Check' }).click();
+    await expect
+      .poll(() => page.getByTestId('mafiles-summary').textContent())
+      .toBe('Would create 2, update 0 (2 decrypted); 0 failed.');
+    await page.getByRole('button', { name: 'Import 2 accounts' }).click();
+    await expect
+      .poll(() => page.getByTestId('mafiles-summary').textContent())
+      .toBe('Created 2, updated 0 (2 decrypted); 0 failed.');
+    await shot('23-mafiles-imported');
+    const token = await adminToken();
+    for (const [i, name] of names.entries()) {
+      const got = (await apiGet(token, `/accounts?q=${name}&limit=10`)) as {
+        items: Array<{ username: string; external_id: string; has_totp: boolean }>;
+      };
+      expect(got.items).toEqual([
+        expect.objectContaining({ username: name, external_id: ids[i], has_totp: true }),
+      ]);
+    }
+  }, 180_000);
+
+  it('imports a hardware dump: one acc_id link found, the missing one reported by row and field', async () => {
+    const token = await adminToken();
+    const found = steamId();
+    const missing = steamId();
+    const made = await fetch(`${apiUrl}/api/v1/accounts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ username: `hw${rand()}`, external_id: found }),
+    });
+    expect(made.status).toBe(201);
+    const accountId = ((await made.json()) as { id: string }).id;
+    const pc = `HW-${rand()}`.toUpperCase();
+    const id = 100_000 + (randomBytes(3).readUIntBE(0, 3) % 800_000);
+    // The earlier hardware table dumped as CSV (LEGACY.md: linked by acc_id, NULL empty).
+    const dump = [
+      'id,acc_id,pcname,mac_address,vmid',
+      `${id},${found},${pc}-1,bc:24:11:aa:00:01,`,
+      `${id + 1},${missing},${pc}-2,bc:24:11:aa:00:02,`,
+    ].join('\n');
+    await page.goto(`${webUrl}/hardware/import`);
+    await page.getByRole('heading', { name: 'Import hardware' }).waitFor();
+    await page.getByLabel('Paste hardware').fill(dump);
+    await page.getByRole('button', { name: 'Check' }).click();
+    await expect
+      .poll(() => page.getByTestId('import-summary').textContent())
+      .toMatch(/^Would create 1, update 0, 0 unchanged; 1 failed/);
+    const bad = page.getByRole('row', { name: new RegExp(`acc_id ${missing}`) });
+    expect(await bad.getByRole('cell').first().textContent()).toBe('3');
+    expect(await bad.textContent()).toContain('none of your accounts has this external_id');
+    await shot('24-hardware-import-preview');
+    await page.getByRole('button', { name: /^Import 1 / }).click();
+    await expect.poll(() => page.getByTestId('import-summary').textContent()).toMatch(/^Created 1/);
+    const got = (await apiGet(token, `/hardware?q=${pc}&limit=10`)) as {
+      items: Array<{ pcname: string; account_id: string | null; mac_address: string }>;
+    };
+    expect(got.items).toEqual([
+      expect.objectContaining({
+        pcname: `${pc}-1`,
+        account_id: accountId,
+        mac_address: 'BC:24:11:AA:00:01',
+      }),
+    ]);
   }, 120_000);
 
   it("keeps a second user from the first user's data, then logs out", async () => {

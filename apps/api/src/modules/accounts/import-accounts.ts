@@ -4,6 +4,7 @@ import type { Tx } from '../../db/tenant.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { validatorFor } from '../../http/body-validator.js';
 import { AppError } from '../../http/errors.js';
+import { fileFieldName, rowMessage } from '../../http/field-names.js';
 import { type ImportTarget, importInBatches, type RowError } from '../../http/import-batches.js';
 import { writeProblem } from '../../http/resource/errors.js';
 import {
@@ -42,13 +43,6 @@ export class DryRunRollback extends Error {
     super('dry run');
   }
 }
-
-const message = (errors: BulkRowError['errors']) =>
-  errors
-    .map(
-      (e) => `${e.path.replace(/^\/body\/items\/\d+\/?|^\/body\/?/, '') || 'record'} ${e.message}`,
-    )
-    .join('; ');
 
 /**
  * Imports accounts: creates new ones and updates the owner's existing ones matched by
@@ -106,7 +100,10 @@ async function importBatch(
   }
   const inserts: PreparedRow[] = [];
   let updated = 0;
+  /** Each row's names of the fields, for the errors of the insert. */
+  const namesOf = new Map(records.map((r) => [r.row, r.names]));
   for (const record of records) {
+    const message = (e: BulkRowError['errors']) => rowMessage(e, record.names);
     if (!record.body) {
       errors.push({ row: record.row, message: record.error ?? 'cannot be read' });
       continue;
@@ -118,7 +115,7 @@ async function importBatch(
       if (first !== undefined) {
         errors.push({
           row: record.row,
-          message: `external_id ${externalId} was already in row ${first}`,
+          message: `${fileFieldName('external_id', record.names)} ${externalId} was already in row ${first}`,
         });
         continue;
       }
@@ -172,6 +169,8 @@ async function importBatch(
   }
   const insertErrors: BulkRowError[] = [];
   const created = (await insertRows(tx, accountSpec, inserts, insertErrors)).length;
-  for (const e of insertErrors) errors.push({ row: e.row, message: message(e.errors) });
+  for (const e of insertErrors) {
+    errors.push({ row: e.row, message: rowMessage(e.errors, namesOf.get(e.row)) });
+  }
   return { created, updated, errors };
 }

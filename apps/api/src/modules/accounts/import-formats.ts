@@ -1,8 +1,14 @@
 import { AppError } from '../../http/errors.js';
+import type { FieldNames } from '../../http/field-names.js';
 import { LIMITS } from '../../http/limits.js';
 import { parseJson } from '../../http/safe-json.js';
-import { legacyAccountRowBody, legacyUploadBody } from './legacy-account.js';
-import { isMaFile, maFileBody } from './ma-file.js';
+import {
+  LEGACY_TABLE_FIELD_NAMES,
+  LEGACY_UPLOAD_FIELD_NAMES,
+  legacyAccountRowBody,
+  legacyUploadBody,
+} from './legacy-account.js';
+import { isMaFile, maFileBody, maFileFieldNames } from './ma-file.js';
 
 /**
  * The shapes an imported account record may have: AccountDB's own field names, the earlier
@@ -51,6 +57,8 @@ export interface ParsedRecord {
   /** 1-based position of the record in the upload (for CSV: its line number). */
   row: number;
   body?: Record<string, unknown>;
+  /** The record's names of the body's fields when they are not AccountDB's (for errors). */
+  names?: FieldNames;
   error?: string;
 }
 
@@ -66,14 +74,19 @@ function splitTags(v: unknown): string[] | undefined {
   return undefined;
 }
 
-/** One record in any supported shape → a body in AccountDB's field names. */
-export function toAccountBody(record: unknown): Obj {
+/**
+ * One record in any supported shape → a body in AccountDB's field names, with the record's
+ * own names of those fields when they differ.
+ */
+export function toAccountRecord(record: unknown): { body: Obj; names?: FieldNames } {
   if (!isObj(record)) throw new Error('is not an object');
   const legacy = legacyShapeOf(record);
-  if (legacy === 'legacy-json') return legacyUploadBody(record);
-  if (legacy === 'legacy-table-json') return legacyAccountRowBody(record);
-  if (isMaFile(record)) return maFileBody(record);
-  return record;
+  if (legacy === 'legacy-json')
+    return { body: legacyUploadBody(record), names: LEGACY_UPLOAD_FIELD_NAMES };
+  if (legacy === 'legacy-table-json')
+    return { body: legacyAccountRowBody(record), names: LEGACY_TABLE_FIELD_NAMES };
+  if (isMaFile(record)) return { body: maFileBody(record), names: maFileFieldNames(record) };
+  return { body: record };
 }
 
 const CSV_ARRAY_FIELDS = new Set(['tags']);

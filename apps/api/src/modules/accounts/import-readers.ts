@@ -12,9 +12,14 @@ import {
   type ImportFormat,
   legacyShapeOf,
   type ParsedRecord,
-  toAccountBody,
+  toAccountRecord,
 } from './import-formats.js';
-import { legacyAccountRowBody, legacyUploadBody } from './legacy-account.js';
+import {
+  LEGACY_TABLE_FIELD_NAMES,
+  LEGACY_UPLOAD_FIELD_NAMES,
+  legacyAccountRowBody,
+  legacyUploadBody,
+} from './legacy-account.js';
 import { csvKindOf, legacyCsvBody } from './legacy-csv.js';
 import { isObj, LegacyFieldError } from './legacy-values.js';
 
@@ -259,7 +264,11 @@ function legacyCsvRecord(options: {
   if (fields.length > header.length)
     return { row: line, error: `has ${fields.length} fields, the header ${header.length}` };
   try {
-    return { row: line, body: legacyCsvBody(options) };
+    return {
+      row: line,
+      body: legacyCsvBody(options),
+      names: options.kind === 'legacy-csv' ? LEGACY_UPLOAD_FIELD_NAMES : LEGACY_TABLE_FIELD_NAMES,
+    };
   } catch (err) {
     if (err instanceof LegacyFieldError) return { row: line, error: err.message };
     throw err;
@@ -271,12 +280,11 @@ function recordOf(row: number, value: unknown, format: ImportFormat): ParsedReco
   try {
     if (format === 'legacy-json' || format === 'legacy-table-json') {
       if (!isObj(value)) throw new Error('is not an object');
-      return {
-        row,
-        body: format === 'legacy-json' ? legacyUploadBody(value) : legacyAccountRowBody(value),
-      };
+      return format === 'legacy-json'
+        ? { row, body: legacyUploadBody(value), names: LEGACY_UPLOAD_FIELD_NAMES }
+        : { row, body: legacyAccountRowBody(value), names: LEGACY_TABLE_FIELD_NAMES };
     }
-    return { row, body: toAccountBody(value) };
+    return { row, ...toAccountRecord(value) };
   } catch (err) {
     if (err instanceof AppError) throw err;
     return { row, error: (err as Error).message };

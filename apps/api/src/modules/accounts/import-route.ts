@@ -101,7 +101,9 @@ export const importRoute: FastifyPluginAsync = async (fastify) => {
           'which was read. Earlier flags become status and tags (perm_lock: disabled; lock: locked; prime: tag ' +
           'prime), metadata.createdAt/acc_created_at the created_at. ' +
           'A record whose external_id matches one of your accounts updates it; others are created. Bad ' +
-          'records are reported by row (1-based; CSV: line number) and the rest imported; the answer lists the ' +
+          'records are reported by row (1-based; CSV: line number), each error naming the field as the record ' +
+          "names it (user.username, acc_username, a .maFile's account_name; never the value), and the rest " +
+          'imported; the answer lists the ' +
           `first ${listed} errors and counts them all (errors_total, errors_truncated). dry_run=true checks ` +
           `everything and writes nothing. At most ${formatCount(records)} records and ${formatBytes(bytes)} per ` +
           'upload (400 too_many_records, 413): import more with `accountdb import`, which sends batches. A JSON ' +

@@ -1,3 +1,4 @@
+import type { FieldNames } from '../../http/field-names.js';
 import { flagsToState, plainTags, stateToFlags } from './legacy-flags.js';
 import {
   compact,
@@ -77,6 +78,34 @@ const part = (r: Obj, key: string): Obj => {
   if (v === undefined || v === null) return {};
   if (!isObj(v)) throw new LegacyFieldError(key, 'must be an object');
   return v;
+};
+
+/**
+ * The earlier upload's names (JSON and dotted-header CSV) of the body's fields, for errors
+ * (http/field-names.ts).
+ */
+export const LEGACY_UPLOAD_FIELD_NAMES: FieldNames = {
+  external_id: 'id',
+  username: 'user.username',
+  password: 'user.password',
+  email: 'email.address',
+  email_password: 'email.password',
+  vault_password: 'vault.password',
+  created_at: 'metadata.createdAt',
+  tags: 'metadata.tags',
+  'tags/*': 'metadata.tags',
+  'attributes/vault_address': 'vault.address',
+  'attributes/session_start': 'metadata.sessionStart',
+  'attributes/guard': 'metadata.guard',
+  'attributes/guard/*': 'metadata.guard.',
+  shared_secret: 'steamguard.shared_secret',
+  identity_secret: 'steamguard.identity_secret',
+  revocation_code: 'steamguard.revocation_code',
+  steam_guard: 'steamguard',
+  ...Object.fromEntries(
+    Object.entries(GUARD_KEY).map(([k, v]) => [`steam_guard/${v}`, `steamguard.${k}`]),
+  ),
+  'steam_guard/*': 'steamguard.',
 };
 
 /** One record of the earlier upload format → a create/update body. */
@@ -160,6 +189,25 @@ const ROW_GUARD: Array<[column: string, key: string, type: 'text' | 'integer']> 
   ['acc_token_gid', 'token_gid', 'text'],
   ['acc_uri', 'uri', 'text'],
 ];
+
+/** The earlier accounts table's column of each body field, for errors (http/field-names.ts). */
+export const LEGACY_TABLE_FIELD_NAMES: FieldNames = {
+  external_id: 'acc_id',
+  username: 'acc_username',
+  password: 'acc_password',
+  email: 'acc_email_address',
+  email_password: 'acc_email_password',
+  vault_password: 'acc_vault_password',
+  created_at: 'acc_created_at',
+  'attributes/legacy_id': 'id',
+  'attributes/vault_address': 'acc_vault_address',
+  'attributes/session_start': 'acc_session_start',
+  'attributes/farmlabs_upload': 'farmlabs_upload',
+  shared_secret: 'acc_shared_secret',
+  identity_secret: 'acc_identity_secret',
+  revocation_code: 'acc_revocation_code',
+  ...Object.fromEntries(ROW_GUARD.map(([column, key]) => [`steam_guard/${key}`, column])),
+};
 
 /**
  * One row of the earlier `accounts` table → an AccountDB create body. Values as

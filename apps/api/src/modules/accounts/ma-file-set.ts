@@ -2,7 +2,7 @@ import { AppError, BadRequestError, InvalidJsonError } from '../../http/errors.j
 import { LIMITS } from '../../http/limits.js';
 import { parseJson } from '../../http/safe-json.js';
 import type { ParsedRecord } from './import-formats.js';
-import { isMaFile, MaFileError, maFileBody } from './ma-file.js';
+import { isMaFile, MaFileError, maFileBody, maFileFieldNames } from './ma-file.js';
 import {
   decryptMaFile,
   looksEncrypted,
@@ -167,7 +167,7 @@ function recordOf(file: { name: string; row: number; text: string }): ParsedReco
     };
   }
   try {
-    return { row: file.row, body: maFileBody(record) };
+    return { row: file.row, body: maFileBody(record), names: maFileFieldNames(record) };
   } catch (err) {
     if (!(err instanceof MaFileError)) throw err;
     return { row: file.row, error: err.message };

@@ -1,3 +1,5 @@
+import type { FieldNames } from '../../http/field-names.js';
+
 /**
  * Steam Guard files as the tools that hold them write them, each into an account body: the
  * SteamID as external_id (so a second import updates), account_name as username,
@@ -72,6 +74,20 @@ function serialOf(value: unknown): unknown {
 
 const FIELDS = ['shared_secret', 'identity_secret', 'revocation_code'] as const;
 const ID_KEYS = ['steam_id', 'steamid'] as const;
+
+/** The file's keys of the body's fields, for errors (http/field-names.ts). */
+export function maFileFieldNames(record: Obj): FieldNames {
+  const idKey =
+    isObj(record.Session) && record.Session.SteamID !== undefined
+      ? 'Session.SteamID'
+      : ID_KEYS.find((k) => record[k] !== undefined);
+  return {
+    username: 'account_name',
+    ...(idKey ? { external_id: idKey } : {}),
+    steam_guard: 'the file',
+    'steam_guard/*': '',
+  };
+}
 
 /**
  * One Steam Guard file → an account body. Throws MaFileError for a value no tool writes (a

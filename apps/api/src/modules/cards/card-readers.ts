@@ -1,5 +1,6 @@
 import { CsvReader, type CsvRecord } from '../../http/csv-reader.js';
 import { InvalidJsonError, ValidationError } from '../../http/errors.js';
+import type { FieldNames } from '../../http/field-names.js';
 import { JsonSplitter } from '../../http/json-splitter.js';
 import { LIMITS, limitErrors } from '../../http/limits.js';
 import { parseJson } from '../../http/safe-json.js';
@@ -32,6 +33,8 @@ export interface CardItem {
   body?: CardBody;
   /** An earlier table row: when its code is yours already, its flags update that card. */
   table?: boolean;
+  /** The upload's names of the body's fields where they are not AccountDB's (for errors). */
+  names?: FieldNames;
   error?: string;
 }
 
@@ -45,6 +48,10 @@ export interface CardBody {
 
 const { records: MAX_RECORDS, recordJson: RECORD_JSON, csvFields: MAX_FIELDS } = LIMITS.import;
 const COLUMNS = new Set<string>(LEGACY_CARD_COLUMNS);
+const MAX_CODE = 500;
+/** The earlier table's column of a body field named otherwise, and the list's names. */
+const TABLE_NAMES: FieldNames = { failure_reason: 'failed' };
+const LIST_NAMES: FieldNames = { code1: 'code 1', code2: 'code 2' };
 
 /** A name from the upload as an error message quotes it: at most 64 characters. */
 const named = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…` : name);
@@ -186,13 +193,22 @@ function lineItem({ line, fields }: CsvRecord): CardItem | null {
   if (fields.length > 2) {
     return { row: line, error: `has ${fields.length} fields; expected code1[,code2]` };
   }
-  return codesItem(line, code1, code2);
+  return codesItem({ row: line, code1, code2, names: ['code1', 'code2'] });
 }
 
-function codesItem(row: number, code1: string, code2: string): CardItem {
-  if (code1.length > 500 || code2.length > 500) {
-    return { row, error: 'a code is longer than 500 characters' };
-  }
+/**
+ * Two codes as a card. `names` are the upload's names of the two: `code1`/`code2` in a line,
+ * `code 1`/`code 2` in a list of the earlier card body.
+ */
+function codesItem(options: {
+  row: number;
+  code1: string;
+  code2: string;
+  names: readonly [string, string];
+}): CardItem {
+  const { row, code1, code2, names } = options;
+  const long = [code1, code2].findIndex((code) => code.length > MAX_CODE);
+  if (long >= 0) return { row, error: `${names[long]} is longer than ${MAX_CODE} characters` };
   return { row, body: { code1, ...(code2 ? { code2 } : {}) } };
 }
 
@@ -203,7 +219,7 @@ function tableItem(row: number, value: Record<string, unknown> | string): CardIt
     return { row, error: `${named(unknown)} is not a column of the earlier cards table` };
   }
   try {
-    return { row, table: true, body: legacyCardRowBody(value) };
+    return { row, table: true, body: legacyCardRowBody(value), names: TABLE_NAMES };
   } catch (err) {
     if (err instanceof LegacyCardRowError) return { row, error: err.message };
     throw err;
@@ -219,7 +235,7 @@ function codesElement(row: number, value: unknown[]): CardItem {
   if (bad >= 0) return { row, error: `code ${bad + 1} is not a string` };
   const [code1, code2 = ''] = (value as string[]).map((c) => c.trim());
   if (!code1) return { row, error: 'code 1 is empty' };
-  return codesItem(row, code1, code2);
+  return { ...codesItem({ row, code1, code2, names: ['code 1', 'code 2'] }), names: LIST_NAMES };
 }
 
 /**

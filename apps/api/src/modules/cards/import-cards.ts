@@ -1,6 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { cards } from '../../db/schema.js';
 import { uuidv7 } from '../../db/uuid.js';
+import { rowMessage } from '../../http/field-names.js';
 import { type ImportTarget, importInBatches, type RowError } from '../../http/import-batches.js';
 import { normalizeTags } from '../../http/resource/fields.js';
 import {
@@ -191,7 +192,9 @@ async function importBatch(
   }
   const insertErrors: BulkRowError[] = [];
   const created = (await insertRows(tx, cardSpec, fresh, insertErrors)).length;
-  for (const e of insertErrors)
-    errors.push({ row: e.row, message: e.errors.map((x) => x.message).join('; ') });
+  const namesOf = new Map(options.batch.map((i) => [i.row, i.names]));
+  for (const e of insertErrors) {
+    errors.push({ row: e.row, message: rowMessage(e.errors, namesOf.get(e.row)) });
+  }
   return { created, updated, duplicates, errors };
 }

@@ -72,8 +72,13 @@ export function legacyCardRowBody(row: Record<string, unknown>): LegacyCardBody 
   const code1 = (text(row.code1, 'code1') ?? '').trim();
   if (!code1) throw new LegacyCardRowError('code1 is empty');
   const code2 = (text(row.code2, 'code2') ?? '').trim();
-  if (code1.length > MAX_CODE || code2.length > MAX_CODE) {
-    throw new LegacyCardRowError(`a code is longer than ${MAX_CODE} characters`);
+  for (const [column, code] of [
+    ['code1', code1],
+    ['code2', code2],
+  ] as const) {
+    if (code.length > MAX_CODE) {
+      throw new LegacyCardRowError(`${column} is longer than ${MAX_CODE} characters`);
+    }
   }
   const failed = text(row.failed, 'failed') ?? '';
   if (failed.length > MAX_FAILURE) {

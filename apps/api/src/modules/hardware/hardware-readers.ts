@@ -1,5 +1,6 @@
 import { CsvReader } from '../../http/csv-reader.js';
 import { AppError, InvalidJsonError } from '../../http/errors.js';
+import type { FieldNames } from '../../http/field-names.js';
 import { JsonSplitter } from '../../http/json-splitter.js';
 import { LIMITS } from '../../http/limits.js';
 import { LineSplitter } from '../../http/line-splitter.js';
@@ -7,6 +8,7 @@ import { parseJson } from '../../http/safe-json.js';
 import type { Upload } from '../../http/upload.js';
 import type { ImportFormat } from '../accounts/import-formats.js';
 import {
+  LEGACY_HARDWARE_FIELD_NAMES,
   LEGACY_ONLY_KEYS,
   LegacyHardwareRowError,
   legacyHardwareRowBody,
@@ -24,6 +26,8 @@ export interface HardwareItem {
   row: number;
   body?: Record<string, unknown>;
   links?: { acc_id?: string; vmid?: number };
+  /** An earlier row's names of the body's fields (for errors). */
+  names?: FieldNames;
   error?: string;
 }
 
@@ -37,7 +41,7 @@ function itemOf(row: number, value: unknown, fromCsv: boolean): HardwareItem {
   if (LEGACY_ONLY_KEYS.some((k) => k in record)) {
     try {
       const { body, links } = legacyHardwareRowBody(record);
-      return { row, body, links };
+      return { row, body, links, names: LEGACY_HARDWARE_FIELD_NAMES };
     } catch (err) {
       if (err instanceof LegacyHardwareRowError) return { row, error: err.message };
       throw err;

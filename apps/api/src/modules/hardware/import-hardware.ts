@@ -3,6 +3,7 @@ import { accounts, hardware, vms } from '../../db/schema.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { validatorFor } from '../../http/body-validator.js';
 import { AppError } from '../../http/errors.js';
+import { type FieldNames, fileFieldName, rowMessage } from '../../http/field-names.js';
 import { type ImportTarget, importInBatches, type RowError } from '../../http/import-batches.js';
 import { writeProblem } from '../../http/resource/errors.js';
 import {
@@ -39,13 +40,6 @@ export class HardwareDryRun extends Error {
 
 type Row = typeof hardware.$inferSelect;
 const validate = validatorFor(CreateHardware);
-
-const message = (errors: BulkRowError['errors']) =>
-  errors
-    .map(
-      (e) => `${e.path.replace(/^\/body\/items\/\d+\/?|^\/body\/?/, '') || 'record'} ${e.message}`,
-    )
-    .join('; ');
 
 /**
  * Imports hardware records in batches of 500 read lazily from `items`. The earlier links are
@@ -157,6 +151,9 @@ async function importBatch(
   const errors: RowError[] = [];
   const fail = (row: number, text: string) => errors.push({ row, message: text });
   const { accountsBy, vmsBy } = await linkTargets(options);
+  /** Each row's names of the fields, for the errors after its checks. */
+  const namesOf = new Map<number, FieldNames | undefined>(batch.map((i) => [i.row, i.names]));
+  const message = (row: number, e: BulkRowError['errors']) => rowMessage(e, namesOf.get(row));
   /** Records that passed their checks, with the row values to write. */
   const ready: Array<{
     row: number;
@@ -193,14 +190,17 @@ async function importBatch(
     }
     const fieldErrors = validate(body, 'body');
     if (fieldErrors.length > 0) {
-      fail(item.row, message(fieldErrors));
+      fail(item.row, message(item.row, fieldErrors));
       continue;
     }
     const key = typeof body.external_id === 'string' ? `e:${body.external_id}` : undefined;
     if (key) {
       const first = seen.get(key);
       if (first !== undefined) {
-        fail(item.row, `external_id ${body.external_id} was already in row ${first}`);
+        fail(
+          item.row,
+          `${fileFieldName('external_id', item.names)} ${body.external_id} was already in row ${first}`,
+        );
         continue;
       }
       seen.set(key, item.row);
@@ -209,7 +209,7 @@ async function importBatch(
       ready.push({ row: item.row, values: hardwareValues(body), body });
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      fail(item.row, err.extra.errors ? message(err.extra.errors) : err.message);
+      fail(item.row, err.extra.errors ? message(item.row, err.extra.errors) : err.message);
     }
   }
   const { byExternal, byUuid } = await matchTargets({
@@ -256,11 +256,11 @@ async function importBatch(
     } catch (err) {
       const problem = writeProblem(hardwareSpec, err);
       if (!problem) throw err;
-      fail(row, problem.extra.errors ? message(problem.extra.errors) : problem.message);
+      fail(row, problem.extra.errors ? message(row, problem.extra.errors) : problem.message);
     }
   }
   const insertErrors: BulkRowError[] = [];
   const created = (await insertRows(tx, hardwareSpec, inserts, insertErrors)).length;
-  for (const e of insertErrors) fail(e.row, message(e.errors));
+  for (const e of insertErrors) fail(e.row, message(e.row, e.errors));
   return { created, updated, unchanged, errors };
 }

@@ -1,3 +1,4 @@
+import type { FieldNames } from '../../http/field-names.js';
 import { TEXT_FIELDS, UUID_FIELDS } from './schemas.js';
 
 /**
@@ -41,6 +42,16 @@ export interface LegacyHardwareRow {
   body: Record<string, string | null> & { external_id?: string };
   links: { acc_id?: string; vmid?: number };
 }
+
+/**
+ * The earlier table's column of each body field that it names otherwise, for errors
+ * (http/field-names.ts); every other field has its column's name.
+ */
+export const LEGACY_HARDWARE_FIELD_NAMES: FieldNames = {
+  external_id: 'id',
+  account_id: 'acc_id',
+  vm_id: 'vmid',
+};
 
 /** One earlier row that cannot be a hardware record; the message names the column. */
 export class LegacyHardwareRowError extends Error {}
