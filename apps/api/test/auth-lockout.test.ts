@@ -201,8 +201,10 @@ describe('lockout backoff (1 s, doubling, at most 2 s)', () => {
       const locked = await login(fast.app, { username: name, password: randomPassword() });
       expect(outcome(locked)).toBe(LOCKED);
       expect(retryAfter(locked)).toBe(1);
+      // The right password is refused too while the lock holds (asked at once: the lock is 1 s,
+      // and the other names' logins may take longer than that on a busy machine).
+      if (name === lapsing.username) expect(outcome(await login(fast.app, lapsing))).toBe(LOCKED);
     }
-    expect(outcome(await login(fast.app, lapsing))).toBe(LOCKED);
 
     await sleep(1_200);
 

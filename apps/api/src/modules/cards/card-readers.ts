@@ -50,7 +50,7 @@ const { records: MAX_RECORDS, recordJson: RECORD_JSON, csvFields: MAX_FIELDS } =
 const COLUMNS = new Set<string>(LEGACY_CARD_COLUMNS);
 const MAX_CODE = 500;
 /** The earlier table's column of a body field named otherwise, and the list's names. */
-const TABLE_NAMES: FieldNames = { failure_reason: 'failed' };
+export const LEGACY_CARD_FIELD_NAMES: FieldNames = { failure_reason: 'failed' };
 const LIST_NAMES: FieldNames = { code1: 'code 1', code2: 'code 2' };
 
 /** A name from the upload as an error message quotes it: at most 64 characters. */
@@ -219,7 +219,7 @@ function tableItem(row: number, value: Record<string, unknown> | string): CardIt
     return { row, error: `${named(unknown)} is not a column of the earlier cards table` };
   }
   try {
-    return { row, table: true, body: legacyCardRowBody(value), names: TABLE_NAMES };
+    return { row, table: true, body: legacyCardRowBody(value), names: LEGACY_CARD_FIELD_NAMES };
   } catch (err) {
     if (err instanceof LegacyCardRowError) return { row, error: err.message };
     throw err;

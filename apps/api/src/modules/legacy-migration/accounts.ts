@@ -2,7 +2,11 @@ import { and, eq } from 'drizzle-orm';
 import { accounts } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 import { createRow, updateRow } from '../../http/resource/write-row.js';
-import { LEGACY_ACCOUNT_COLUMNS, legacyAccountRowBody } from '../accounts/legacy-account.js';
+import {
+  LEGACY_ACCOUNT_COLUMNS,
+  LEGACY_TABLE_FIELD_NAMES,
+  legacyAccountRowBody,
+} from '../accounts/legacy-account.js';
 import { FLAG_TAGS } from '../accounts/legacy-flags.js';
 import { LegacyFieldError } from '../accounts/legacy-values.js';
 import { accountSpec } from '../accounts/resource.js';
@@ -95,6 +99,7 @@ export async function migrateAccounts(
         await writeMapped<AccountRow>(batch, {
           table: 'accounts',
           spec: accountSpec,
+          names: LEGACY_TABLE_FIELD_NAMES,
           legacyId,
           print: fingerprint(body),
           before: mapped.get(legacyId),

@@ -4,6 +4,7 @@ import { cards } from '../../db/schema.js';
 import { normalizeTags } from '../../http/resource/fields.js';
 import { createRow, updateRow } from '../../http/resource/write-row.js';
 import { normalizeCode } from '../cards/card-codes.js';
+import { LEGACY_CARD_FIELD_NAMES } from '../cards/card-readers.js';
 import { CARD_FLAG_TAGS, LegacyCardRowError, legacyCardRowBody } from '../cards/legacy-card.js';
 import { cardSpec } from '../cards/resource.js';
 import { fingerprint, mappingsOf } from './legacy-ids.js';
@@ -56,6 +57,7 @@ export async function migrateCards(
         await writeMapped<CardRow>(batch, {
           table: 'cards',
           spec: cardSpec,
+          names: LEGACY_CARD_FIELD_NAMES,
           legacyId,
           print: fingerprint(body),
           before: mapped.get(legacyId),

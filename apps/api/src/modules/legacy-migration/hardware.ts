@@ -3,6 +3,7 @@ import { accounts, hardware, vms } from '../../db/schema.js';
 import { createRow, updateRow } from '../../http/resource/write-row.js';
 import {
   LEGACY_HARDWARE_COLUMNS,
+  LEGACY_HARDWARE_FIELD_NAMES,
   LegacyHardwareRowError,
   legacyHardwareRowBody,
 } from '../hardware/legacy-hardware.js';
@@ -151,6 +152,7 @@ export async function migrateHardware(
         await writeMapped<HardwareRow>(batch, {
           table: 'hardware',
           spec: hardwareSpec,
+          names: LEGACY_HARDWARE_FIELD_NAMES,
           legacyId,
           print: fingerprint(body),
           before: mapped.get(legacyId),

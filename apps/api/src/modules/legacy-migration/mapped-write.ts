@@ -1,6 +1,7 @@
 import { and, eq, ne } from 'drizzle-orm';
 import { legacyIds } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
+import type { FieldNames } from '../../http/field-names.js';
 import type { AnySpec } from '../../http/resource/list.js';
 import { type Mapping, saveMapping } from './legacy-ids.js';
 import type { Batch } from './owner-batches.js';
@@ -28,6 +29,8 @@ export async function writeMapped<Row extends { id: string }>(
   options: {
     table: keyof typeof LINK;
     spec: AnySpec;
+    /** The earlier table's column names for AccountDB's fields, for a refused row's reason. */
+    names: FieldNames;
     legacyId: string;
     print: string;
     before: Mapping | undefined;
@@ -47,7 +50,8 @@ export async function writeMapped<Row extends { id: string }>(
     t.unchanged++;
     return;
   }
-  await rowWrite(batch.tx, { report: t, id: options.legacyId, spec: options.spec }, async (sp) => {
+  const where = { report: t, id: options.legacyId, spec: options.spec, names: options.names };
+  await rowWrite(batch.tx, where, async (sp) => {
     let current = options.before ? await options.load(sp, options.before.rowId) : undefined;
     if (!current && !options.before) {
       current = await options.adopt(sp);

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { DataKeyStore } from '../../crypto/data-keys.js';
 import type { Tx } from '../../db/tenant.js';
 import { AppError } from '../../http/errors.js';
+import { type FieldNames, rowMessage } from '../../http/field-names.js';
 import { writeProblem } from '../../http/resource/errors.js';
 import type { AnySpec } from '../../http/resource/list.js';
 import { type Door, migrationRequest, ownerActor } from './door.js';
@@ -98,7 +99,13 @@ export async function ownerBatches(
  */
 export async function rowWrite<T>(
   tx: Tx,
-  options: { report: TableReport; id: unknown; spec: AnySpec },
+  options: {
+    report: TableReport;
+    id: unknown;
+    spec: AnySpec;
+    /** The earlier table's column names for AccountDB's fields, for the reason. */
+    names?: FieldNames | undefined;
+  },
   fn: (sp: Tx) => Promise<T>,
 ): Promise<T | undefined> {
   try {
@@ -106,10 +113,12 @@ export async function rowWrite<T>(
   } catch (thrown) {
     const err = thrown instanceof AppError ? thrown : writeProblem(options.spec, thrown);
     if (!err) throw thrown;
-    const fields = err.extra.errors?.map(
-      (e) => `${e.path.replace(/^\/body\/?/, '') || 'record'} ${e.message}`,
+    const fields = err.extra.errors;
+    skip(
+      options.report,
+      options.id,
+      fields?.length ? rowMessage(fields, options.names) : err.message,
     );
-    skip(options.report, options.id, fields?.length ? fields.join('; ') : err.message);
     return undefined;
   }
 }
