@@ -71,11 +71,12 @@ for (const version of ['8.4.1', '9.1.3']) {
       checked.push({ endpoint, url, errors });
     }
 
-    async function read(endpoint: string, path: string): Promise<Json> {
+    /** GET path; a 200 answer's data is validated (`label` names it in failures). */
+    async function read(endpoint: string, path: string, label = path): Promise<Json> {
       const res = await api(sim, path);
       if (res.status !== 200) return undefined;
       expect(res.contentType).toBe('application/json;charset=UTF-8');
-      validate(endpoint, path, res.body.data);
+      validate(endpoint, label, res.body.data);
       return res.body.data;
     }
 
@@ -121,6 +122,25 @@ for (const version of ['8.4.1', '9.1.3']) {
           if (vm.edge_case) visited.add(vm.edge_case);
         }),
       );
+      // Dynamic edge cases: a new guest whose name is not published yet, and a node that
+      // went offline (its guests `unknown` in /cluster/resources, itself without stats).
+      const added = await control(sim, 'POST', '/vms', { node: 'pve2', name_delay_ms: 60_000 });
+      expect(added.status).toBe(201);
+      await control(sim, 'POST', '/nodes/pve3', { online: false, unknown_after_ms: 0 });
+      const later = ' (pve3 offline, a new guest)';
+      await read('GET /nodes', '/nodes', `/nodes${later}`);
+      await read('GET /cluster/status', '/cluster/status', `/cluster/status${later}`);
+      const resources: Json[] = await read(
+        'GET /cluster/resources',
+        '/cluster/resources',
+        `/cluster/resources${later}`,
+      );
+      expect(resources.some((r) => r.status === 'unknown')).toBe(true);
+      expect(resources.some((r) => r.vmid === added.body.vmid && r.name === undefined)).toBe(true);
+      await read('GET /nodes/{node}/qemu', '/nodes/pve2/qemu', `/nodes/pve2/qemu${later}`);
+      const base = `/nodes/pve2/qemu/${added.body.vmid}`;
+      await read('GET /nodes/{node}/qemu/{vmid}/config', `${base}/config`);
+      await read('GET /nodes/{node}/qemu/{vmid}/status/current', `${base}/status/current`);
     }, 60_000);
 
     afterAll(() => sim?.stop());

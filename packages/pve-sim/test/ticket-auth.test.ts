@@ -94,6 +94,17 @@ describe('POST /access/ticket', () => {
     expect(res.status).toBe(413);
   });
 
+  it('answers injected faults like any other endpoint', async () => {
+    await control(sim, 'POST', '/faults', { status: 595, only: ['access-ticket'] });
+    try {
+      const res = await login({ username: 'audit@pve', password: 'hunter2=&;' });
+      expect(res.status).toBe(595);
+      expect((await api(sim, '/version')).status).toBe(200);
+    } finally {
+      await control(sim, 'DELETE', '/faults');
+    }
+  });
+
   it('renews a valid ticket given as the password', async () => {
     const first = (await login({ username: 'audit@pve', password: 'hunter2=&;' })).body.data;
     const renewed = await login({ username: 'audit@pve', password: first.ticket });

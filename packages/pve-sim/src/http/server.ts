@@ -79,8 +79,9 @@ async function answerApi(req: IncomingMessage, res: ServerResponse, url: URL, ct
     sendHtml(res, faults.htmlStatus);
     return faults.htmlStatus;
   }
-  if (kind === 'access-ticket') return answerTicket({ req, res, method, ctx });
-  const auth = authenticate(req, method, ctx);
+  // The ticket login needs no authentication (it is how one gets authenticated).
+  const open = kind === 'access-ticket';
+  const auth: AuthResult = open ? { ok: true } : authenticate(req, method, ctx);
   const forced = scoped ? faults.status : null;
   if (!auth.ok || forced === 401) {
     await sleep(state.timing.authDelayMs, signal);
@@ -95,6 +96,7 @@ async function answerApi(req: IncomingMessage, res: ServerResponse, url: URL, ct
     sendPveError(res, faults.errorStatus, faults.message ?? faultMessage(faults.errorStatus));
     return faults.errorStatus;
   }
+  if (open) return answerTicket({ req, res, method, ctx });
   const since = match?.route.since;
   if (method !== 'GET' || !match || (since && !atLeast(state.version, since[0], since[1]))) {
     sendPveError(res, 501, `Method '${method} ${API_PREFIX}${path}' not implemented`);
