@@ -14,6 +14,9 @@ Usage: pve-sim [options]
   --ca-file PATH           with --tls: write the CA certificate (PEM) there
   --token-id ID            USER@REALM!TOKENID                      [inv@pve!sync]
   --token-secret SECRET    token secret                            [random UUID]
+  --user USER@REALM        user for ticket login (/access/ticket)   [root@pam]
+  --password PW            that user's password                    [random UUID]
+  --ticket-lifetime-ms N   login ticket / CSRF token lifetime      [7200000]
   --seed N                 scenario seed (same seed, same cluster) [1]
   --pve-version V          simulated Proxmox VE version            [8.4.1]
   --auth-delay-ms N        delay before 401 answers                [3000]
@@ -40,6 +43,9 @@ const options = {
   'ca-file': { type: 'string' },
   'token-id': { type: 'string' },
   'token-secret': { type: 'string' },
+  user: { type: 'string' },
+  password: { type: 'string' },
+  'ticket-lifetime-ms': { type: 'string' },
   seed: { type: 'string' },
   'pve-version': { type: 'string' },
   'auth-delay-ms': { type: 'string' },
@@ -96,6 +102,9 @@ async function main(): Promise<void> {
     tls: values.tls === true,
     tokenId: values['token-id'] as string | undefined,
     tokenSecret: values['token-secret'] as string | undefined,
+    username: values.user as string | undefined,
+    password: values.password as string | undefined,
+    ticketLifetimeMs: num(values, 'ticket-lifetime-ms'),
     seed: num(values, 'seed'),
     pveVersion: values['pve-version'] as string | undefined,
     authDelayMs: num(values, 'auth-delay-ms'),
@@ -119,6 +128,8 @@ async function main(): Promise<void> {
   out(`PVE_URL=${sim.url}`);
   out(`PVE_TOKEN_ID=${sim.tokenId}`);
   out(`PVE_TOKEN_SECRET=${sim.tokenSecret}`);
+  out(`PVE_USER=${sim.username}`);
+  out(`PVE_PASSWORD=${sim.password}`);
   if (sim.fingerprint && sim.caPem) {
     out(`PVE_FINGERPRINT=${sim.fingerprint}`);
     const caFile = values['ca-file'] as string | undefined;

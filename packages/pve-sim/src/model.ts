@@ -62,8 +62,6 @@ export interface AgentProfile {
 
 /** How this guest's values drift in the JSON the API returns. */
 export interface GuestQuirks {
-  /** Booleans in config as the string "1" instead of the number 1. */
-  boolStrings: boolean;
   /** Byte counters above 1e15, printed in scientific notation (3.4e+15). */
   sciCounters: boolean;
   /** On versions before 7.0, `/nodes/{node}/lxc` lists `vmid` as a string. */

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type ApiToken, authorizationHeader, isValidTokenId } from './http/auth.js';
 import { API_PREFIX, createRequestListener } from './http/server.js';
+import { TicketIssuer } from './http/ticket.js';
 import { generateScenario } from './scenario/generate.js';
 import type { StatsSnapshot } from './state/request-stats.js';
 import { SimState, type SimTiming } from './state/sim-state.js';
@@ -27,6 +28,10 @@ export interface PveSimOptions {
   tokenId?: string;
   /** Default: a random UUID. */
   tokenSecret?: string;
+  /** The user who may log in with `POST /access/ticket` (`USER@REALM`). Default `root@pam`. */
+  username?: string;
+  /** That user's password. Default: a random UUID. */
+  password?: string;
   /** Delay before 401 answers. Default 3000 (Proxmox); tests use 0–50. */
   authDelayMs?: number;
   /** Simulated Proxmox VE version. Default 8.4.1. */
@@ -41,6 +46,8 @@ export interface PveSimOptions {
   agentTimeoutMs?: number;
   /** How long new guests lack `name` in /cluster/resources. Default 10000. */
   nameDelayMs?: number;
+  /** How long login tickets and CSRF tokens stay valid. Default 7200000 (2 h). */
+  ticketLifetimeMs?: number;
   /** Nodes that start offline (their entries stale from the start). */
   offlineNodes?: readonly string[];
 }
@@ -56,6 +63,9 @@ export interface PveSim {
   tokenSecret: string;
   /** The full `Authorization` header value. */
   authorization: string;
+  /** Ticket login (`POST /access/ticket`): user `USER@REALM` and password. */
+  username: string;
+  password: string;
   /** With TLS: SHA-256 fingerprint of the served certificate (AA:BB:…). */
   fingerprint?: string;
   /** With TLS: the CA that signed the served certificate. */
@@ -74,6 +84,7 @@ const DEFAULT_TIMING: SimTiming = {
   staleAfterMs: 0,
   unknownAfterMs: 300_000,
   nameDelayMs: 10_000,
+  ticketLifetimeMs: 7_200_000,
 };
 
 function integerOption(name: string, value: number, min: number, max: number): number {
@@ -113,6 +124,14 @@ export async function startPveSim(options: PveSimOptions = {}): Promise<PveSim> 
     throw new Error(`token id '${token.tokenId}' is not of the form USER@REALM!TOKENID`);
   }
   if (!token.tokenSecret || /\s/.test(token.tokenSecret)) throw new Error('invalid token secret');
+  const user = {
+    username: options.username ?? 'root@pam',
+    password: options.password ?? randomUUID(),
+  };
+  if (!/^[^\s@:!]+@[^\s@:!]+$/.test(user.username) || user.username.length > 64) {
+    throw new Error(`user '${user.username}' is not of the form USER@REALM`);
+  }
+  if (!user.password) throw new Error('invalid password');
   const version = parsePveVersion(options.pveVersion ?? DEFAULT_PVE_VERSION);
   const timing = timingOptions(options);
   const now = Date.now();
@@ -132,7 +151,14 @@ export async function startPveSim(options: PveSimOptions = {}): Promise<PveSim> 
   }
   const state = new SimState({ version, seed, scenario, timing });
   const controller = new AbortController();
-  const listener = createRequestListener({ state, token, tls, signal: controller.signal });
+  const tickets = new TicketIssuer(user, state.clock, () => state.timing.ticketLifetimeMs);
+  const listener = createRequestListener({
+    state,
+    token,
+    tickets,
+    tls,
+    signal: controller.signal,
+  });
   const server: Server = tls
     ? createHttpsServer({ key: tls.keyPem, cert: tls.certPem }, listener)
     : createHttpServer(listener);
@@ -161,6 +187,8 @@ export async function startPveSim(options: PveSimOptions = {}): Promise<PveSim> 
     tokenId: token.tokenId,
     tokenSecret: token.tokenSecret,
     authorization: authorizationHeader(token),
+    username: user.username,
+    password: user.password,
     fingerprint: tls?.fingerprint,
     caPem: tls?.caPem,
     certPem: tls?.certPem,

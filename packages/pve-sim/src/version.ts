@@ -8,8 +8,18 @@ export interface VersionFeatures {
   lxcVmidString: boolean;
   /** `/nodes/{node}/lxc/{vmid}/interfaces` exists from 7.1; 501 before. */
   lxcInterfaces: boolean;
-  /** LXC interfaces also carry an `ip-addresses` list from 8.2. */
+  /**
+   * LXC interfaces also carry an `ip-addresses` list from 8.1 (pve-docs apidata.js schema of
+   * 8.1.0, November 2023).
+   */
   lxcIpAddresses: boolean;
+  /**
+   * LXC interfaces also carry `hardware-address` (beside `hwaddr`) from 8.4 (pve-container
+   * 5.2.4; pve-docs apidata.js schema of 8.4.0, April 2025).
+   */
+  lxcHardwareAddress: boolean;
+  /** `/nodes/{node}/status` `memory` has `available` from 9.0 (pve-docs apidata.js, 9.0.0). */
+  nodeMemoryAvailable: boolean;
 }
 
 export interface PveVersion {
@@ -46,7 +56,9 @@ export function parsePveVersion(text: string): PveVersion {
       memoryAsString: major >= 8,
       lxcVmidString: major < 7,
       lxcInterfaces: atLeast(v, 7, 1),
-      lxcIpAddresses: atLeast(v, 8, 2),
+      lxcIpAddresses: atLeast(v, 8, 1),
+      lxcHardwareAddress: atLeast(v, 8, 4),
+      nodeMemoryAvailable: major >= 9,
     },
   };
 }

@@ -310,6 +310,7 @@ describe('endpoints', () => {
     const eth0 = list.find((i: Json) => i.name === 'eth0');
     expect(eth0).toMatchObject({
       hwaddr: ct.macs[0].toLowerCase(),
+      'hardware-address': ct.macs[0].toLowerCase(),
       inet: expect.stringMatching(/^192\.168\.50\.\d+\/24$/),
       inet6: expect.stringMatching(/^2001:db8:50::[0-9a-f]+\/64$/),
     });

@@ -132,13 +132,13 @@ describe('edge cases in a default scenario (200 guests, 3 nodes)', () => {
     expect(edge('duplicate-name').name).toBe(edge('agent-rich').name);
   });
 
-  it('type drift: memory as string, current=…, absent; booleans as "1"; tags separators', async () => {
+  it('type drift: memory as string, current=…, absent; booleans as integers; tags separators', async () => {
     expect(typeof (await configOf(edge('agent-rich'))).memory).toBe('string');
     expect((await configOf(edge('agent-not-running'))).memory).toBe('current=4096');
     const fresh = await configOf(edge('fresh-link-local'));
     expect(fresh.memory).toBeUndefined();
     expect(resourceOf(edge('fresh-link-local')).maxmem).toBe(512 * 1024 * 1024);
-    expect(fresh.onboot).toBe('1');
+    expect(fresh.onboot).toBe(1);
     expect((await configOf(edge('locked-backup'))).cores).toEqual(expect.any(Number));
     expect(resourceOf(edge('nameless')).tags).toBe('Windows,Prod');
     expect(resourceOf(edge('lxc-ipv6')).tags).toBe('dev lxc');

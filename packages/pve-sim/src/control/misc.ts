@@ -51,6 +51,7 @@ const TIMING_FIELDS = [
   'stale_after_ms',
   'unknown_after_ms',
   'name_delay_ms',
+  'ticket_lifetime_ms',
 ] as const;
 
 /** GET /_sim/timing */

@@ -9,7 +9,10 @@ export interface ApiToken {
 
 export type AuthResult =
   | { ok: true }
-  | { ok: false; reason: 'No ticket' | 'Authentication failed!' };
+  | {
+      ok: false;
+      reason: 'No ticket' | 'Authentication failed!' | 'Permission denied - invalid csrf token';
+    };
 
 const PREFIX = 'PVEAPIToken=';
 const TOKEN_ID = /^[^\s@!]+@[^\s@!]+![A-Za-z][A-Za-z0-9._-]*$/;

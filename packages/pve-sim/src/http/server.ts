@@ -6,16 +6,20 @@ import { API_ROUTES } from '../routes/api-routes.js';
 import type { SimState } from '../state/sim-state.js';
 import type { SimTls } from '../tls.js';
 import { atLeast } from '../version.js';
-import { type ApiToken, checkApiToken } from './auth.js';
+import { type ApiToken, type AuthResult, checkApiToken } from './auth.js';
 import { sendControl, sendData, sendHtml, sendPveError, sendUnauthorized } from './reply.js';
 import { isLoopback, readJsonBody, sleep } from './request-utils.js';
 import { Router } from './router.js';
+import { authCookie, type TicketIssuer } from './ticket.js';
+import { answerTicket } from './ticket-route.js';
 
 export const API_PREFIX = '/api2/json';
 
 export interface ServerContext {
   state: SimState;
   token: ApiToken;
+  /** Login tickets (`POST /access/ticket`, `PVEAuthCookie`, `CSRFPreventionToken`). */
+  tickets: TicketIssuer;
   tls: SimTls | undefined;
   /** Aborted on stop: cuts pending delays short. */
   signal: AbortSignal;
@@ -33,6 +37,28 @@ const FAULT_MESSAGES: Record<number, string> = {
 };
 
 const faultMessage = (status: number) => FAULT_MESSAGES[status] ?? STATUS_CODES[status] ?? 'Error';
+
+const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/**
+ * Who is asking, in pve-manager's order: an API token header wins (no CSRF check); else the
+ * `PVEAuthCookie` ticket, and for anything but GET its `CSRFPreventionToken` header too.
+ */
+function authenticate(req: IncomingMessage, method: string, ctx: ServerContext): AuthResult {
+  const authorization = req.headers.authorization;
+  if (authorization?.startsWith('PVEAPIToken=')) return checkApiToken(authorization, ctx.token);
+  const ticket = authCookie(req.headers.cookie);
+  if (!ticket) return { ok: false, reason: 'No ticket' };
+  const username = ctx.tickets.verifyTicket(ticket);
+  if (!username) return { ok: false, reason: 'Authentication failed!' };
+  if (
+    method !== 'GET' &&
+    !ctx.tickets.verifyCsrf(header(req.headers.csrfpreventiontoken), username)
+  ) {
+    return { ok: false, reason: 'Permission denied - invalid csrf token' };
+  }
+  return { ok: true };
+}
 
 /** Answers one API request: faults, auth, routing, handler; returns the status sent. */
 async function answerApi(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ServerContext) {
@@ -53,7 +79,9 @@ async function answerApi(req: IncomingMessage, res: ServerResponse, url: URL, ct
     sendHtml(res, faults.htmlStatus);
     return faults.htmlStatus;
   }
-  const auth = checkApiToken(req.headers.authorization, ctx.token);
+  // The ticket login needs no authentication (it is how one gets authenticated).
+  const open = kind === 'access-ticket';
+  const auth: AuthResult = open ? { ok: true } : authenticate(req, method, ctx);
   const forced = scoped ? faults.status : null;
   if (!auth.ok || forced === 401) {
     await sleep(state.timing.authDelayMs, signal);
@@ -68,6 +96,7 @@ async function answerApi(req: IncomingMessage, res: ServerResponse, url: URL, ct
     sendPveError(res, faults.errorStatus, faults.message ?? faultMessage(faults.errorStatus));
     return faults.errorStatus;
   }
+  if (open) return answerTicket({ req, res, method, ctx });
   const since = match?.route.since;
   if (method !== 'GET' || !match || (since && !atLeast(state.version, since[0], since[1]))) {
     sendPveError(res, 501, `Method '${method} ${API_PREFIX}${path}' not implemented`);

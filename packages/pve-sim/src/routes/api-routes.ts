@@ -7,6 +7,8 @@ import { getAgentInterfaces, getQemuConfig, getQemuList, getQemuStatus } from '.
 /** The Proxmox API endpoints the simulator serves (GET under /api2/json). */
 export const API_ROUTES: readonly ApiRoute[] = [
   { pattern: '/version', kind: 'version', query: [], handler: getVersion },
+  // Answered before authentication by http/ticket-route.ts (GET null, POST login).
+  { pattern: '/access/ticket', kind: 'access-ticket', query: [], handler: () => null },
   { pattern: '/nodes', kind: 'nodes', query: [], handler: getNodes },
   { pattern: '/nodes/{node}/status', kind: 'node-status', query: [], handler: getNodeStatus },
   { pattern: '/cluster/status', kind: 'cluster-status', query: [], handler: getClusterStatus },

@@ -28,5 +28,5 @@ export function getLxcConfig(req: ApiRequest): unknown {
 export function getLxcInterfaces(req: ApiRequest): unknown {
   const guest = requireGuest(req, 'lxc');
   if (guest.status === 'stopped') return null;
-  return lxcInterfaces(guest, req.state.version.features.lxcIpAddresses);
+  return lxcInterfaces(guest, req.state.version.features);
 }

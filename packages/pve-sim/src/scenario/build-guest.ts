@@ -221,7 +221,7 @@ function lxcConfig(ctx: BuildContext): Record<string, string> {
     hostname: `ct-${prng.pick(ROLES)}-${pad2(prng.int(1, 40))}`,
     memory: String(prng.pick([256, 512, 1024, 2048, 4096])),
     swap: '512',
-    ostype: prng.pick(['debian', 'ubuntu', 'alpine', 'rockylinux']),
+    ostype: prng.pick(['debian', 'ubuntu', 'alpine', 'centos']),
     rootfs: `local-lvm:vm-${vmid}-disk-0,size=${prng.pick(['4G', '8G', '16G', '32G'])}`,
     unprivileged: '1',
   };
@@ -280,7 +280,6 @@ export function buildGuest(type: GuestType, ctx: BuildContext): SimGuest {
     agentMode: pickAgentMode(ctx),
     agentProfile: pickProfile(ctx, config.ostype?.startsWith('win') === true),
     quirks: {
-      boolStrings: variety && prng.chance(0.03),
       sciCounters: variety && prng.chance(0.02),
       vmidString: type === 'lxc' && prng.chance(0.5),
     },

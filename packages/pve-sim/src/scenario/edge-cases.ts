@@ -193,7 +193,6 @@ export const EDGE_CASES: readonly EdgeCase[] = [
       g.nameVisibleAt = ctx.now + ctx.nameDelayMs;
       g.config.onboot = '1';
       delete g.config.memory;
-      g.quirks.boolStrings = true;
       profile(g, { linkLocalOnly: true });
     },
   },

@@ -28,6 +28,8 @@ export interface SimTiming {
   unknownAfterMs: number;
   /** How long a new guest lacks `name` in /cluster/resources (up to 10 s). */
   nameDelayMs: number;
+  /** How long login tickets and CSRF prevention tokens stay valid (Proxmox: 2 h). */
+  ticketLifetimeMs: number;
 }
 
 export interface NewGuest extends GuestPatch {

@@ -23,9 +23,9 @@ function asNumber(raw: string): number | string {
 }
 
 /**
- * `GET …/config`: the config with schema-typed values (integers and booleans as numbers,
- * booleans as "1" for guests with the boolStrings quirk, qemu `memory` a string from 8.0 and
- * a number before) plus `digest`.
+ * `GET …/config`: the config with schema-typed values (integers as numbers, booleans as the
+ * integers 0/1 as Proxmox's JSON has them, qemu `memory` a string from 8.0 and a number
+ * before) plus `digest`.
  */
 export function configForApi(
   guest: SimGuest,
@@ -42,7 +42,7 @@ export function configForApi(
     } else if (integers.has(key)) {
       out[key] = asNumber(raw);
     } else if (booleans.has(key)) {
-      out[key] = guest.quirks.boolStrings ? raw : asNumber(raw);
+      out[key] = asNumber(raw);
     } else {
       out[key] = raw;
     }

@@ -112,7 +112,13 @@ export function nodeStatus(state: SimState, node: SimNode, now: number): Record<
       user_hz: 100,
       flags: 'fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov',
     },
-    memory: { total: node.maxmem, used: usage.mem, free: node.maxmem - usage.mem },
+    memory: {
+      total: node.maxmem,
+      used: usage.mem,
+      free: node.maxmem - usage.mem,
+      // From 9.0 (pve-docs apidata.js); the simulator has no page cache, so it equals free.
+      ...(state.version.features.nodeMemoryAvailable ? { available: node.maxmem - usage.mem } : {}),
+    },
     swap: { total: 8 * GIB, used: 0, free: 8 * GIB },
     rootfs: {
       total: node.maxdisk,
