@@ -1,6 +1,9 @@
 import type { SimGuest } from '../model.js';
 import { guestRuntime } from '../runtime-stats.js';
+import { qmpStatus } from '../run-state.js';
 import type { PveVersion } from '../version.js';
+
+export { guestExecutes, qmpStatus } from '../run-state.js';
 
 export const QEMU_VERSION = '9.2.0';
 export const QEMU_MACHINE = 'pc-i440fx-9.2+pve1';
@@ -10,9 +13,6 @@ export function displayName(guest: SimGuest): string {
   return guest.derived.name ?? (guest.type === 'qemu' ? `VM ${guest.vmid}` : `CT${guest.vmid}`);
 }
 
-export function qmpStatus(guest: SimGuest): string {
-  return guest.qmpstatus ?? guest.status;
-}
 
 function haStatus(guest: SimGuest): Record<string, unknown> {
   return guest.hastate ? { managed: 1, state: guest.hastate } : { managed: 0 };
