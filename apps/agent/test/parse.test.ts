@@ -299,7 +299,7 @@ describe('/cluster/resources', () => {
     expect(guests[0]?.node).toBe('pve1');
   });
 
-  it('reads hibernated guests as stopped with lock "suspended"', () => {
+  it('reads hibernated guests (stopped with lock "suspended") as suspended, keeping the lock', () => {
     const g = parseResourceEntry({
       id: 'qemu/101',
       vmid: 101,
@@ -310,7 +310,7 @@ describe('/cluster/resources', () => {
       lock: 'suspended',
     });
     expect(buildSyncVm(g as NonNullable<typeof g>, undefined)).toMatchObject({
-      status: 'stopped',
+      status: 'suspended',
       lock: 'suspended',
     });
   });
