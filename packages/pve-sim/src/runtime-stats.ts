@@ -1,7 +1,7 @@
 import { type JsonNumber, PerlFloat } from './http/perl-json.js';
 import type { SimGuest } from './model.js';
-import { guestExecutes } from './run-state.js';
 import { hash32, hashUnit } from './prng.js';
+import { guestExecutes } from './run-state.js';
 
 /** Proxmox refreshes guest statistics every 10 s; the jitter changes on the same beat. */
 export const REFRESH_MS = 10_000;

@@ -55,16 +55,19 @@ describe('guest run states: status, qmpstatus and /cluster/resources as Proxmox 
   });
   afterAll(() => sim?.stop());
 
-  it.each(RUN_STATES)('qmpstatus %s: status running, the state in qmpstatus and resources', async (state) => {
-    const res = await control(sim, 'PATCH', `/vms/${vm.vmid}`, { qmpstatus: state });
-    expect(res.status, res.text).toBe(200);
-    expect(res.body).toMatchObject({ status: 'running', qmpstatus: state });
-    expect(await listed(vm, false)).toMatchObject({ status: 'running' });
-    expect(await listed(vm, false)).not.toHaveProperty('qmpstatus');
-    expect(await listed(vm, true)).toMatchObject({ status: 'running', qmpstatus: state });
-    expect(await current(vm)).toMatchObject({ status: 'running', qmpstatus: state });
-    expect(await resource(vm.vmid)).toMatchObject({ status: state });
-  });
+  it.each(RUN_STATES)(
+    'qmpstatus %s: status running, the state in qmpstatus and resources',
+    async (state) => {
+      const res = await control(sim, 'PATCH', `/vms/${vm.vmid}`, { qmpstatus: state });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toMatchObject({ status: 'running', qmpstatus: state });
+      expect(await listed(vm, false)).toMatchObject({ status: 'running' });
+      expect(await listed(vm, false)).not.toHaveProperty('qmpstatus');
+      expect(await listed(vm, true)).toMatchObject({ status: 'running', qmpstatus: state });
+      expect(await current(vm)).toMatchObject({ status: 'running', qmpstatus: state });
+      expect(await resource(vm.vmid)).toMatchObject({ status: state });
+    },
+  );
 
   it('a guest that does not execute uses no CPU and its guest agent does not answer', async () => {
     await control(sim, 'PATCH', `/vms/${vm.vmid}`, { qmpstatus: 'guest-panicked' });

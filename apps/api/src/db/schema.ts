@@ -200,9 +200,7 @@ export const vms = pgTable('vms', {
     .notNull()
     .default('qemu'),
   name: text('name'),
-  status: text('status', { enum: VM_STATUSES })
-    .notNull()
-    .default('unknown'),
+  status: text('status', { enum: VM_STATUSES }).notNull().default('unknown'),
   template: boolean('template').notNull().default(false),
   pveLock: text('pve_lock'),
   cpuCores: integer('cpu_cores'),

@@ -1,6 +1,6 @@
 import type { SimGuest } from '../model.js';
-import { guestRuntime } from '../runtime-stats.js';
 import { qmpStatus } from '../run-state.js';
+import { guestRuntime } from '../runtime-stats.js';
 import type { PveVersion } from '../version.js';
 
 export { guestExecutes, qmpStatus } from '../run-state.js';
@@ -12,7 +12,6 @@ export const QEMU_MACHINE = 'pc-i440fx-9.2+pve1';
 export function displayName(guest: SimGuest): string {
   return guest.derived.name ?? (guest.type === 'qemu' ? `VM ${guest.vmid}` : `CT${guest.vmid}`);
 }
-
 
 function haStatus(guest: SimGuest): Record<string, unknown> {
   return guest.hastate ? { managed: 1, state: guest.hastate } : { managed: 0 };

@@ -19,13 +19,10 @@ export const VM_STATUSES = [
 
 export type VmStatusValue = (typeof VM_STATUSES)[number];
 
-export const VmStatus = Type.Union(
-  VM_STATUSES.map((s) => Type.Literal(s)),
-  {
-    description:
-      'The guest state as Proxmox reports it: running, stopped, paused, suspended (ACPI S3 or ' +
-      'hibernated to disk), io-error (paused on a disk error), migrating, prelaunch (started ' +
-      'but not yet run), internal-error (QEMU internal error, guest panic or watchdog), ' +
-      'unknown (the node does not know, e.g. offline). See docs/agent.md, "Guest states".',
-  },
-);
+export const VmStatus = Type.Enum(VM_STATUSES, {
+  description:
+    'The guest state as Proxmox reports it: running, stopped, paused, suspended (ACPI S3 or ' +
+    'hibernated to disk), io-error (paused on a disk error), migrating, prelaunch (started ' +
+    'but not yet run), internal-error (QEMU internal error, guest panic or watchdog), ' +
+    'unknown (the node does not know, e.g. offline). See docs/agent.md, "Guest states".',
+});
