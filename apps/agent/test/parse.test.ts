@@ -203,14 +203,54 @@ describe('/cluster/resources', () => {
     expect(t(undefined)).toBe(false);
   });
 
-  it('keeps paused and maps unknown states to unknown', () => {
-    const s = (status: unknown) =>
-      parseResourceEntry({ id: 'qemu/100', vmid: 100, node: 'n', type: 'qemu', status, name: 'x' })
-        ?.status;
-    expect(s('paused')).toBe('paused');
+  it('maps every QEMU run state /cluster/resources can carry onto a state of ours', () => {
+    // pvestatd publishes `qmpstatus || status` for QEMU guests (pve-manager
+    // PVE/Service/pvestatd.pm, update_qemu_status), so `status` here is any QEMU RunState
+    // (qemu qapi/run-state.json: debug, inmigrate, internal-error, io-error, paused,
+    // postmigrate, prelaunch, finish-migrate, restore-vm, running, save-vm, shutdown,
+    // suspended, watchdog, guest-panicked, colo).
+    const s = (status: unknown, lock?: string) =>
+      parseResourceEntry({
+        id: 'qemu/100',
+        vmid: 100,
+        node: 'n',
+        type: 'qemu',
+        status,
+        name: 'x',
+        ...(lock ? { lock } : {}),
+      })?.status;
+    const expected: Record<string, string> = {
+      running: 'running',
+      stopped: 'stopped',
+      shutdown: 'stopped',
+      paused: 'paused',
+      'save-vm': 'paused',
+      'restore-vm': 'paused',
+      debug: 'paused',
+      colo: 'paused',
+      suspended: 'suspended',
+      'io-error': 'io-error',
+      inmigrate: 'migrating',
+      postmigrate: 'migrating',
+      'finish-migrate': 'migrating',
+      prelaunch: 'prelaunch',
+      'internal-error': 'internal-error',
+      'guest-panicked': 'internal-error',
+      watchdog: 'internal-error',
+      unknown: 'unknown',
+    };
+    for (const [pve, ours] of Object.entries(expected)) expect(s(pve), pve).toBe(ours);
     expect(s('RUNNING')).toBe('running');
-    expect(s('prelaunch')).toBe('unknown');
+    expect(s(' Io-Error ')).toBe('io-error');
+    // Hibernated: qemu-server's vmstatus says stopped; the saved state shows in the lock.
+    expect(s('stopped', 'suspended')).toBe('suspended');
+    expect(s('stopped', 'backup')).toBe('stopped');
+    expect(s('running', 'suspended')).toBe('running');
+    expect(s('some-future-state')).toBe('unknown');
+    expect(s('constructor')).toBe('unknown');
+    expect(s('__proto__')).toBe('unknown');
     expect(s(undefined)).toBe('unknown');
+    expect(s(3)).toBe('unknown');
   });
 
   it('marks the name-less "unknown" entries of an offline node as stale and sends only their identity', () => {
@@ -259,7 +299,7 @@ describe('/cluster/resources', () => {
     expect(guests[0]?.node).toBe('pve1');
   });
 
-  it('reads hibernated guests as stopped with lock "suspended"', () => {
+  it('reads hibernated guests (stopped with lock "suspended") as suspended, keeping the lock', () => {
     const g = parseResourceEntry({
       id: 'qemu/101',
       vmid: 101,
@@ -270,7 +310,7 @@ describe('/cluster/resources', () => {
       lock: 'suspended',
     });
     expect(buildSyncVm(g as NonNullable<typeof g>, undefined)).toMatchObject({
-      status: 'stopped',
+      status: 'suspended',
       lock: 'suspended',
     });
   });

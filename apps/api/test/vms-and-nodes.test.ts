@@ -163,6 +163,7 @@ describe('vms', () => {
     await call(alice, 'PATCH', `/vms/${vm.id}`, { status: 'running' });
     await call(alice, 'PATCH', `/vms/${vm.id}`, { name: 'renamed' });
     await call(alice, 'PATCH', `/vms/${vm.id}`, { status: 'paused' });
+    await call(alice, 'PATCH', `/vms/${vm.id}`, { status: 'io-error' });
     const events = (await call(alice, 'GET', `/vms/${vm.id}/events`)).json().items;
     expect(
       events.map((e: { from_status: string | null; to_status: string }) => [
@@ -170,11 +171,41 @@ describe('vms', () => {
         e.to_status,
       ]),
     ).toEqual([
+      ['paused', 'io-error'],
       ['running', 'paused'],
       ['stopped', 'running'],
       [null, 'stopped'],
     ]);
     expect((await call(bob, 'GET', `/vms/${vm.id}/events`)).statusCode).toBe(404);
+  });
+
+  it('takes every guest state, and refuses any other with the field named', async () => {
+    const states = [
+      'running',
+      'stopped',
+      'paused',
+      'suspended',
+      'io-error',
+      'migrating',
+      'prelaunch',
+      'internal-error',
+      'unknown',
+    ];
+    const vm = (await call(alice, 'POST', '/vms', { name: 'states' })).json();
+    for (const status of states) {
+      const res = await call(alice, 'PATCH', `/vms/${vm.id}`, { status });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().status).toBe(status);
+      expect((await call(alice, 'GET', `/vms?status=${status}&q=states`)).json().total).toBe(1);
+    }
+    for (const status of ['hibernated', 'qmp:paused', 'Running', 'guest-panicked', '']) {
+      const res = await call(alice, 'PATCH', `/vms/${vm.id}`, { status });
+      expect(res.statusCode, status).toBe(400);
+      expect(JSON.stringify(res.json().errors)).toContain('/body/status');
+    }
+    const bad = await call(alice, 'POST', '/vms', { name: 'x', status: 'panicked' });
+    expect(bad.statusCode).toBe(400);
+    expect((await call(alice, 'GET', '/vms?status=panicked')).statusCode).toBe(400);
   });
 
   it('clears links when the linked node or account is deleted, keeping the VM', async () => {

@@ -3,8 +3,13 @@
 export type GuestType = 'qemu' | 'lxc';
 export const GUEST_TYPES: readonly GuestType[] = ['qemu', 'lxc'];
 
-export type GuestStatus = 'running' | 'stopped' | 'paused';
-export const GUEST_STATUSES: readonly GuestStatus[] = ['running', 'stopped', 'paused'];
+/**
+ * Whether the guest's process runs: all qemu-server and pve-container say in `status` on
+ * `/nodes/{node}/{qemu,lxc}` and `…/status/current` (qemu-server `vmstatus`: enum
+ * stopped|running). The run state of a running QEMU guest is its `qmpstatus`.
+ */
+export type GuestStatus = 'running' | 'stopped';
+export const GUEST_STATUSES: readonly GuestStatus[] = ['running', 'stopped'];
 
 /** How the QEMU guest agent inside a running VM behaves. */
 export type AgentMode = 'ok' | 'not-running' | 'timeout';
@@ -34,14 +39,27 @@ export const HA_STATES = [
   'error',
 ] as const;
 
+/**
+ * QEMU's RunState (qemu qapi/run-state.json, `query-status`): what qemu-server reports as
+ * `qmpstatus` of a running QEMU guest. A stopped guest's `qmpstatus` is `stopped`.
+ */
 export const QMP_STATUSES = [
   'running',
   'paused',
   'suspended',
   'prelaunch',
   'inmigrate',
+  'postmigrate',
+  'finish-migrate',
   'io-error',
-  'stopped',
+  'internal-error',
+  'guest-panicked',
+  'watchdog',
+  'shutdown',
+  'save-vm',
+  'restore-vm',
+  'debug',
+  'colo',
 ] as const;
 
 /** What the guest agent reports besides the configured NICs. */
@@ -96,7 +114,7 @@ export interface SimGuest {
   type: GuestType;
   node: string;
   status: GuestStatus;
-  /** Overrides the QMP status derived from `status` (suspended, prelaunch, io-error, …). */
+  /** The QEMU run state of a running QEMU guest (paused, io-error, …); undefined: `running`. */
   qmpstatus: string | undefined;
   /** The config file as key → raw value (description included), like /etc/pve. */
   config: Record<string, string>;

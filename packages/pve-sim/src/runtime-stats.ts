@@ -1,6 +1,7 @@
 import { type JsonNumber, PerlFloat } from './http/perl-json.js';
 import type { SimGuest } from './model.js';
 import { hash32, hashUnit } from './prng.js';
+import { guestExecutes } from './run-state.js';
 
 /** Proxmox refreshes guest statistics every 10 s; the jitter changes on the same beat. */
 export const REFRESH_MS = 10_000;
@@ -48,7 +49,7 @@ export function guestRuntime(guest: SimGuest, now: number): GuestRuntime {
   const jitter = hashUnit(guest.vmid, Math.floor(now / REFRESH_MS));
   const uptime = Math.max(0, Math.floor((now - guest.startedAt) / 1000));
   const { load, derived } = guest;
-  const cpu = guest.status === 'paused' ? 0 : Math.min(1, load.cpu * (0.6 + 0.8 * jitter));
+  const cpu = !guestExecutes(guest) ? 0 : Math.min(1, load.cpu * (0.6 + 0.8 * jitter));
   const memShare = Math.min(0.98, Math.max(0.02, load.mem + (jitter - 0.5) * 0.06));
   const net = load.netRate * uptime;
   const io = load.ioRate * uptime;

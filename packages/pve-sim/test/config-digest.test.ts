@@ -74,7 +74,7 @@ describe('config digest', () => {
   it.each([
     ['status stopped', { status: 'stopped' }],
     ['status running', { status: 'running' }],
-    ['status paused', { status: 'paused' }],
+    ['qmpstatus paused', { qmpstatus: 'paused' }],
     ['qmpstatus', { qmpstatus: 'prelaunch' }],
     ['hastate', { hastate: 'started' }],
     ['pool', { pool: 'lab' }],

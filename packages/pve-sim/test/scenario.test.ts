@@ -110,7 +110,18 @@ describe('edge cases in a default scenario (200 guests, 3 nodes)', () => {
     expect(resourceOf(edge('paused')).status).toBe('paused');
     const ioError = edge('io-error');
     const status = await data(sim, `/nodes/${ioError.node}/qemu/${ioError.vmid}/status/current`);
-    expect(status).toMatchObject({ status: 'paused', qmpstatus: 'io-error' });
+    expect(status).toMatchObject({ status: 'running', qmpstatus: 'io-error' });
+    expect(resourceOf(ioError).status).toBe('io-error');
+    for (const state of [
+      'suspended',
+      'prelaunch',
+      'inmigrate',
+      'postmigrate',
+      'internal-error',
+      'guest-panicked',
+    ]) {
+      expect(resourceOf(edge(state)).status, state).toBe(state);
+    }
     const res = await agentOf(edge('paused'));
     expect(res.body.message).toBe('QEMU guest agent is not running\n');
   });

@@ -4,6 +4,8 @@
  * a value over them would make the server refuse the whole sync, so `sync/build.ts` clamps.
  */
 
+import type { GuestState } from '../pve/guest-state.js';
+
 export interface AgentConfig {
   node_id: string;
   name: string;
@@ -12,7 +14,7 @@ export interface AgentConfig {
   interval_s: number;
 }
 
-export type SyncStatus = 'running' | 'stopped' | 'paused' | 'unknown';
+export type SyncStatus = GuestState;
 
 export interface SyncVm {
   vmid: number;

@@ -1,8 +1,9 @@
 import { PveError } from './errors.js';
+import { type GuestState, guestState } from './guest-state.js';
 import { parseTags, toBool, toCount, toNumber, toText } from './parse-values.js';
 
 export type GuestType = 'qemu' | 'lxc';
-export type GuestStatus = 'running' | 'stopped' | 'paused' | 'unknown';
+export type GuestStatus = GuestState;
 
 /** One guest from `GET /cluster/resources?type=vm`, read tolerantly. */
 export interface ListedGuest {
@@ -30,10 +31,9 @@ export interface ListedGuest {
 export const MIN_VMID = 100;
 export const MAX_VMID = 999_999_999;
 
-export function parseStatus(value: unknown): GuestStatus {
-  const s = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (s === 'running' || s === 'stopped' || s === 'paused') return s;
-  return 'unknown';
+/** The state from an entry's `status` (`qmpstatus || status` for QEMU) and `lock`. */
+export function parseStatus(value: unknown, lock?: string): GuestStatus {
+  return guestState(value, lock);
 }
 
 function parseType(entry: Record<string, unknown>): GuestType | undefined {
@@ -62,7 +62,8 @@ export function parseResourceEntry(raw: unknown): ListedGuest | undefined {
   const vmid = parseVmid(e);
   const node = toText(e.node);
   if (vmid === undefined || node === undefined) return undefined;
-  const status = parseStatus(e.status);
+  const lock = toText(e.lock);
+  const status = parseStatus(e.status, lock);
   const name = toText(e.name);
   const stale = status === 'unknown' && name === undefined;
   return {
@@ -73,7 +74,7 @@ export function parseResourceEntry(raw: unknown): ListedGuest | undefined {
     name,
     // Only 1 means template (qemu lists omit it otherwise; some versions send 0 or "0").
     template: toBool(e.template) === true,
-    lock: toText(e.lock),
+    lock,
     tags: stale && e.tags === undefined ? undefined : parseTags(e.tags),
     maxcpu: toNumber(e.maxcpu),
     cpu: toNumber(e.cpu),

@@ -13,6 +13,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { VM_STATUSES } from '../modules/vms/vm-status.js';
 
 /**
  * Drizzle's view of the tables. The tables themselves are made by the plain-SQL files in
@@ -199,9 +200,7 @@ export const vms = pgTable('vms', {
     .notNull()
     .default('qemu'),
   name: text('name'),
-  status: text('status', { enum: ['running', 'stopped', 'paused', 'unknown'] })
-    .notNull()
-    .default('unknown'),
+  status: text('status', { enum: VM_STATUSES }).notNull().default('unknown'),
   template: boolean('template').notNull().default(false),
   pveLock: text('pve_lock'),
   cpuCores: integer('cpu_cores'),

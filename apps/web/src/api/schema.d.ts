@@ -2023,7 +2023,20 @@ export interface paths {
               memory_mb?: number | null;
               name?: string | null;
               smbios_uuid?: string | null;
-              status: 'running' | 'stopped' | 'paused' | 'unknown';
+              /**
+               * @description The guest state as Proxmox reports it: running, stopped, paused, suspended (ACPI S3 or hibernated to disk), io-error (paused on a disk error), migrating, prelaunch (started but not yet run), internal-error (QEMU internal error, guest panic or watchdog), unknown (the node does not know, e.g. offline). See docs/agent.md, "Guest states".
+               * @enum {unknown}
+               */
+              status:
+                | 'running'
+                | 'stopped'
+                | 'paused'
+                | 'suspended'
+                | 'io-error'
+                | 'migrating'
+                | 'prelaunch'
+                | 'internal-error'
+                | 'unknown';
               /** @description Proxmox tags */
               tags?: string[];
               template?: boolean;
@@ -4413,8 +4426,13 @@ export interface paths {
              *         "total": 96,
              *         "by_status": {
              *           "running": 80,
-             *           "stopped": 14,
+             *           "stopped": 13,
              *           "paused": 0,
+             *           "suspended": 1,
+             *           "io-error": 0,
+             *           "migrating": 0,
+             *           "prelaunch": 0,
+             *           "internal-error": 0,
              *           "unknown": 2
              *         },
              *         "absent": 1,
@@ -7458,8 +7476,17 @@ export interface paths {
           /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, name, vmid, status, last_seen_at. Default created_at. */
           sort?: string;
           source?: 'agent' | 'manual';
-          /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */
-          status?: 'running' | 'stopped' | 'paused' | 'unknown';
+          /** @description The guest state as Proxmox reports it: running, stopped, paused, suspended (ACPI S3 or hibernated to disk), io-error (paused on a disk error), migrating, prelaunch (started but not yet run), internal-error (QEMU internal error, guest panic or watchdog), unknown (the node does not know, e.g. offline). See docs/agent.md, "Guest states". */
+          status?:
+            | 'running'
+            | 'stopped'
+            | 'paused'
+            | 'suspended'
+            | 'io-error'
+            | 'migrating'
+            | 'prelaunch'
+            | 'internal-error'
+            | 'unknown';
           /** @description Only objects carrying this tag (repeat for all of several tags) */
           tag?: string | string[];
           template?: boolean;
@@ -7595,8 +7622,20 @@ export interface paths {
              */
             owner_id?: string;
             smbios_uuid?: string | null;
-            /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */
-            status?: 'running' | 'stopped' | 'paused' | 'unknown';
+            /**
+             * @description The guest state as Proxmox reports it: running, stopped, paused, suspended (ACPI S3 or hibernated to disk), io-error (paused on a disk error), migrating, prelaunch (started but not yet run), internal-error (QEMU internal error, guest panic or watchdog), unknown (the node does not know, e.g. offline). See docs/agent.md, "Guest states".
+             * @enum {unknown}
+             */
+            status?:
+              | 'running'
+              | 'stopped'
+              | 'paused'
+              | 'suspended'
+              | 'io-error'
+              | 'migrating'
+              | 'prelaunch'
+              | 'internal-error'
+              | 'unknown';
             /**
              * @description Free labels; trimmed, duplicates dropped (case-insensitive)
              * @example [
@@ -7844,8 +7883,20 @@ export interface paths {
             node_id?: string | null;
             notes?: string | null;
             smbios_uuid?: string | null;
-            /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */
-            status?: 'running' | 'stopped' | 'paused' | 'unknown';
+            /**
+             * @description The guest state as Proxmox reports it: running, stopped, paused, suspended (ACPI S3 or hibernated to disk), io-error (paused on a disk error), migrating, prelaunch (started but not yet run), internal-error (QEMU internal error, guest panic or watchdog), unknown (the node does not know, e.g. offline). See docs/agent.md, "Guest states".
+             * @enum {unknown}
+             */
+            status?:
+              | 'running'
+              | 'stopped'
+              | 'paused'
+              | 'suspended'
+              | 'io-error'
+              | 'migrating'
+              | 'prelaunch'
+              | 'internal-error'
+              | 'unknown';
             /**
              * @description Free labels; trimmed, duplicates dropped (case-insensitive)
              * @example [
@@ -8300,8 +8351,17 @@ export interface paths {
           smbios_uuid?: string;
           sort?: string;
           source?: 'agent' | 'manual';
-          /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */
-          status?: 'running' | 'stopped' | 'paused' | 'unknown';
+          /** @description The guest state as Proxmox reports it: running, stopped, paused, suspended (ACPI S3 or hibernated to disk), io-error (paused on a disk error), migrating, prelaunch (started but not yet run), internal-error (QEMU internal error, guest panic or watchdog), unknown (the node does not know, e.g. offline). See docs/agent.md, "Guest states". */
+          status?:
+            | 'running'
+            | 'stopped'
+            | 'paused'
+            | 'suspended'
+            | 'io-error'
+            | 'migrating'
+            | 'prelaunch'
+            | 'internal-error'
+            | 'unknown';
           /** @description Only objects carrying this tag (repeat for all of several tags) */
           tag?: string | string[];
           template?: boolean;
@@ -8816,8 +8876,20 @@ export interface components {
       pve_tags: string[];
       smbios_uuid: string | null;
       source: 'agent' | 'manual';
-      /** @description As Proxmox reports it (unknown: the node does not know, e.g. offline) */
-      status: 'running' | 'stopped' | 'paused' | 'unknown';
+      /**
+       * @description The guest state as Proxmox reports it: running, stopped, paused, suspended (ACPI S3 or hibernated to disk), io-error (paused on a disk error), migrating, prelaunch (started but not yet run), internal-error (QEMU internal error, guest panic or watchdog), unknown (the node does not know, e.g. offline). See docs/agent.md, "Guest states".
+       * @enum {unknown}
+       */
+      status:
+        | 'running'
+        | 'stopped'
+        | 'paused'
+        | 'suspended'
+        | 'io-error'
+        | 'migrating'
+        | 'prelaunch'
+        | 'internal-error'
+        | 'unknown';
       tags: string[];
       template: boolean;
       type: 'qemu' | 'lxc';

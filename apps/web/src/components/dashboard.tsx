@@ -1,6 +1,7 @@
 'use client';
 
 import type { paths } from '../api/schema';
+import { isVmStatus, VM_STATUS_HINTS } from '../features/vms/vm-states';
 import { useDashboard } from '../lib/queries';
 import { ago, duration } from '../lib/time';
 import { Card, cx, StatusBadge } from './ui';
@@ -12,7 +13,12 @@ const BAR_COLOURS: Record<string, string> = {
   running: 'bg-emerald-500',
   stopped: 'bg-zinc-400 dark:bg-zinc-500',
   paused: 'bg-amber-400',
-  unknown: 'bg-red-400',
+  suspended: 'bg-violet-400',
+  'io-error': 'bg-orange-500',
+  migrating: 'bg-cyan-400',
+  prelaunch: 'bg-teal-400',
+  'internal-error': 'bg-rose-600',
+  unknown: 'bg-red-300',
 };
 
 function Counts({
@@ -81,7 +87,10 @@ function VmStatusChart({ vms }: { vms: DashboardData['vms'] }) {
                   aria-hidden="true"
                   className={cx('h-2.5 w-2.5 rounded-full', BAR_COLOURS[status] ?? 'bg-indigo-400')}
                 />
-                {status} <span className="tabular-nums text-zinc-500">{n}</span>
+                <span title={isVmStatus(status) ? VM_STATUS_HINTS[status] : undefined}>
+                  {status}
+                </span>{' '}
+                <span className="tabular-nums text-zinc-500">{n}</span>
               </li>
             ))}
           </ul>

@@ -126,6 +126,15 @@ const STATUS_COLOURS: Record<string, string> = {
   redeemed: 'bg-sky-100 text-sky-800 dark:bg-sky-900/50 dark:text-sky-300',
   claimed: 'bg-sky-100 text-sky-800 dark:bg-sky-900/50 dark:text-sky-300',
   paused: 'bg-amber-100 text-amber-800 dark:bg-amber-900/50 dark:text-amber-300',
+  // VM states: each its own colour among the VM states.
+  stopped: 'bg-zinc-200 text-zinc-800 dark:bg-zinc-700 dark:text-zinc-200',
+  suspended: 'bg-violet-100 text-violet-800 dark:bg-violet-900/50 dark:text-violet-300',
+  'io-error': 'bg-orange-100 text-orange-800 dark:bg-orange-900/50 dark:text-orange-300',
+  migrating: 'bg-cyan-100 text-cyan-800 dark:bg-cyan-900/50 dark:text-cyan-300',
+  prelaunch: 'bg-teal-100 text-teal-800 dark:bg-teal-900/50 dark:text-teal-300',
+  'internal-error': 'bg-rose-200 text-rose-900 dark:bg-rose-900/70 dark:text-rose-200',
+  unknown:
+    'bg-white text-zinc-500 ring-1 ring-inset ring-zinc-300 dark:bg-zinc-900 dark:text-zinc-400 dark:ring-zinc-600',
   stale: 'bg-amber-100 text-amber-800 dark:bg-amber-900/50 dark:text-amber-300',
   pending: 'bg-amber-100 text-amber-800 dark:bg-amber-900/50 dark:text-amber-300',
   locked: 'bg-amber-100 text-amber-800 dark:bg-amber-900/50 dark:text-amber-300',
@@ -135,9 +144,10 @@ const STATUS_COLOURS: Record<string, string> = {
   offline: 'bg-red-100 text-red-800 dark:bg-red-900/50 dark:text-red-300',
 };
 
-export function StatusBadge({ status }: { status: string }) {
+export function StatusBadge({ status, title }: { status: string; title?: string | undefined }) {
   return (
     <span
+      title={title}
       className={cx(
         'inline-flex rounded-full px-2 py-0.5 text-xs font-medium',
         STATUS_COLOURS[status] ?? 'bg-zinc-100 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300',

@@ -3,7 +3,7 @@ import { qgaInterfaces } from '../guest-agent/qga-interfaces.js';
 import { sleep } from '../http/request-utils.js';
 import type { SimGuest } from '../model.js';
 import { configForApi } from '../views/guest-config.js';
-import { qemuCurrentStatus, qemuListEntry } from '../views/guest-status.js';
+import { guestExecutes, qemuCurrentStatus, qemuListEntry } from '../views/guest-status.js';
 import type { ApiRequest } from './api-request.js';
 import { booleanQuery, requireGuest, requireNode } from './params.js';
 
@@ -46,7 +46,8 @@ export async function getAgentInterfaces(req: ApiRequest): Promise<unknown> {
     await sleep(timing.agentTimeoutMs, req.signal);
     throw new PveError(500, timeout);
   }
-  if (guest.status === 'paused' || guest.agentMode === 'not-running') {
+  // A guest whose vCPUs do not run (paused, io-error, prelaunch, …) cannot answer either.
+  if (!guestExecutes(guest) || guest.agentMode === 'not-running') {
     await sleep(timing.agentNotRunningMs, req.signal);
     throw new PveError(500, 'QEMU guest agent is not running');
   }

@@ -47,13 +47,15 @@ function pickDescription(prng: Prng): string | undefined {
   return `Owner: ${prng.pick(OWNERS)}\nPurpose: ${prng.pick(PURPOSES)}`;
 }
 
-function pickStatus(ctx: BuildContext): GuestStatus {
-  if (!ctx.variety) return 'running';
-  return ctx.prng.weighted<GuestStatus>([
+/** `status`, and `qmpstatus` for the few paused QEMU guests. */
+function pickStatus(ctx: BuildContext): { status: GuestStatus; paused: boolean } {
+  if (!ctx.variety) return { status: 'running', paused: false };
+  const pick = ctx.prng.weighted<GuestStatus | 'paused'>([
     ['running', 66],
     ['stopped', 32],
     ['paused', 2],
   ]);
+  return pick === 'paused' ? { status: 'running', paused: true } : { status: pick, paused: false };
 }
 
 function pickAgentMode(ctx: BuildContext): AgentMode {
@@ -247,7 +249,8 @@ function lxcConfig(ctx: BuildContext): Record<string, string> {
 export function buildGuest(type: GuestType, ctx: BuildContext): SimGuest {
   const { prng, variety, now } = ctx;
   const config = type === 'qemu' ? qemuConfig(ctx) : lxcConfig(ctx);
-  let status = pickStatus(ctx);
+  const picked = pickStatus(ctx);
+  let status = picked.status;
   let hastate: string | undefined;
   const oddity = variety
     ? prng.weighted<'none' | 'template' | 'lock'>([
@@ -273,7 +276,7 @@ export function buildGuest(type: GuestType, ctx: BuildContext): SimGuest {
     type,
     node: ctx.node.name,
     status,
-    qmpstatus: undefined,
+    qmpstatus: type === 'qemu' && status === 'running' && picked.paused ? 'paused' : undefined,
     config,
     hastate,
     pool: variety && prng.chance(0.12) ? prng.pick(POOLS) : undefined,

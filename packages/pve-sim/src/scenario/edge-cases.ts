@@ -81,7 +81,7 @@ function longDescription(vmid: number): string {
 
 /**
  * The edge cases of PROXMOX.md, most important first. A scenario places each on its own
- * guest while there are guests left (23 guests show them all).
+ * guest while there are guests left (29 guests show them all).
  */
 export const EDGE_CASES: readonly EdgeCase[] = [
   {
@@ -133,7 +133,7 @@ export const EDGE_CASES: readonly EdgeCase[] = [
     type: 'qemu',
     apply(g, ctx) {
       run(g, ctx);
-      g.status = 'paused';
+      g.qmpstatus = 'paused';
     },
   },
   {
@@ -298,7 +298,6 @@ export const EDGE_CASES: readonly EdgeCase[] = [
     type: 'qemu',
     apply(g, ctx) {
       run(g, ctx);
-      g.status = 'paused';
       g.qmpstatus = 'io-error';
     },
   },
@@ -337,6 +336,26 @@ export const EDGE_CASES: readonly EdgeCase[] = [
       });
     },
   },
+  ...(
+    [
+      // Each QEMU run state Proxmox reports as qmpstatus (and in /cluster/resources) once.
+      ['suspended', 'suspended'],
+      ['prelaunch', 'prelaunch'],
+      ['inmigrate', 'inmigrate'],
+      ['postmigrate', 'postmigrate'],
+      ['internal-error', 'internal-error'],
+      ['guest-panicked', 'guest-panicked'],
+    ] as const
+  ).map(
+    ([name, qmpstatus]): EdgeCase => ({
+      name,
+      type: 'qemu',
+      apply(g, ctx) {
+        run(g, ctx);
+        g.qmpstatus = qmpstatus;
+      },
+    }),
+  ),
 ];
 
 export const EDGE_CASE_NAMES: readonly string[] = EDGE_CASES.map((e) => e.name);

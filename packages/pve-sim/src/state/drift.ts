@@ -50,7 +50,7 @@ export class Drift {
     this.current = { everyMs: 0, fraction: this.current.fraction };
   }
 
-  /** One drift step: running → stopped, stopped/paused → running. Returns changed VMIDs. */
+  /** One drift step: running (in any run state) → stopped, stopped → running. Returns changed VMIDs. */
   step(fraction: number): number[] {
     if (!Number.isFinite(fraction) || fraction < 0 || fraction > 1) {
       throw new SimInputError(400, 'fraction must be between 0 and 1');

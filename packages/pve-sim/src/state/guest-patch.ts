@@ -17,7 +17,13 @@ import { setConfigValue } from './guest-record.js';
  * node, hastate, pool and guestAgent do not. `null` removes a value.
  */
 export interface GuestPatch {
+  /** running or stopped (stopping clears `qmpstatus`). */
   status?: GuestStatus;
+  /**
+   * The QEMU run state (paused, io-error, suspended, prelaunch, inmigrate, …); setting one
+   * starts a stopped QEMU guest, since only a running QEMU process has a run state. `null` or
+   * `running`: plain running.
+   */
   qmpstatus?: string | null;
   name?: string | null;
   /** A list is joined with `;`; a string is stored as given (old data: `,` or spaces). */
@@ -103,7 +109,11 @@ function memoryValue(guest: SimGuest, value: number | string): string {
 /** Checks a patch without changing anything; throws SimInputError (400) when invalid. */
 export function validateGuestPatch(guest: SimGuest, patch: GuestPatch, nodes: ReadonlySet<string>) {
   if (patch.status !== undefined) oneOf(patch.status, GUEST_STATUSES, 'status');
-  if (patch.qmpstatus != null) oneOf(patch.qmpstatus, QMP_STATUSES, 'qmpstatus');
+  if (patch.qmpstatus != null) {
+    oneOf(patch.qmpstatus, QMP_STATUSES, 'qmpstatus');
+    if (guest.type !== 'qemu') throw bad('qmpstatus applies to qemu guests only');
+    if (patch.status === 'stopped') throw bad('a stopped guest has no qmpstatus');
+  }
   if (patch.name != null) line(patch.name, 'name', 128);
   tagsValue(patch.tags);
   if (patch.memory != null) memoryValue(guest, patch.memory);
@@ -137,7 +147,7 @@ export function validateGuestPatch(guest: SimGuest, patch: GuestPatch, nodes: Re
     }
   }
   const template = patch.template ?? (patch.config?.template === '1' || guest.derived.template);
-  const status = patch.status ?? guest.status;
+  const status = patch.status ?? (patch.qmpstatus != null ? 'running' : guest.status);
   if (template && status !== 'stopped' && patch.template !== true) {
     throw bad(`VM ${guest.vmid} is a template and cannot run`);
   }
@@ -166,14 +176,19 @@ export function applyGuestPatch(guest: SimGuest, patch: GuestPatch, now: number)
   if (patch.onboot !== undefined) set('onboot', patch.onboot ? '1' : '0');
   for (const [key, value] of Object.entries(patch.config ?? {})) set(key, value ?? undefined);
   if (patch.template !== undefined) set('template', patch.template ? '1' : undefined);
-  const status = patch.template ? 'stopped' : patch.status;
+  const status = patch.template
+    ? 'stopped'
+    : (patch.status ?? (patch.qmpstatus != null ? 'running' : undefined));
   if (status !== undefined && status !== guest.status) {
     if (status === 'stopped') guest.startedAt = 0;
     else if (guest.status === 'stopped') guest.startedAt = now;
     guest.status = status;
     guest.qmpstatus = undefined;
   }
-  if (patch.qmpstatus !== undefined) guest.qmpstatus = patch.qmpstatus ?? undefined;
+  if (patch.status === 'running' && patch.qmpstatus === undefined) guest.qmpstatus = undefined;
+  if (patch.qmpstatus !== undefined && guest.status === 'running') {
+    guest.qmpstatus = patch.qmpstatus === 'running' ? undefined : (patch.qmpstatus ?? undefined);
+  }
   if (patch.hastate !== undefined) guest.hastate = patch.hastate ?? undefined;
   if (patch.pool !== undefined) guest.pool = patch.pool ?? undefined;
   if (patch.guestAgent !== undefined) guest.agentMode = patch.guestAgent;

@@ -1,8 +1,12 @@
 import type { SimGuest } from '../model.js';
 import { guestRuntime } from '../runtime-stats.js';
-import { displayName } from './guest-status.js';
+import { displayName, qmpStatus } from './guest-status.js';
 
-/** A `/cluster/resources` guest entry at `now` (no `name` until the new guest is known). */
+/**
+ * A `/cluster/resources` guest entry at `now` (no `name` until the new guest is known). Its
+ * `status` is what pvestatd publishes: `qmpstatus || status` (pve-manager
+ * PVE/Service/pvestatd.pm, update_qemu_status), so any QEMU run state for a QEMU guest.
+ */
 export function vmResourceEntry(guest: SimGuest, now: number): Record<string, unknown> {
   const rt = guestRuntime(guest, now);
   const out: Record<string, unknown> = {
@@ -10,7 +14,7 @@ export function vmResourceEntry(guest: SimGuest, now: number): Record<string, un
     vmid: guest.vmid,
     node: guest.node,
     type: guest.type,
-    status: guest.status,
+    status: qmpStatus(guest),
   };
   if (now >= guest.nameVisibleAt) out.name = displayName(guest);
   out.template = guest.derived.template ? 1 : 0;

@@ -1,6 +1,9 @@
 import type { SimGuest } from '../model.js';
+import { qmpStatus } from '../run-state.js';
 import { guestRuntime } from '../runtime-stats.js';
 import type { PveVersion } from '../version.js';
+
+export { guestExecutes, qmpStatus } from '../run-state.js';
 
 export const QEMU_VERSION = '9.2.0';
 export const QEMU_MACHINE = 'pc-i440fx-9.2+pve1';
@@ -8,10 +11,6 @@ export const QEMU_MACHINE = 'pc-i440fx-9.2+pve1';
 /** `name` as the lists show it: the configured name, else `VM <id>` / `CT<id>`. */
 export function displayName(guest: SimGuest): string {
   return guest.derived.name ?? (guest.type === 'qemu' ? `VM ${guest.vmid}` : `CT${guest.vmid}`);
-}
-
-export function qmpStatus(guest: SimGuest): string {
-  return guest.qmpstatus ?? guest.status;
 }
 
 function haStatus(guest: SimGuest): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { LIMITS } from '../../http/limits.js';
 import { Nullable } from '../../http/resource/fields.js';
+import { VmStatus } from '../vms/vm-status.js';
 
 /**
  * The agent API contract (DESIGN section 5, "Agent"): what `accountdb-agent` sends and gets.
@@ -39,12 +40,7 @@ export const SyncVm = Type.Object(
     vmid: Type.Integer({ minimum: 1, maximum: 999_999_999 }),
     type: Type.Union([Type.Literal('qemu'), Type.Literal('lxc')]),
     name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
-    status: Type.Union([
-      Type.Literal('running'),
-      Type.Literal('stopped'),
-      Type.Literal('paused'),
-      Type.Literal('unknown'),
-    ]),
+    status: VmStatus,
     template: Type.Optional(Type.Boolean()),
     lock: Type.Optional(
       Nullable(

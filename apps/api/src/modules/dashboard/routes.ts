@@ -8,6 +8,7 @@ import { iso } from '../../http/resource/fields.js';
 import { effectiveStatusSql } from '../accounts/status.js';
 import { effectiveCardStatusSql } from '../cards/resource.js';
 import { effectiveNodeStatus, effectiveNodeStatusSql } from '../proxmox-nodes/node-status.js';
+import { VM_STATUSES } from '../vms/vm-status.js';
 
 /** Nodes listed with their health; the counts cover every node. */
 const NODE_ITEMS = 200;
@@ -95,7 +96,17 @@ const routes: FastifyPluginAsync = async (fastify) => {
                   },
                   vms: {
                     total: 96,
-                    by_status: { running: 80, stopped: 14, paused: 0, unknown: 2 },
+                    by_status: {
+                      running: 80,
+                      stopped: 13,
+                      paused: 0,
+                      suspended: 1,
+                      'io-error': 0,
+                      migrating: 0,
+                      prelaunch: 0,
+                      'internal-error': 0,
+                      unknown: 2,
+                    },
                     absent: 1,
                     templates: 2,
                   },
@@ -197,7 +208,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           },
           vms: {
             total: sum(vmRows),
-            by_status: tally(vmRows, ['running', 'stopped', 'paused', 'unknown']),
+            by_status: tally(vmRows, VM_STATUSES),
             absent: Number(vmExtra?.absent ?? 0),
             templates: Number(vmExtra?.templates ?? 0),
           },

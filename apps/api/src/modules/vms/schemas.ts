@@ -1,15 +1,9 @@
 import { Type } from 'typebox';
 import { Notes, Nullable, Tags, Timestamp, UuidString } from '../../http/resource/fields.js';
+import { VmStatus } from './vm-status.js';
 
-export const VmStatus = Type.Union(
-  [
-    Type.Literal('running'),
-    Type.Literal('stopped'),
-    Type.Literal('paused'),
-    Type.Literal('unknown'),
-  ],
-  { description: 'As Proxmox reports it (unknown: the node does not know, e.g. offline)' },
-);
+export { VmStatus };
+
 export const VmType = Type.Union([Type.Literal('qemu'), Type.Literal('lxc')]);
 
 const writable = {

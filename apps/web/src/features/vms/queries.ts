@@ -12,7 +12,7 @@ export type VmPatch =
   paths['/api/v1/vms/{id}']['patch']['requestBody']['content']['application/json'];
 export type VmListQuery = NonNullable<paths['/api/v1/vms']['get']['parameters']['query']>;
 
-export const VM_STATUSES = ['running', 'stopped', 'paused', 'unknown'] as const;
+export { VM_STATUSES } from './vm-states';
 
 export const vmKeys = {
   all: ['vms'] as const,

@@ -18,6 +18,7 @@ import { AccountPicker } from '../accounts/account-picker';
 import { useNodeOptions } from '../nodes/queries';
 import { patchVm, useVm, useVmEvents, type VmPatch, vmKeys } from './queries';
 import { VmForm } from './vm-form';
+import { VmStatusBadge } from './vm-status-badge';
 
 /** One VM: node, status and its history, addresses, tags, notes and the assigned account. */
 export function VmDetail({ id }: { id: string }) {
@@ -62,7 +63,7 @@ export function VmDetail({ id }: { id: string }) {
       <PageHeader
         title={
           <span className="flex flex-wrap items-center gap-3">
-            {title} <StatusBadge status={vm.status} />
+            {title} <VmStatusBadge status={vm.status} />
             {vm.absent_since ? <StatusBadge status="absent" /> : null}
           </span>
         }
@@ -141,7 +142,7 @@ export function VmDetail({ id }: { id: string }) {
               items={[
                 ['VMID', vm.vmid ?? '—'],
                 ['Type', vm.type === 'qemu' ? 'VM (qemu)' : 'container (lxc)'],
-                ['Status', <StatusBadge key="s" status={vm.status} />],
+                ['Status', <VmStatusBadge key="s" status={vm.status} />],
                 ['Lock', vm.pve_lock ?? 'none'],
                 ['Template', vm.template ? 'yes' : 'no'],
                 [

@@ -11,6 +11,7 @@ import { saveExport } from '../../lib/download';
 import { ago } from '../../lib/time';
 import { useNodeOptions } from '../nodes/queries';
 import { fetchVmsPage, patchVm, VM_STATUSES, type Vm, type VmListQuery, vmKeys } from './queries';
+import { VmStatusBadge } from './vm-status-badge';
 
 const yesNo = [
   { value: 'true', label: 'yes' },
@@ -63,11 +64,11 @@ function columns(nodeNames: Map<string, string>): Column<Vm>[] {
     {
       id: 'status',
       header: 'Status',
-      width: '7rem',
+      width: '8.5rem',
       sortable: true,
       cell: (v) => (
         <span className="flex items-center gap-1">
-          <StatusBadge status={v.status} />
+          <VmStatusBadge status={v.status} />
           {v.absent_since ? <StatusBadge status="absent" /> : null}
         </span>
       ),
@@ -125,7 +126,7 @@ function columns(nodeNames: Map<string, string>): Column<Vm>[] {
     {
       id: 'last_seen_at',
       header: 'Last seen',
-      width: '7rem',
+      width: '8.5rem',
       sortable: true,
       cell: (v) => ago(v.last_seen_at),
       text: (v) => v.last_seen_at ?? '',
@@ -141,7 +142,7 @@ function columns(nodeNames: Map<string, string>): Column<Vm>[] {
     {
       id: 'updated_at',
       header: 'Updated',
-      width: '7rem',
+      width: '8.5rem',
       sortable: true,
       defaultHidden: true,
       cell: (v) => ago(v.updated_at),
