@@ -143,6 +143,53 @@ describe('sync cycle', () => {
     ).toBeGreaterThanOrEqual(4);
   });
 
+  it('syncs the listing first on a large node, then reads the new guests a budget per cycle', async () => {
+    const { agent } = make({}, { tuning: { detailBudget: 2 } });
+    // Five guests of pve1, none read yet, more than the budget of 2: the listing alone.
+    const first = await agent.cycle();
+    expect(first.kind).toBe('synced');
+    expect(pve.count(/\/config$/)).toBe(0);
+    expect(pve.count(/\/agent\/|\/interfaces$/)).toBe(0);
+    expect(adb.syncs[0]?.vms.map((v) => v.vmid).sort()).toEqual([101, 102, 103, 104, 200]);
+    expect(vm(101, adb.syncs[0])).toMatchObject({ name: 'vm-101', status: 'running' });
+    expect(vm(101, adb.syncs[0]).mac_addresses).toBeUndefined(); // not known yet: left out
+    if (first.kind !== 'synced') return;
+    expect(first.stats.detailBacklog).toBe(5);
+    expect(agent.nextDelayMs(first)).toBe(1_000); // the daemon comes back at once
+
+    // Then two guests' configs a cycle, until none is left; every sync stays complete.
+    const backlogs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      pve.reset();
+      const next = await agent.cycle();
+      if (next.kind !== 'synced') throw new Error(next.kind);
+      expect(pve.count(/\/config$/)).toBeLessThanOrEqual(2);
+      backlogs.push(next.stats.detailBacklog);
+    }
+    expect(backlogs).toEqual([3, 1, 0]);
+    expect(adb.syncs.every((b) => b.complete && b.vms.length === 5)).toBe(true);
+    expect(vm(101).mac_addresses).toEqual(['BC:24:11:00:00:65']);
+    expect(vm(200).ip_addresses).toEqual(['10.9.0.5']);
+
+    // Steady: nothing new, nothing changed, no round-robin due yet: the listing only.
+    pve.reset();
+    const steady = await agent.cycle();
+    if (steady.kind !== 'synced') throw new Error(steady.kind);
+    expect(pve.count(/\/config$/)).toBe(0);
+    expect(steady.stats.detailBacklog).toBe(0);
+    expect(agent.nextDelayMs(steady)).toBeGreaterThan(1_000);
+  });
+
+  it('reads a few new guests at once once it has synced (no listing-first after the start)', async () => {
+    const { agent } = make({}, { tuning: { detailBudget: 10 } });
+    await agent.cycle();
+    expect(pve.count(/\/config$/)).toBe(5);
+    pve.reset();
+    pve.addGuest({ vmid: 150 });
+    await agent.cycle();
+    expect(pve.requests.filter((r) => r.endsWith('/config'))).toEqual(['/nodes/pve1/qemu/150/config']);
+  });
+
   it('never runs more than two guest-agent calls at a time', async () => {
     for (let vmid = 110; vmid < 120; vmid++) pve.addGuest({ vmid });
     pve.agentLatencyMs = 60;
