@@ -187,7 +187,9 @@ describe('sync cycle', () => {
     pve.reset();
     pve.addGuest({ vmid: 150 });
     await agent.cycle();
-    expect(pve.requests.filter((r) => r.endsWith('/config'))).toEqual(['/nodes/pve1/qemu/150/config']);
+    expect(pve.requests.filter((r) => r.endsWith('/config'))).toEqual([
+      '/nodes/pve1/qemu/150/config',
+    ]);
   });
 
   it('never runs more than two guest-agent calls at a time', async () => {

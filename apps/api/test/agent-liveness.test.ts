@@ -25,7 +25,12 @@ const ownerQuery = <T>(text: string, params: unknown[] = []) =>
   ownerQueryAs<T>(t.database, text, params);
 
 const asNode = (key: string, url: string, payload: unknown) =>
-  t.app.inject({ method: 'POST', url: `/api/v1${url}`, headers: bearer(key), payload: payload as object });
+  t.app.inject({
+    method: 'POST',
+    url: `/api/v1${url}`,
+    headers: bearer(key),
+    payload: payload as object,
+  });
 
 async function makeNode(user: TestUser) {
   const res = await call(user, 'POST', '/proxmox-nodes', { name: randomName('pve') });
@@ -182,7 +187,11 @@ describe('a steady sync', () => {
   it('sorts by the derived last_seen_at', async () => {
     const node = await makeNode(alice);
     await sync(node.api_key, [guest(301, { cpu: 0, mem: 0, up: 0 })]);
-    const manual = await call(alice, 'POST', '/vms', { name: 'by hand', node_id: node.id, vmid: 999 });
+    const manual = await call(alice, 'POST', '/vms', {
+      name: 'by hand',
+      node_id: node.id,
+      vmid: 999,
+    });
     expect(manual.statusCode, manual.body).toBe(201);
     await ownerQuery(
       "UPDATE vms SET last_seen_at = now() - interval '1 day' WHERE node_id = $1 AND vmid = 301",
@@ -196,6 +205,62 @@ describe('a steady sync', () => {
     const items = (await call(alice, 'GET', `/vms?node_id=${node.id}&sort=-last_seen_at`)).json()
       .items as Array<{ vmid: number }>;
     expect(items.map((v) => v.vmid)).toEqual([301, 999]);
+  });
+});
+
+describe('new guests, inserted in sets', () => {
+  it('takes a listing-only guest (sizes and addresses unknown) and fills it in later', async () => {
+    const node = await makeNode(alice);
+    await sync(node.api_key, [{ vmid: 501, type: 'lxc', status: 'stopped' }]);
+    const [bare] = await apiVms(alice, node.id);
+    expect(bare).toMatchObject({ vmid: 501, status: 'stopped', cpu_usage: null });
+    const full = (await call(alice, 'GET', `/vms/${bare?.id}`)).json();
+    expect(full).toMatchObject({
+      type: 'lxc',
+      name: null,
+      template: false,
+      ip_addresses: [],
+      mac_addresses: [],
+      pve_tags: [],
+      memory_mb: null,
+      source: 'agent',
+    });
+    await sync(node.api_key, [
+      guest(
+        501,
+        { cpu: 0, mem: 0, up: 0 },
+        {
+          type: 'lxc',
+          status: 'stopped',
+          mac_addresses: ['bc:24:11:00:05:01'],
+          ip_addresses: ['10.5.0.1/24'],
+          tags: ['Web'],
+        },
+      ),
+    ]);
+    expect((await call(alice, 'GET', `/vms/${bare?.id}`)).json()).toMatchObject({
+      name: 'vm-501',
+      mac_addresses: ['BC:24:11:00:05:01'],
+      ip_addresses: ['10.5.0.1'],
+      pve_tags: ['Web'],
+    });
+  });
+
+  it('refuses a guest holding a NUL character with a 400 naming it, and writes nothing', async () => {
+    const node = await makeNode(alice);
+    const res = await asNode(
+      node.api_key,
+      '/agent/sync',
+      cycle([
+        guest(601, { cpu: 0, mem: 0, up: 0 }),
+        guest(602, { cpu: 0, mem: 0, up: 0 }, { description: 'a\u0000b' }),
+      ]),
+    );
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({ path: '/body/vms/1/description' }),
+    ]);
+    expect(await rowsOf(node.id)).toEqual([]);
   });
 });
 

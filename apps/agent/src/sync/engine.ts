@@ -105,6 +105,8 @@ export interface CycleStats {
   refreshReads: number;
   /** Address reads that followed a round-robin config read. */
   refreshAddressReads: number;
+  /** Address reads retried after an earlier failed or empty read (round-robin quota). */
+  retryReads: number;
   /** New guests whose config is still to be read (listing first); > 0: run again soon. */
   detailBacklog: number;
   durationMs: number;
@@ -450,6 +452,7 @@ export class SyncEngine {
     let addressReads = 0;
     let addressErrors = 0;
     let refreshAddressReads = 0;
+    let retryReads = 0;
     try {
       const configLimit = pLimit(this.tuning.configConcurrency);
       await Promise.all(
@@ -494,7 +497,7 @@ export class SyncEngine {
 
       const addressLimit = pLimit(this.tuning.addressConcurrency);
       const deniedNow = this.now() < this.addressDeniedUntil;
-      const addressTargets = inScope.filter((g) => {
+      const wanted = inScope.filter((g) => {
         const entry = this.cache.get(g.vmid);
         if (!entry?.config || !entry.ipsWanted || g.status !== 'running' || g.template || g.stale)
           return false;
@@ -502,6 +505,19 @@ export class SyncEngine {
         if (g.type === 'qemu') return entry.config.agentEnabled && !deniedNow;
         return this.lxcInterfaces !== false;
       });
+      // Guests whose config was read this cycle are asked now; retries of earlier failed or
+      // empty reads share the round-robin quota, the longest-waiting first, so that a node
+      // of guests without a running guest agent costs a bounded number of calls a cycle.
+      const readNow = new Set(targets.map((t) => t.g.vmid));
+      const retries = wanted
+        .filter((g) => !readNow.has(g.vmid))
+        .sort(
+          (a, b) =>
+            (this.cache.get(a.vmid)?.ipNextTryAt ?? 0) - (this.cache.get(b.vmid)?.ipNextTryAt ?? 0),
+        )
+        .slice(0, perCycle);
+      const retrying = new Set(retries.map((g) => g.vmid));
+      const addressTargets = wanted.filter((g) => readNow.has(g.vmid) || retrying.has(g.vmid));
       await Promise.all(
         addressTargets.map((g) =>
           addressLimit(async () => {
@@ -511,6 +527,7 @@ export class SyncEngine {
             const entry = this.cache.get(g.vmid) as CachedGuest;
             addressReads++;
             if (refreshed.has(g.vmid)) refreshAddressReads++;
+            if (retrying.has(g.vmid)) retryReads++;
             const ok = await this.readAddresses(node, g, entry, signal);
             if (!ok) addressErrors++;
           }),
@@ -528,6 +545,7 @@ export class SyncEngine {
       addressErrors,
       refreshReads: refreshed.size,
       refreshAddressReads,
+      retryReads,
       detailBacklog,
     };
   }

@@ -7,12 +7,18 @@ import {
   type LiveUsageEntry,
   proxmoxNodes,
   vmLiveness,
-  vmStatusEvents,
   vms,
 } from '../../db/schema.js';
 import { rowsOf, type Tx } from '../../db/tenant.js';
 import { uuidv7 } from '../../db/uuid.js';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../http/errors.js';
+import {
+  insertStatusEvents,
+  insertSyncedVms,
+  type NewVm,
+  nulField,
+  type StatusEvent,
+} from './insert-synced.js';
 import { changedValues, type ObservedValues, observedValues } from './normalize-vm.js';
 import type { SyncBody, SyncResult } from './schemas.js';
 
@@ -184,11 +190,20 @@ export async function applySync(
     // sync that were not written otherwise, to move their own last_seen_at.
     const liveUsage: Record<string, LiveUsageEntry> = {};
     const touched: string[] = [];
-    const inserts: Array<Record<string, unknown>> = [];
-    const events: Array<typeof vmStatusEvents.$inferInsert> = [];
+    const inserts: NewVm[] = [];
+    const events: StatusEvent[] = [];
     const links: Array<{ vmId: string; smbiosUuid: string | null; macs: string[] }> = [];
 
-    for (const vm of wanted) {
+    for (const [index, vm] of wanted.entries()) {
+      const bad = nulField(vm);
+      if (bad) {
+        throw new ValidationError([
+          {
+            path: `/body/vms/${body.vms.indexOf(vm)}/${bad}`,
+            message: `holds a NUL character, which cannot be stored (VMID ${vm.vmid}, guest ${index + 1} of the sync)`,
+          },
+        ]);
+      }
       const { values, usage } = observedValues(vm);
       liveUsage[String(vm.vmid)] = [usage.cpuUsage, usage.memUsage, usage.uptimeS];
       let row = byVmid.get(vm.vmid);
@@ -208,23 +223,13 @@ export async function applySync(
         );
         if (adopted?.id) {
           [row] = await tx.select().from(vms).where(eq(vms.id, adopted.id));
-          if (row)
-            events.push({ ownerId, vmId: row.id, fromStatus: row.status, toStatus: row.status });
+          if (row) events.push({ vmId: row.id, fromStatus: row.status, toStatus: row.status });
         }
       }
       if (!row) {
         const id = uuidv7();
-        inserts.push({
-          ...values,
-          id,
-          ownerId,
-          nodeId,
-          vmid: vm.vmid,
-          source: 'agent',
-          ...usage,
-          lastSeenAt: sql`now()`,
-        });
-        events.push({ ownerId, vmId: id, fromStatus: null, toStatus: values.status ?? 'unknown' });
+        inserts.push({ id, vmid: vm.vmid, values, usage });
+        events.push({ vmId: id, fromStatus: null, toStatus: values.status ?? 'unknown' });
         links.push({
           vmId: id,
           smbiosUuid: values.smbiosUuid ?? null,
@@ -256,7 +261,7 @@ export async function applySync(
       }
       if (changed) {
         if (changes.status !== undefined)
-          events.push({ ownerId, vmId: row.id, fromStatus: row.status, toStatus: changes.status });
+          events.push({ vmId: row.id, fromStatus: row.status, toStatus: changes.status });
         if (changes.smbiosUuid !== undefined || changes.macAddresses !== undefined) {
           links.push({
             vmId: row.id,
@@ -270,15 +275,11 @@ export async function applySync(
       }
     }
 
-    for (let i = 0; i < inserts.length; i += CHUNK) {
-      await tx.insert(vms).values(inserts.slice(i, i + CHUNK) as never);
-    }
+    await insertSyncedVms(tx, { ownerId, nodeId, rows: inserts });
     await touchSeen(tx, touched);
     // A migration adoption is recorded as a move, not a status change: keep only real changes.
     const realEvents = events.filter((e) => e.fromStatus !== e.toStatus);
-    for (let i = 0; i < realEvents.length; i += CHUNK) {
-      await tx.insert(vmStatusEvents).values(realEvents.slice(i, i + CHUNK));
-    }
+    await insertStatusEvents(tx, { ownerId, events: realEvents });
     // Most syncs have nothing to link: look once whether the owner has unlinked hardware.
     const [unlinked] = links.length
       ? await tx
