@@ -235,6 +235,34 @@ describe('sync cycle', () => {
     expect(vm(101).ip_addresses).toEqual(['192.0.2.7']);
   });
 
+  it('retries failed address reads within the round-robin quota, the longest-waiting first', async () => {
+    let now = 7_000_000;
+    // Four running QEMU guests of pve1 whose guest agent is not running.
+    for (const vmid of [101, 104]) {
+      const g = pve.guests.get(vmid);
+      if (g) g.interfaces = undefined;
+    }
+    for (const vmid of [110, 111]) pve.addGuest({ vmid }).interfaces = undefined;
+    const { agent } = make({}, { now: () => now });
+    await agent.cycle();
+    expect(pve.count(/\/agent\/network-get-interfaces$/)).toBe(4);
+    // 7 guests, 60 s interval, 30 min refresh: a quota of one background read a cycle.
+    now += 61_000;
+    pve.reset();
+    const outcome = await agent.cycle();
+    if (outcome.kind !== 'synced') throw new Error(outcome.kind);
+    expect(pve.count(/\/agent\/network-get-interfaces$/)).toBe(1);
+    expect(outcome.stats.retryReads).toBe(1);
+    // The others come in the next cycles, one each, none asked twice before all were asked.
+    const asked = new Set(pve.requests.filter((r) => r.includes('/agent/')));
+    for (let i = 0; i < 3; i++) {
+      pve.reset();
+      await agent.cycle();
+      for (const r of pve.requests.filter((p) => p.includes('/agent/'))) asked.add(r);
+    }
+    expect(asked.size).toBe(4);
+  });
+
   it('stops guest-agent reads after a 403 and says which privilege is missing', async () => {
     pve.fail(/\/agent\/network-get-interfaces$/, {
       status: 403,
