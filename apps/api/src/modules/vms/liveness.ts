@@ -24,8 +24,25 @@ export interface VmLiveness {
  * caller's own tenant transaction returned that node's row at that version: row-level
  * security decides who sees it, the cache only saves the parsing.
  */
-const CACHE_NODES = 64;
+const CACHE_GUESTS = 200_000;
 const cache = new Map<string, { version: number; live: NodeLiveness }>();
+let cachedGuests = 0;
+
+/** Keeps a node's parsed usage, dropping the least recently stored beyond CACHE_GUESTS. */
+function remember(nodeId: string, entry: { version: number; live: NodeLiveness }): void {
+  const old = cache.get(nodeId);
+  if (old) {
+    cachedGuests -= old.live.usage.size;
+    cache.delete(nodeId);
+  }
+  while (cache.size > 0 && cachedGuests + entry.live.usage.size > CACHE_GUESTS) {
+    const [oldestId, oldest] = cache.entries().next().value as [string, typeof entry];
+    cachedGuests -= oldest.live.usage.size;
+    cache.delete(oldestId);
+  }
+  cache.set(nodeId, entry);
+  cachedGuests += entry.live.usage.size;
+}
 
 /** Per read (one list page, one GET): the nodes already looked up. */
 const perRead = new WeakMap<ReadContext, Map<string, NodeLiveness | null>>();
@@ -64,7 +81,12 @@ export async function preloadLiveness(rows: Row[], ctx: ReadContext): Promise<vo
   const stale = heads.filter((h) => cache.get(h.nodeId)?.version !== h.version);
   if (stale.length > 0) {
     const docs = await ctx.tx
-      .select({ nodeId: vmLiveness.nodeId, version: vmLiveness.version, usage: vmLiveness.usage })
+      .select({
+        nodeId: vmLiveness.nodeId,
+        seenAt: vmLiveness.seenAt,
+        version: vmLiveness.version,
+        usage: vmLiveness.usage,
+      })
       .from(vmLiveness)
       .where(
         inArray(
@@ -73,15 +95,9 @@ export async function preloadLiveness(rows: Row[], ctx: ReadContext): Promise<vo
         ),
       );
     for (const doc of docs) {
-      const head = stale.find((h) => h.nodeId === doc.nodeId);
-      cache.delete(doc.nodeId);
-      if (cache.size >= CACHE_NODES) {
-        const oldest = cache.keys().next().value;
-        if (oldest !== undefined) cache.delete(oldest);
-      }
-      cache.set(doc.nodeId, {
+      remember(doc.nodeId, {
         version: doc.version,
-        live: { seenAt: head?.seenAt ?? null, usage: parse(doc.usage) },
+        live: { seenAt: doc.seenAt, usage: parse(doc.usage) },
       });
     }
   }
