@@ -39,3 +39,28 @@ SELECT app_enable_tenant_rls('vm_liveness');
 CREATE POLICY agent_all ON vm_liveness FOR ALL
   USING (node_id = (SELECT app_node_id())) WITH CHECK (node_id = (SELECT app_node_id()));
 GRANT SELECT, INSERT, UPDATE, DELETE ON vm_liveness TO accountdb_app;
+
+-- A node deleted: its VMs stay (node_id becomes NULL) and its liveness row goes with it, so
+-- each VM it spoke for first takes the time it was last seen and its last usage into its own
+-- row, as a VM that goes missing does. Runs before the foreign keys' actions, as the user
+-- deleting the node (under row-level security: the node's owner or an admin). One pass over
+-- the usage document (jsonb_each), not one look-up per VM.
+CREATE FUNCTION vm_liveness_keep() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  UPDATE public.vms v SET last_seen_at = greatest(v.last_seen_at, l.seen_at)
+  FROM public.vm_liveness l
+  WHERE l.node_id = OLD.id AND v.node_id = OLD.id AND v.source = 'agent'
+    AND v.absent_since IS NULL AND v.vmid IS NOT NULL;
+  UPDATE public.vms v SET cpu_usage = (e.value ->> 0)::double precision,
+                          mem_usage = (e.value ->> 1)::bigint,
+                          uptime_s = (e.value ->> 2)::bigint
+  FROM public.vm_liveness l, jsonb_each(l.usage) e
+  WHERE l.node_id = OLD.id AND v.node_id = OLD.id AND v.source = 'agent'
+    AND v.absent_since IS NULL AND e.key = v.vmid::text;
+  RETURN OLD;
+END
+$$;
+CREATE TRIGGER proxmox_nodes_keep_liveness BEFORE DELETE ON proxmox_nodes
+  FOR EACH ROW EXECUTE FUNCTION vm_liveness_keep();

@@ -208,6 +208,37 @@ describe('a steady sync', () => {
   });
 });
 
+describe('a deleted node', () => {
+  it('leaves its VMs the time they were last seen and their last usage', async () => {
+    const node = await makeNode(alice);
+    await sync(node.api_key, [
+      guest(701, { cpu: 0.1, mem: 1, up: 1 }),
+      guest(702, { cpu: 0.1, mem: 1, up: 1 }),
+    ]);
+    await sync(node.api_key, [
+      guest(701, { cpu: 0.25, mem: 2500, up: 61 }),
+      guest(702, { cpu: 0.5, mem: 5000, up: 61 }),
+    ]);
+    const before = await apiVms(alice, node.id);
+    const seenAt = (await nodeSeenAt(node.id))?.toISOString();
+    await ownerQuery(
+      "UPDATE vms SET last_seen_at = last_seen_at - interval '1 hour' WHERE node_id = $1",
+      [node.id],
+    );
+    expect((await call(alice, 'DELETE', `/proxmox-nodes/${node.id}`)).statusCode).toBe(204);
+    for (const vm of before) {
+      const after = (await call(alice, 'GET', `/vms/${vm.id}`)).json();
+      expect(after).toMatchObject({
+        node_id: null,
+        last_seen_at: seenAt,
+        cpu_usage: vm.cpu_usage,
+        mem_usage: vm.mem_usage,
+        uptime_s: 61,
+      });
+    }
+  });
+});
+
 describe('new guests, inserted in sets', () => {
   it('takes a listing-only guest (sizes and addresses unknown) and fills it in later', async () => {
     const node = await makeNode(alice);
