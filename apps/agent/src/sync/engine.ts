@@ -431,6 +431,14 @@ export class SyncEngine {
     const taken = listingFirst ? [] : fresh.slice(0, this.tuning.detailBudget);
     targets.push(...taken);
     const detailBacklog = fresh.length - taken.length;
+    if (listingFirst || taken.length > 0) {
+      log.info(
+        { new_guests: fresh.length, reading: taken.length, left: detailBacklog },
+        listingFirst
+          ? "syncing the listing first; new guests' details follow in the next cycles"
+          : "reading new guests' details",
+      );
+    }
     // Round-robin refresh: the oldest reads first, enough per cycle to cover every guest once
     // per refresh period (the cycle interval is AccountDB's interval_s). Not while new
     // guests wait: they come first.
