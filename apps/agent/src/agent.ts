@@ -187,6 +187,8 @@ export class Agent {
     switch (outcome.kind) {
       case 'synced':
         this.backoff.reset();
+        // New guests still wait for their config (listing first): the next cycle now.
+        if (outcome.stats.detailBacklog > 0) return 1_000;
         return Math.max(1_000, interval - outcome.stats.durationMs);
       case 'accountdb_unavailable':
         return this.backoff.next(outcome.error.retryAfterMs);

@@ -143,6 +143,55 @@ describe('sync cycle', () => {
     ).toBeGreaterThanOrEqual(4);
   });
 
+  it('syncs the listing first on a large node, then reads the new guests a budget per cycle', async () => {
+    const { agent } = make({}, { tuning: { detailBudget: 2 } });
+    // Five guests of pve1, none read yet, more than the budget of 2: the listing alone.
+    const first = await agent.cycle();
+    expect(first.kind).toBe('synced');
+    expect(pve.count(/\/config$/)).toBe(0);
+    expect(pve.count(/\/agent\/|\/interfaces$/)).toBe(0);
+    expect(adb.syncs[0]?.vms.map((v) => v.vmid).sort()).toEqual([101, 102, 103, 104, 200]);
+    expect(vm(101, adb.syncs[0])).toMatchObject({ name: 'vm-101', status: 'running' });
+    expect(vm(101, adb.syncs[0]).mac_addresses).toBeUndefined(); // not known yet: left out
+    if (first.kind !== 'synced') return;
+    expect(first.stats.detailBacklog).toBe(5);
+    expect(agent.nextDelayMs(first)).toBe(1_000); // the daemon comes back at once
+
+    // Then two guests' configs a cycle, until none is left; every sync stays complete.
+    const backlogs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      pve.reset();
+      const next = await agent.cycle();
+      if (next.kind !== 'synced') throw new Error(next.kind);
+      expect(pve.count(/\/config$/)).toBeLessThanOrEqual(2);
+      backlogs.push(next.stats.detailBacklog);
+    }
+    expect(backlogs).toEqual([3, 1, 0]);
+    expect(adb.syncs.every((b) => b.complete && b.vms.length === 5)).toBe(true);
+    expect(vm(101).mac_addresses).toEqual(['BC:24:11:00:00:65']);
+    expect(vm(200).ip_addresses).toEqual(['10.9.0.5']);
+
+    // Steady: nothing new, nothing changed, no round-robin due yet: the listing only.
+    pve.reset();
+    const steady = await agent.cycle();
+    if (steady.kind !== 'synced') throw new Error(steady.kind);
+    expect(pve.count(/\/config$/)).toBe(0);
+    expect(steady.stats.detailBacklog).toBe(0);
+    expect(agent.nextDelayMs(steady)).toBeGreaterThan(1_000);
+  });
+
+  it('reads a few new guests at once once it has synced (no listing-first after the start)', async () => {
+    const { agent } = make({}, { tuning: { detailBudget: 10 } });
+    await agent.cycle();
+    expect(pve.count(/\/config$/)).toBe(5);
+    pve.reset();
+    pve.addGuest({ vmid: 150 });
+    await agent.cycle();
+    expect(pve.requests.filter((r) => r.endsWith('/config'))).toEqual([
+      '/nodes/pve1/qemu/150/config',
+    ]);
+  });
+
   it('never runs more than two guest-agent calls at a time', async () => {
     for (let vmid = 110; vmid < 120; vmid++) pve.addGuest({ vmid });
     pve.agentLatencyMs = 60;
@@ -184,6 +233,34 @@ describe('sync cycle', () => {
     await agent.cycle();
     expect(pve.count(/\/qemu\/101\/agent\//)).toBe(1);
     expect(vm(101).ip_addresses).toEqual(['192.0.2.7']);
+  });
+
+  it('retries failed address reads within the round-robin quota, the longest-waiting first', async () => {
+    let now = 7_000_000;
+    // Four running QEMU guests of pve1 whose guest agent is not running.
+    for (const vmid of [101, 104]) {
+      const g = pve.guests.get(vmid);
+      if (g) g.interfaces = undefined;
+    }
+    for (const vmid of [110, 111]) pve.addGuest({ vmid }).interfaces = undefined;
+    const { agent } = make({}, { now: () => now });
+    await agent.cycle();
+    expect(pve.count(/\/agent\/network-get-interfaces$/)).toBe(4);
+    // 7 guests, 60 s interval, 30 min refresh: a quota of one background read a cycle.
+    now += 61_000;
+    pve.reset();
+    const outcome = await agent.cycle();
+    if (outcome.kind !== 'synced') throw new Error(outcome.kind);
+    expect(pve.count(/\/agent\/network-get-interfaces$/)).toBe(1);
+    expect(outcome.stats.retryReads).toBe(1);
+    // The others come in the next cycles, one each, none asked twice before all were asked.
+    const asked = new Set(pve.requests.filter((r) => r.includes('/agent/')));
+    for (let i = 0; i < 3; i++) {
+      pve.reset();
+      await agent.cycle();
+      for (const r of pve.requests.filter((p) => p.includes('/agent/'))) asked.add(r);
+    }
+    expect(asked.size).toBe(4);
   });
 
   it('stops guest-agent reads after a 403 and says which privilege is missing', async () => {

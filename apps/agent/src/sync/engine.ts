@@ -22,6 +22,12 @@ import { buildSyncVm, type CachedGuest, listingKey, newCachedGuest } from './bui
  *   round-robin refresh (digest compared) → guest addresses for running guests, ≤ 2 at a
  *   time, failures cached with backoff → one POST /agent/sync {complete: true}.
  *
+ * Listing first: when the agent starts on a node with more never-read guests than
+ * `detailBudget`, its first cycle syncs the listing alone (every guest with its name, status
+ * and sizes at once), and the following cycles read the configs and addresses of at most
+ * `detailBudget` new guests each, run one after the other (CycleStats.detailBacklog tells the
+ * daemon to come back soon) until none is left.
+ *
  * Any failed or suspicious Proxmox read stops the cycle before the sync: the agent sends a
  * heartbeat with the error instead, so the server never marks guests absent on doubt.
  */
@@ -29,6 +35,8 @@ import { buildSyncVm, type CachedGuest, listingKey, newCachedGuest } from './bui
 export interface EngineTuning {
   /** Concurrent config reads. */
   configConcurrency: number;
+  /** New guests whose config (and addresses) one cycle reads at most; the rest wait. */
+  detailBudget: number;
   /** Concurrent guest-agent / LXC interface reads (PROXMOX.md: at most 2 per node). */
   addressConcurrency: number;
   /** Deadline of one guest-agent call. */
@@ -51,6 +59,7 @@ export interface EngineTuning {
 
 export const DEFAULT_TUNING: EngineTuning = {
   configConcurrency: 3,
+  detailBudget: 500,
   addressConcurrency: 2,
   addressTimeoutMs: 10_000,
   configRefreshMs: 30 * 60_000,
@@ -92,6 +101,14 @@ export interface CycleStats {
   configErrors: number;
   addressReads: number;
   addressErrors: number;
+  /** Config reads of the slow round-robin refresh (guests unchanged in the listing). */
+  refreshReads: number;
+  /** Address reads that followed a round-robin config read. */
+  refreshAddressReads: number;
+  /** Address reads retried after an earlier failed or empty read (round-robin quota). */
+  retryReads: number;
+  /** New guests whose config is still to be read (listing first); > 0: run again soon. */
+  detailBacklog: number;
   durationMs: number;
 }
 
@@ -160,6 +177,7 @@ export class SyncEngine {
   private addressDeniedMessage: string | undefined;
   private lxcInterfaces: boolean | undefined;
   private nodeName: string | undefined;
+  private synced = false;
 
   constructor(private readonly options: EngineOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -236,6 +254,7 @@ export class SyncEngine {
         vms: snapshot.guests.map((g) => buildSyncVm(g, this.cache.get(g.vmid))),
       };
       const result = await this.options.accountdb.sync(body, signal);
+      this.synced = true;
       this.memoryBaseline = snapshot.guests.length;
       this.options.baseline?.set(snapshot.guests.length);
       try {
@@ -389,8 +408,10 @@ export class SyncEngine {
     const present = new Set(guests.map((g) => g.vmid));
     for (const vmid of this.cache.keys()) if (!present.has(vmid)) this.cache.delete(vmid);
 
-    const targets: { g: ListedGuest; entry: CachedGuest; key: string }[] = [];
-    const due: { g: ListedGuest; entry: CachedGuest; key: string }[] = [];
+    type Target = { g: ListedGuest; entry: CachedGuest; key: string; refresh?: true };
+    const targets: Target[] = [];
+    const fresh: Target[] = [];
+    const due: Target[] = [];
     for (const g of inScope) {
       if (g.stale) continue;
       let entry = this.cache.get(g.vmid);
@@ -399,17 +420,35 @@ export class SyncEngine {
         this.cache.set(g.vmid, entry);
       }
       const key = listingKey(g);
-      if (entry.listingKey !== key || entry.configAt === undefined) targets.push({ g, entry, key });
-      else if (now - entry.configAt >= this.tuning.configRefreshMs) due.push({ g, entry, key });
+      if (entry.configAt === undefined) fresh.push({ g, entry, key });
+      else if (entry.listingKey !== key) targets.push({ g, entry, key });
+      else if (now - entry.configAt >= this.tuning.configRefreshMs)
+        due.push({ g, entry, key, refresh: true });
+    }
+    // Listing first: a first cycle facing more new guests than the budget reads none of them;
+    // later cycles read up to the budget each (guests whose listing changed always).
+    const listingFirst = !this.synced && fresh.length > this.tuning.detailBudget;
+    const taken = listingFirst ? [] : fresh.slice(0, this.tuning.detailBudget);
+    targets.push(...taken);
+    const detailBacklog = fresh.length - taken.length;
+    if (listingFirst || taken.length > 0) {
+      log.info(
+        { new_guests: fresh.length, reading: taken.length, left: detailBacklog },
+        listingFirst
+          ? "syncing the listing first; new guests' details follow in the next cycles"
+          : "reading new guests' details",
+      );
     }
     // Round-robin refresh: the oldest reads first, enough per cycle to cover every guest once
-    // per refresh period (the cycle interval is AccountDB's interval_s).
+    // per refresh period (the cycle interval is AccountDB's interval_s). Not while new
+    // guests wait: they come first.
     const perCycle = Math.max(
       1,
       Math.ceil((inScope.length * config.interval_s * 1000) / this.tuning.configRefreshMs),
     );
     due.sort((a, b) => (a.entry.configAt ?? 0) - (b.entry.configAt ?? 0));
-    targets.push(...due.slice(0, perCycle));
+    if (detailBacklog === 0) targets.push(...due.slice(0, perCycle));
+    const refreshed = new Set<number>();
 
     const local = new AbortController();
     const onAbort = () => local.abort();
@@ -420,16 +459,19 @@ export class SyncEngine {
     let configErrors = 0;
     let addressReads = 0;
     let addressErrors = 0;
+    let refreshAddressReads = 0;
+    let retryReads = 0;
     try {
       const configLimit = pLimit(this.tuning.configConcurrency);
       await Promise.all(
-        targets.map(({ g, entry, key }) =>
+        targets.map(({ g, entry, key, refresh }) =>
           configLimit(async () => {
             if (signal.aborted) throw new AbortedError();
             const path = `/nodes/${encodeURIComponent(node)}/${g.type}/${g.vmid}/config`;
             try {
               const data = await pve.get(path, { signal });
               configReads++;
+              if (refresh) refreshed.add(g.vmid);
               const digest = (data as { digest?: unknown } | null)?.digest;
               if (typeof digest === 'string' && digest === entry.digest && entry.config) {
                 configUnchanged++;
@@ -463,7 +505,7 @@ export class SyncEngine {
 
       const addressLimit = pLimit(this.tuning.addressConcurrency);
       const deniedNow = this.now() < this.addressDeniedUntil;
-      const addressTargets = inScope.filter((g) => {
+      const wanted = inScope.filter((g) => {
         const entry = this.cache.get(g.vmid);
         if (!entry?.config || !entry.ipsWanted || g.status !== 'running' || g.template || g.stale)
           return false;
@@ -471,6 +513,19 @@ export class SyncEngine {
         if (g.type === 'qemu') return entry.config.agentEnabled && !deniedNow;
         return this.lxcInterfaces !== false;
       });
+      // Guests whose config was read this cycle are asked now; retries of earlier failed or
+      // empty reads share the round-robin quota, the longest-waiting first, so that a node
+      // of guests without a running guest agent costs a bounded number of calls a cycle.
+      const readNow = new Set(targets.map((t) => t.g.vmid));
+      const retries = wanted
+        .filter((g) => !readNow.has(g.vmid))
+        .sort(
+          (a, b) =>
+            (this.cache.get(a.vmid)?.ipNextTryAt ?? 0) - (this.cache.get(b.vmid)?.ipNextTryAt ?? 0),
+        )
+        .slice(0, perCycle);
+      const retrying = new Set(retries.map((g) => g.vmid));
+      const addressTargets = wanted.filter((g) => readNow.has(g.vmid) || retrying.has(g.vmid));
       await Promise.all(
         addressTargets.map((g) =>
           addressLimit(async () => {
@@ -479,6 +534,8 @@ export class SyncEngine {
             if (g.type === 'qemu' && this.now() < this.addressDeniedUntil) return;
             const entry = this.cache.get(g.vmid) as CachedGuest;
             addressReads++;
+            if (refreshed.has(g.vmid)) refreshAddressReads++;
+            if (retrying.has(g.vmid)) retryReads++;
             const ok = await this.readAddresses(node, g, entry, signal);
             if (!ok) addressErrors++;
           }),
@@ -494,6 +551,10 @@ export class SyncEngine {
       configErrors,
       addressReads,
       addressErrors,
+      refreshReads: refreshed.size,
+      refreshAddressReads,
+      retryReads,
+      detailBacklog,
     };
   }
 

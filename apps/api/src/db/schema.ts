@@ -228,6 +228,24 @@ export const vms = pgTable('vms', {
   rowVersion: bigint('row_version', { mode: 'number' }).notNull().default(1),
 });
 
+/**
+ * Liveness and live usage of a node's VMs, one row per node (migration 0012): a steady sync
+ * writes this row instead of every VM row.
+ */
+export const vmLiveness = pgTable('vm_liveness', {
+  nodeId: uuid('node_id').primaryKey(),
+  ownerId: uuid('owner_id').notNull(),
+  /** The node's last complete sync: every VM of the node not absent was seen then. */
+  seenAt: ts('seen_at'),
+  version: bigint('version', { mode: 'number' }).notNull().default(1),
+  /** {"<vmid>": [cpu, mem, uptime_s]} as of the last sync. */
+  usage: jsonb('usage').$type<Record<string, LiveUsageEntry>>().notNull().default(sql`'{}'::jsonb`),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** One guest's usage in vm_liveness.usage: cpu fraction, memory bytes, uptime seconds. */
+export type LiveUsageEntry = [number | null, number | null, number | null];
+
 export const vmStatusEvents = pgTable('vm_status_events', {
   id: id(),
   ownerId: uuid('owner_id').notNull(),

@@ -167,6 +167,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
                 )[0]?.n ?? 0,
               );
         const ctx = readCtx(tx, request);
+        await spec.prepareRead?.(page.map((r) => stripVersion(r)) as never, ctx);
         return {
           items: await mapInOrder(page, (r) => toDto(r, ctx)),
           next_cursor:
@@ -244,6 +245,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         const row = await loadRow<{ id: string }>(tx, table, request.params.id);
         if (!row) throw new NotFoundError(label);
         const ctx = readCtx(tx, request);
+        await spec.prepareRead?.([stripVersion(row)] as never, ctx);
         return {
           row,
           dto: spec.toDetail
@@ -675,6 +677,7 @@ async function* exportPages(options: {
         .orderBy(...orderBy(sort, table.id))
         .limit(EXPORT_PAGE)) as Array<Versioned<{ id: string }> & Record<string, string>>;
       const ctx: ReadContext = { tx, request, keys: app.deps.keys };
+      await spec.prepareRead?.(rows.map((r) => stripVersion(r)) as never, ctx);
       const items = await mapInOrder(rows, (r) =>
         options.toRow
           ? options.toRow(stripVersion(r), ctx)

@@ -77,6 +77,12 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
    * digits would be "similar" to each other. Without it `q` is a substring search only.
    */
   fuzzy?: SQL;
+  /**
+   * Runs once before a page of rows (a list page, an export page, one GET) goes through
+   * toDto, in the same transaction: loads what the rows' API shape needs from elsewhere in
+   * one query instead of one per row.
+   */
+  prepareRead?(rows: Row[], ctx: ReadContext): Promise<void>;
   /** The API shape of a row in lists and write answers. */
   toDto(row: Row, ctx: ReadContext): Dto | Promise<Dto>;
   /** The shape of GET /{r}/{id} when it shows more than lists do (audit the reveal there). */

@@ -1,11 +1,25 @@
 import { createHash } from 'node:crypto';
 import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Static } from 'typebox';
-import { agentSyncCycles, hardware, proxmoxNodes, vmStatusEvents, vms } from '../../db/schema.js';
+import {
+  agentSyncCycles,
+  hardware,
+  type LiveUsageEntry,
+  proxmoxNodes,
+  vmLiveness,
+  vms,
+} from '../../db/schema.js';
 import { rowsOf, type Tx } from '../../db/tenant.js';
 import { uuidv7 } from '../../db/uuid.js';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
-import { changedValues, type ObservedValues, observedValues, type Usage } from './normalize-vm.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../http/errors.js';
+import {
+  insertStatusEvents,
+  insertSyncedVms,
+  type NewVm,
+  nulField,
+  type StatusEvent,
+} from './insert-synced.js';
+import { changedValues, type ObservedValues, observedValues } from './normalize-vm.js';
 import type { SyncBody, SyncResult } from './schemas.js';
 
 type Body = Static<typeof SyncBody>;
@@ -40,20 +54,63 @@ async function linkHardware(
     );
 }
 
-/** Usage figures and last_seen_at of many VMs in one statement. */
-async function touchSeen(tx: Tx, seen: Array<{ id: string; usage: Usage }>): Promise<void> {
-  for (let i = 0; i < seen.length; i += CHUNK) {
-    const rows = seen
-      .slice(i, i + CHUNK)
-      .map(
-        (s) =>
-          sql`(${s.id}::uuid, ${s.usage.cpuUsage}::double precision, ${s.usage.memUsage}::bigint, ${s.usage.uptimeS}::bigint)`,
-      );
+/** last_seen_at of many VMs (a sync that is not complete: only its own VMs were seen). */
+async function touchSeen(tx: Tx, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    await tx
+      .update(vms)
+      .set({ lastSeenAt: sql`now()` as never })
+      .where(inArray(vms.id, ids.slice(i, i + CHUNK)));
+  }
+}
+
+/**
+ * Marks VMs absent. Each keeps, in its own row, the time it was last seen (the node's last
+ * complete sync) and its last usage: the node's liveness row stops speaking for it.
+ */
+async function markAbsent(
+  tx: Tx,
+  options: { rows: VmRow[]; live: { seenAt: Date | null; usage: Record<string, LiveUsageEntry> } },
+): Promise<void> {
+  const { rows, live } = options;
+  const seen = live.seenAt ? live.seenAt.toISOString() : null;
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const values = rows.slice(i, i + CHUNK).map((r) => {
+      const u = r.vmid === null ? undefined : live.usage[String(r.vmid)];
+      return sql`(${r.id}::uuid, ${u ? u[0] : r.cpuUsage}::double precision, ${u ? u[1] : r.memUsage}::bigint, ${u ? u[2] : r.uptimeS}::bigint)`;
+    });
     await tx.execute(sql`
-      UPDATE vms SET cpu_usage = v.cpu, mem_usage = v.mem, uptime_s = v.up, last_seen_at = now(), absent_since = NULL
-      FROM (VALUES ${sql.join(rows, sql`, `)}) AS v(id, cpu, mem, up)
+      UPDATE vms SET absent_since = now(), cpu_usage = v.cpu, mem_usage = v.mem, uptime_s = v.up,
+        last_seen_at = greatest(vms.last_seen_at, ${seen}::timestamptz)
+      FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, cpu, mem, up)
       WHERE vms.id = v.id`);
   }
+}
+
+/**
+ * Writes the node's liveness row: a complete sync replaces the usage of every guest and
+ * moves seen_at (every VM of the node not absent was in it); any other sync adds the usage
+ * of the guests it reported and leaves seen_at alone.
+ */
+async function writeLiveness(
+  tx: Tx,
+  options: {
+    nodeId: string;
+    ownerId: string;
+    complete: boolean;
+    usage: Record<string, LiveUsageEntry>;
+  },
+): Promise<void> {
+  const { nodeId, ownerId, complete, usage } = options;
+  const doc = JSON.stringify(usage);
+  await tx.execute(sql`
+    INSERT INTO vm_liveness (node_id, owner_id, seen_at, usage)
+    VALUES (${nodeId}::uuid, ${ownerId}::uuid, ${complete ? sql`now()` : sql`NULL`}, ${doc}::jsonb)
+    ON CONFLICT (node_id) DO UPDATE SET
+      seen_at = ${complete ? sql`now()` : sql`vm_liveness.seen_at`},
+      usage = ${complete ? sql`EXCLUDED.usage` : sql`vm_liveness.usage || EXCLUDED.usage`},
+      version = vm_liveness.version + 1,
+      updated_at = now()`);
 }
 
 /**
@@ -129,13 +186,26 @@ export async function applySync(
     const knownPresent = existing.filter((r) => r.vmid !== null && r.absentSince === null).length;
     const suspicious = body.complete && body.vms.length === 0 && knownPresent > 0;
 
-    const seen: Array<{ id: string; usage: Usage }> = [];
-    const inserts: Array<Record<string, unknown>> = [];
-    const events: Array<typeof vmStatusEvents.$inferInsert> = [];
+    // Usage of every guest reported, for the node's liveness row; rows of an incomplete
+    // sync that were not written otherwise, to move their own last_seen_at.
+    const liveUsage: Record<string, LiveUsageEntry> = {};
+    const touched: string[] = [];
+    const inserts: NewVm[] = [];
+    const events: StatusEvent[] = [];
     const links: Array<{ vmId: string; smbiosUuid: string | null; macs: string[] }> = [];
 
-    for (const vm of wanted) {
+    for (const [index, vm] of wanted.entries()) {
+      const bad = nulField(vm);
+      if (bad) {
+        throw new ValidationError([
+          {
+            path: `/body/vms/${body.vms.indexOf(vm)}/${bad}`,
+            message: `holds a NUL character, which cannot be stored (VMID ${vm.vmid}, guest ${index + 1} of the sync)`,
+          },
+        ]);
+      }
       const { values, usage } = observedValues(vm);
+      liveUsage[String(vm.vmid)] = [usage.cpuUsage, usage.memUsage, usage.uptimeS];
       let row = byVmid.get(vm.vmid);
       if (row?.smbiosUuid && values.smbiosUuid && row.smbiosUuid !== values.smbiosUuid) {
         // The VMID was reused by another guest: the old VM keeps its row, without the VMID.
@@ -153,23 +223,13 @@ export async function applySync(
         );
         if (adopted?.id) {
           [row] = await tx.select().from(vms).where(eq(vms.id, adopted.id));
-          if (row)
-            events.push({ ownerId, vmId: row.id, fromStatus: row.status, toStatus: row.status });
+          if (row) events.push({ vmId: row.id, fromStatus: row.status, toStatus: row.status });
         }
       }
       if (!row) {
         const id = uuidv7();
-        inserts.push({
-          ...values,
-          id,
-          ownerId,
-          nodeId,
-          vmid: vm.vmid,
-          source: 'agent',
-          ...usage,
-          lastSeenAt: sql`now()`,
-        });
-        events.push({ ownerId, vmId: id, fromStatus: null, toStatus: values.status ?? 'unknown' });
+        inserts.push({ id, vmid: vm.vmid, values, usage });
+        events.push({ vmId: id, fromStatus: null, toStatus: values.status ?? 'unknown' });
         links.push({
           vmId: id,
           smbiosUuid: values.smbiosUuid ?? null,
@@ -183,13 +243,25 @@ export async function applySync(
       // A VM entered by hand (or brought over by migrate-legacy) on this node with this VMID
       // is the guest the agent reports: the agent takes it over (notes, tags and account stay).
       const adopt = row.source === 'manual';
-      if (Object.keys(changes).length > 0 || adopt) {
+      const changed = Object.keys(changes).length > 0 || adopt;
+      if (changed || row.absentSince) {
+        // The row is written anyway: it takes the usage and the time of this moment too.
         await tx
           .update(vms)
-          .set({ ...changes, ...(adopt ? { source: 'agent' as const } : {}) })
+          .set({
+            ...changes,
+            ...(adopt ? { source: 'agent' as const } : {}),
+            ...usage,
+            lastSeenAt: sql`now()` as never,
+            absentSince: null,
+          })
           .where(eq(vms.id, row.id));
+      } else if (!body.complete) {
+        touched.push(row.id);
+      }
+      if (changed) {
         if (changes.status !== undefined)
-          events.push({ ownerId, vmId: row.id, fromStatus: row.status, toStatus: changes.status });
+          events.push({ vmId: row.id, fromStatus: row.status, toStatus: changes.status });
         if (changes.smbiosUuid !== undefined || changes.macAddresses !== undefined) {
           links.push({
             vmId: row.id,
@@ -201,18 +273,13 @@ export async function applySync(
       } else {
         result.unchanged++;
       }
-      seen.push({ id: row.id, usage });
     }
 
-    for (let i = 0; i < inserts.length; i += CHUNK) {
-      await tx.insert(vms).values(inserts.slice(i, i + CHUNK) as never);
-    }
-    await touchSeen(tx, seen);
+    await insertSyncedVms(tx, { ownerId, nodeId, rows: inserts });
+    await touchSeen(tx, touched);
     // A migration adoption is recorded as a move, not a status change: keep only real changes.
     const realEvents = events.filter((e) => e.fromStatus !== e.toStatus);
-    for (let i = 0; i < realEvents.length; i += CHUNK) {
-      await tx.insert(vmStatusEvents).values(realEvents.slice(i, i + CHUNK));
-    }
+    await insertStatusEvents(tx, { ownerId, events: realEvents });
     // Most syncs have nothing to link: look once whether the owner has unlinked hardware.
     const [unlinked] = links.length
       ? await tx
@@ -225,16 +292,21 @@ export async function applySync(
 
     if (body.complete && !suspicious) {
       const reported = new Set(body.vms.map((v) => v.vmid));
-      const missing = existing
-        .filter((r) => r.vmid !== null && r.absentSince === null && !reported.has(r.vmid))
-        .map((r) => r.id);
-      for (let i = 0; i < missing.length; i += CHUNK) {
-        await tx
-          .update(vms)
-          .set({ absentSince: sql`now()` as never })
-          .where(inArray(vms.id, missing.slice(i, i + CHUNK)));
+      const missing = existing.filter(
+        (r) => r.vmid !== null && r.absentSince === null && !reported.has(r.vmid),
+      );
+      if (missing.length > 0) {
+        const [live] = await tx
+          .select({ seenAt: vmLiveness.seenAt, usage: vmLiveness.usage })
+          .from(vmLiveness)
+          .where(eq(vmLiveness.nodeId, nodeId));
+        await markAbsent(tx, { rows: missing, live: live ?? { seenAt: null, usage: {} } });
       }
       result.absent = missing.length;
+    }
+    // A suspicious empty sync says nothing about the guests: their liveness stays as it was.
+    if (!suspicious && (body.complete || wanted.length > 0)) {
+      await writeLiveness(tx, { nodeId, ownerId, complete: body.complete, usage: liveUsage });
     }
 
     Object.assign(nodeUpdate, {

@@ -12,14 +12,17 @@ import {
   normalizeTags,
   normalizeUuid,
 } from '../../http/resource/fields.js';
-import type { ResourceSpec, ResourceTable } from '../../http/resource/spec.js';
+import type { ReadContext, ResourceSpec, ResourceTable } from '../../http/resource/spec.js';
+import { lastSeenExpr, preloadLiveness, vmLivenessOf } from './liveness.js';
 import { CreateVm, UpdateVm, Vm, VmStatus, VmType } from './schemas.js';
 
 type Row = typeof vms.$inferSelect;
 type Dto = Static<typeof Vm>;
 type Create = Static<typeof CreateVm>;
 
-export function toVmDto(row: Row): Dto {
+/** A VM in its API shape; last_seen_at and usage derived as vmLivenessOf says. */
+export async function toVmDto(row: Row, ctx: ReadContext): Promise<Dto> {
+  const live = await vmLivenessOf(row, ctx);
   return {
     id: row.id,
     owner_id: row.ownerId,
@@ -41,11 +44,11 @@ export function toVmDto(row: Row): Dto {
     description: row.description,
     notes: row.notes,
     account_id: row.accountId,
-    cpu_usage: row.cpuUsage,
-    mem_usage: row.memUsage,
-    uptime_s: row.uptimeS,
+    cpu_usage: live.cpuUsage,
+    mem_usage: live.memUsage,
+    uptime_s: live.uptimeS,
     source: row.source,
-    last_seen_at: iso(row.lastSeenAt),
+    last_seen_at: iso(live.lastSeenAt),
     absent_since: iso(row.absentSince),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
@@ -118,7 +121,7 @@ export const vmSpec: ResourceSpec<Row, Dto, Create, Partial<Create>> = {
     vmid: { expr: sql`coalesce(${vms.vmid}, 0)`, type: 'integer' },
     status: { expr: vms.status, type: 'text' },
     last_seen_at: {
-      expr: sql`coalesce(${vms.lastSeenAt}, '-infinity'::timestamptz)`,
+      expr: sql`coalesce(${lastSeenExpr(vms)}, '-infinity'::timestamptz)`,
       type: 'timestamptz',
     },
   },
@@ -167,6 +170,7 @@ export const vmSpec: ResourceSpec<Row, Dto, Create, Partial<Create>> = {
   links: { node_id: 'Proxmox node', account_id: 'account' },
   uniques: { vms_node_vmid_owner_key: 'vmid' },
   toDto: toVmDto,
+  prepareRead: preloadLiveness,
   toInsert: async (body) => values(body),
   toUpdate: async (body) => values(body),
   afterWrite: ({ before, after, ctx }) => recordVmStatus(ctx.tx, before, after),

@@ -97,11 +97,29 @@ export const Vm = Type.Object(
     description: Nullable(Type.String()),
     notes: Nullable(Type.String()),
     account_id: Nullable(UuidString),
-    cpu_usage: Nullable(Type.Number()),
-    mem_usage: Nullable(Type.Integer()),
-    uptime_s: Nullable(Type.Integer()),
+    cpu_usage: Nullable(
+      Type.Number({
+        description:
+          "CPU use as a fraction of the VM's CPUs, from its node's last sync (absent VMs: the last one that saw it)",
+      }),
+    ),
+    mem_usage: Nullable(
+      Type.Integer({ description: 'Memory in use, bytes, from the same sync as cpu_usage' }),
+    ),
+    uptime_s: Nullable(
+      Type.Integer({
+        description:
+          'Uptime in seconds as of last_seen_at. Moving uptime is no change of the VM: updated_at and the ETag stay.',
+      }),
+    ),
     source: Type.Union([Type.Literal('agent'), Type.Literal('manual')]),
-    last_seen_at: Nullable(Timestamp),
+    last_seen_at: Nullable(
+      Type.String({
+        format: 'date-time',
+        description:
+          "When a sync last saw the VM: for a synced VM that is not absent, its node's last complete sync",
+      }),
+    ),
     absent_since: Nullable(Timestamp),
     created_at: Timestamp,
     updated_at: Timestamp,
