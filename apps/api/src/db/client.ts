@@ -14,6 +14,7 @@ import {
   provisionAuthenticator,
   requestLoginProblems,
 } from './request-login.js';
+import { type ListenOptions, listenPglite, listenPostgres, type StopListening } from './listener.js';
 import { type Schema, schema } from './schema.js';
 
 /** Drizzle over either driver: the same queries run on PostgreSQL and on PGlite. */
@@ -43,6 +44,11 @@ export interface Database {
   contextKey(): Promise<Buffer>;
   /** Checks (and on a single owner URL provisions) the request login; loads the context key. */
   ready(): Promise<void>;
+  /**
+   * LISTEN on a channel (live updates): on PostgreSQL on one connection of its own as the
+   * request login (never the owner), on the embedded database in its one session.
+   */
+  listen(options: ListenOptions): Promise<StopListening>;
   /** A short description for logs: "postgres://host:port/name" or "pglite:/path". */
   describe: string;
   close(): Promise<void>;
@@ -163,6 +169,14 @@ function openPostgres(options: OpenDatabaseOptions & { url: string }): Database 
       return contextKey();
     },
     ready,
+    listen: async (listenOptions) => {
+      await ready();
+      return listenPostgres(async () => {
+        if (!provisioned) return { connectionString: options.url };
+        const password = await loginPassword();
+        return { ...loginConfig(password), password };
+      }, listenOptions);
+    },
     describe: redactUrl(options.url),
     close: async () => {
       await Promise.all([request.end(), owner.end()]);
@@ -199,6 +213,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     ready: async () => {
       await contextKey();
     },
+    listen: (listenOptions) => listenPglite(pglite, listenOptions),
     describe: dir ? `pglite:${dir}` : 'pglite:memory',
     close: async () => {
       await pglite.close();

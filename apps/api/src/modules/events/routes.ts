@@ -1,0 +1,137 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import { AppError, ForbiddenError, TooManyRequestsError } from '../../http/errors.js';
+import { formatBytes } from '../../http/limits.js';
+import { problemResponses } from '../../http/problem.js';
+import { EventHub, type LiveEvent } from './event-hub.js';
+import { LiveFeed } from './live-feed.js';
+
+const EventsQuery = Type.Object({
+  owner_id: Type.Optional(
+    Type.String({ format: 'uuid', description: "Admins: only this user's events" }),
+  ),
+});
+
+/** One server-sent event. */
+function frame(event: LiveEvent): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+const routes: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const limits = app.deps.events;
+  const feed = new LiveFeed({
+    database: app.deps.database,
+    log: app.log.child({ module: 'events' }),
+    hub: new EventHub(limits),
+  });
+  // Open streams end before the server waits for its connections to close.
+  app.addHook('preClose', async () => feed.hub.closeAll());
+  app.addHook('onClose', async () => feed.stop());
+
+  app.get(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Live updates (server-sent events)',
+        description:
+          'A text/event-stream of status changes of your VMs and Proxmox nodes, within moments of the sync that made ' +
+          'them. `event: vm` and `event: node` carry JSON data `{owner_id, type, id, status}`; when one sync changed ' +
+          'more than 100 VMs of an owner, one `vm` event with `id: null` and `count` stands for them all. ' +
+          '`event: resync` means events may have been missed (the API lost its database connection for a while): ' +
+          'refetch what you show. Lines starting with `:` are heartbeats every ' +
+          `${limits.heartbeatMs / 1000} s. You get your own events only; an admin gets every user's, or one ` +
+          "user's with owner_id (as lists do). At most " +
+          `${limits.streamsPerUser} open streams per user (429 too_many_streams); a client that does not read ` +
+          `(${formatBytes(limits.backlogBytes)} unread) is disconnected and should reconnect and refetch. ` +
+          'Events say what changed, not the new data: fetch the objects through their endpoints.',
+        querystring: EventsQuery,
+        produces: ['text/event-stream'],
+        response: {
+          200: {
+            description: 'The event stream (text/event-stream), open until the client or the server closes it',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...problemResponses(401, 403, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const actor = request.actor;
+      if (actor.kind !== 'user') throw new ForbiddenError();
+      const wanted = request.query.owner_id;
+      if (wanted !== undefined && actor.role !== 'admin') {
+        throw new ForbiddenError('Only an admin may filter by owner_id.', 'admin_only');
+      }
+      const ownerId = actor.role === 'admin' ? (wanted ?? null) : actor.userId;
+
+      try {
+        await feed.start();
+      } catch (err) {
+        request.log.error({ err }, 'live events: could not LISTEN');
+        throw new AppError(
+          503,
+          'events_unavailable',
+          'Live updates are not available right now; poll instead and try again later.',
+          { headers: { 'retry-after': '30' } },
+        );
+      }
+
+      const raw = reply.raw;
+      let heartbeat: NodeJS.Timeout | null = null;
+      let unsubscribe = () => {};
+      const end = () => {
+        if (heartbeat) clearInterval(heartbeat);
+        heartbeat = null;
+        unsubscribe();
+        if (!raw.writableEnded) raw.end();
+      };
+      const write = (chunk: string) => {
+        if (raw.writableEnded || raw.destroyed) return;
+        // A client that does not read is dropped, not buffered for: it reconnects and refetches.
+        if (raw.writableLength > limits.backlogBytes) {
+          end();
+          raw.destroy();
+          return;
+        }
+        raw.write(chunk);
+      };
+      const subscribed = feed.hub.subscribe({
+        userId: actor.userId,
+        ownerId,
+        send: (event) => write(frame(event)),
+        resync: () => write('event: resync\ndata: {}\n\n'),
+        close: end,
+      });
+      if (!subscribed.ok) {
+        throw new TooManyRequestsError(
+          subscribed.limit === 'user'
+            ? `At most ${limits.streamsPerUser} live update streams may be open per user; close one first.`
+            : `This server has ${limits.streams} live update streams open; try again later.`,
+          limits.heartbeatMs / 1000,
+          'too_many_streams',
+        );
+      }
+      unsubscribe = subscribed.unsubscribe;
+      raw.on('close', end);
+
+      reply.hijack();
+      raw.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+        'x-request-id': request.id,
+      });
+      raw.flushHeaders();
+      // The reconnect delay for EventSource clients, and a first line so the client knows it is on.
+      raw.write('retry: 5000\n: live\n\n');
+      heartbeat = setInterval(() => write(': heartbeat\n\n'), limits.heartbeatMs);
+      heartbeat.unref();
+    },
+  );
+};
+
+export default routes;
