@@ -228,4 +228,14 @@ describe('GET /events', () => {
     expect(Object.keys(op.responses['200'].content)).toEqual(['text/event-stream']);
     expect(op.responses['429']).toBeDefined();
   });
+
+  // Last: it closes the app.
+  it('ends open streams when the app closes, and the close does not wait on them', async () => {
+    const s = await Stream.open(alice);
+    const started = Date.now();
+    await t.app.close();
+    // Not held up by the stream (nor by its socket, until the keep-alive timeout of 72 s).
+    expect(Date.now() - started).toBeLessThan(15_000);
+    await s.until(() => s.ended);
+  });
 });

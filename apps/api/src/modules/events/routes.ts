@@ -118,6 +118,9 @@ const routes: FastifyPluginAsync = async (fastify) => {
       raw.on('close', end);
 
       reply.hijack();
+      // The connection ends with the stream: a kept-alive socket left behind would hold up
+      // the server's close until its keep-alive timeout.
+      raw.shouldKeepAlive = false;
       raw.writeHead(200, {
         ...(reply.getHeaders() as Record<string, string>),
         'content-type': 'text/event-stream; charset=utf-8',
