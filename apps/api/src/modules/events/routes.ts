@@ -52,7 +52,16 @@ const routes: FastifyPluginAsync = async (fastify) => {
         response: {
           200: {
             description: 'The event stream (text/event-stream), open until the client or the server closes it',
-            content: { 'text/event-stream': { schema: { type: 'string' } } },
+            content: {
+              'text/event-stream': {
+                schema: {
+                  type: 'string',
+                  examples: [
+                    'retry: 5000\n: live\n\nevent: vm\ndata: {"owner_id":"0194c3a2-0000-7000-8000-000000000001","type":"vm","id":"0194c3a2-0000-7000-8000-0000000000b1","status":"stopped"}\n\n: heartbeat\n\n',
+                  ],
+                },
+              },
+            },
           },
           ...problemResponses(401, 403, 429, 503),
         },

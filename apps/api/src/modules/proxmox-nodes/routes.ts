@@ -110,7 +110,10 @@ const routes: FastifyPluginAsync = async (fastify) => {
         response: {
           202: Type.Object(
             { sync_requested_at: Type.String({ format: 'date-time' }) },
-            { description: 'Requested; the agent serves it on its next config poll' },
+            {
+              description: 'Requested; the agent serves it on its next config poll',
+              examples: [{ sync_requested_at: '2026-11-24T12:00:05.123Z' }],
+            },
           ),
           ...problemResponses(400, 401, 403, 404),
         },
