@@ -182,10 +182,35 @@ it('a Sync now makes the agent sync on its next config poll, and the change stre
     await new Promise((r) => setTimeout(r, 1000));
     expect(syncs()).toBe('2');
 
+    // The dashboard's node health: the last cycle's outcome and duration.
+    const health = (await api(alice, 'GET', '/dashboard')).json().nodes.items;
+    expect(health).toEqual([
+      expect.objectContaining({
+        id: node.id,
+        last_cycle: { outcome: 'ok', error: null, duration_ms: expect.any(Number) },
+      }),
+    ]);
+
     expect(bobs.text).not.toContain(vm.id);
     expect(bobs.text).not.toContain(node.id);
   } finally {
     mine.close();
     bobs.close();
   }
+});
+
+it("shows a failed cycle's error on the dashboard", async () => {
+  const hb = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/agent/heartbeat',
+    headers: bearer(node.api_key),
+    payload: { status: 'error', error: 'Proxmox API: 401 no such token', agent_version: '0.1.0' },
+  });
+  expect(hb.statusCode).toBe(204);
+  const [item] = (await api(alice, 'GET', '/dashboard')).json().nodes.items;
+  expect(item.last_cycle).toEqual({
+    outcome: 'error',
+    error: 'Proxmox API: 401 no such token',
+    duration_ms: expect.any(Number),
+  });
 });
