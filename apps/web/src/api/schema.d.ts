@@ -4468,7 +4468,12 @@ export interface paths {
              *             "last_seen_at": "2026-11-24T12:00:00.000Z",
              *             "last_sync_at": "2026-11-24T12:00:00.000Z",
              *             "last_error": null,
-             *             "sync_age_s": 42
+             *             "sync_age_s": 42,
+             *             "last_cycle": {
+             *               "outcome": "ok",
+             *               "error": null,
+             *               "duration_ms": 850
+             *             }
              *           }
              *         ]
              *       },
@@ -4510,6 +4515,13 @@ export interface paths {
                 items: {
                   /** Format: uuid */
                   id: string;
+                  /** @description The agent's last cycle: error (with the agent's message) when it reported one since its last sync, else ok; null before the first report */
+                  last_cycle: {
+                    /** @description How long the last applied sync's cycle took on the agent (null: not reported) */
+                    duration_ms: number | null;
+                    error: string | null;
+                    outcome: 'ok' | 'error';
+                  } | null;
                   last_error: string | null;
                   last_seen_at: string | null;
                   last_sync_at: string | null;

@@ -2,6 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from './api';
+import { usePollInterval } from './live-updates';
 
 export const queryKeys = {
   setup: ['auth', 'setup'] as const,
@@ -17,11 +18,15 @@ export function useSetupStatus() {
   });
 }
 
-/** GET /dashboard, polled every 10 seconds while the page is visible. */
+/**
+ * GET /dashboard: refetched by live updates on a change, polled every 10 seconds while they
+ * are off (and while the page is visible).
+ */
 export function useDashboard() {
+  const poll = usePollInterval(10_000);
   return useQuery({
     queryKey: queryKeys.dashboard,
     queryFn: async () => unwrap(await api.GET('/api/v1/dashboard')),
-    refetchInterval: 10_000,
+    refetchInterval: poll,
   });
 }

@@ -1,6 +1,7 @@
 'use client';
 
 import { useInfiniteQuery } from '@tanstack/react-query';
+import { usePollInterval } from '../../lib/live-updates';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRouter } from 'next/navigation';
 import {
@@ -31,6 +32,11 @@ export interface ResourceListProps<T extends { id: string }, F extends string = 
   entity: string;
   /** The feature's query key; the list lives under [...queryKey, 'list', query]. */
   queryKey: readonly unknown[];
+  /**
+   * Lists that live updates refresh (VMs, nodes): how often to poll instead while the live
+   * stream is down. Unset: never polled.
+   */
+  pollMs?: number;
   fetchPage: (options: {
     query: ApiListQuery;
     cursor?: string;
@@ -73,6 +79,7 @@ export function ResourceList<T extends { id: string }, F extends string = 'csv' 
   const shown = columns.filter((c) => visible.has(c.id));
   const template = `2.75rem ${shown.map((c) => c.width).join(' ')}`;
 
+  const poll = usePollInterval(props.pollMs ?? 0);
   const list = useInfiniteQuery({
     queryKey: [...props.queryKey, 'list', query],
     queryFn: ({ pageParam }) =>
@@ -83,6 +90,7 @@ export function ResourceList<T extends { id: string }, F extends string = 'csv' 
       }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    refetchInterval: props.pollMs === undefined ? false : poll,
   });
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
   const total = list.data?.pages[0]?.total;

@@ -158,6 +158,7 @@ export function NodeList() {
       <ResourceList<ProxmoxNode>
         entity="nodes"
         queryKey={nodeKeys.all}
+        pollMs={30_000}
         fetchPage={fetchNodesPage}
         columns={COLUMNS}
         filters={FILTERS}
