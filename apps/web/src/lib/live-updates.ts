@@ -26,7 +26,7 @@ export interface LiveEvent {
 type Listener = () => void;
 
 /** The live state of this tab, for the indicator and the polling fallback. */
-class LiveStore {
+export class LiveStore {
   state: LiveState = 'connecting';
   private readonly listeners = new Set<Listener>();
   set(state: LiveState) {
