@@ -47,9 +47,13 @@ export function useLiveState(): LiveState {
   return useSyncExternalStore(liveStore.subscribe, liveStore.getSnapshot, () => 'connecting');
 }
 
-/** A query's refetch interval: none while live updates are on, else `ms` (the fallback). */
-export function usePollInterval(ms: number): number | false {
-  return useLiveState() === 'on' ? false : ms;
+/**
+ * A query's refetch interval: `ms` while live updates are off (the fallback), else
+ * `whileLive` (none by default; a slow poll for what changes with the clock alone, such as a
+ * node turning stale, which no event announces).
+ */
+export function usePollInterval(ms: number, whileLive: number | false = false): number | false {
+  return useLiveState() === 'on' ? whileLive : ms;
 }
 
 /** The caches an event makes stale. */

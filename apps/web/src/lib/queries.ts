@@ -20,10 +20,11 @@ export function useSetupStatus() {
 
 /**
  * GET /dashboard: refetched by live updates on a change, polled every 10 seconds while they
- * are off (and while the page is visible).
+ * are off (and while the page is visible), every minute while they are on (sync ages, nodes
+ * turning stale).
  */
 export function useDashboard() {
-  const poll = usePollInterval(10_000);
+  const poll = usePollInterval(10_000, 60_000);
   return useQuery({
     queryKey: queryKeys.dashboard,
     queryFn: async () => unwrap(await api.GET('/api/v1/dashboard')),

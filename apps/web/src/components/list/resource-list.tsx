@@ -37,6 +37,8 @@ export interface ResourceListProps<T extends { id: string }, F extends string = 
    * stream is down. Unset: never polled.
    */
   pollMs?: number;
+  /** How often to poll while live updates are on (nodes: their status also changes with time). */
+  pollWhileLiveMs?: number;
   fetchPage: (options: {
     query: ApiListQuery;
     cursor?: string;
@@ -79,7 +81,7 @@ export function ResourceList<T extends { id: string }, F extends string = 'csv' 
   const shown = columns.filter((c) => visible.has(c.id));
   const template = `2.75rem ${shown.map((c) => c.width).join(' ')}`;
 
-  const poll = usePollInterval(props.pollMs ?? 0);
+  const poll = usePollInterval(props.pollMs ?? 0, props.pollWhileLiveMs ?? false);
   const list = useInfiniteQuery({
     queryKey: [...props.queryKey, 'list', query],
     queryFn: ({ pageParam }) =>

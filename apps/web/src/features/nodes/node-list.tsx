@@ -159,6 +159,7 @@ export function NodeList() {
         entity="nodes"
         queryKey={nodeKeys.all}
         pollMs={30_000}
+        pollWhileLiveMs={60_000}
         fetchPage={fetchNodesPage}
         columns={COLUMNS}
         filters={FILTERS}

@@ -32,7 +32,7 @@ export async function fetchNodesPage(options: {
 }
 
 export function useNode(id: string) {
-  const poll = usePollInterval(15_000);
+  const poll = usePollInterval(15_000, 60_000);
   return useQuery({
     queryKey: nodeKeys.one(id),
     queryFn: async () => {
