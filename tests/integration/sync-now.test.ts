@@ -41,7 +41,11 @@ async function simControl(method: string, path: string, body?: unknown) {
 }
 
 const api = (user: TestUser, method: string, url: string) =>
-  t.app.inject({ method: method as 'GET', url: `/api/v1${url}`, headers: bearer(user.accessToken) });
+  t.app.inject({
+    method: method as 'GET',
+    url: `/api/v1${url}`,
+    headers: bearer(user.accessToken),
+  });
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
   const start = Date.now();
@@ -143,7 +147,10 @@ it('a Sync now makes the agent sync on its next config poll, and the change stre
       return s;
     }),
   );
-  const [mine, bobs] = streams as [{ text: string; close: () => void }, { text: string; close: () => void }];
+  const [mine, bobs] = streams as [
+    { text: string; close: () => void },
+    { text: string; close: () => void },
+  ];
   try {
     await simControl('PATCH', '/vms/3000', { status: 'stopped' });
     // Only the owner may ask; Bob does not even see the node.
@@ -162,8 +169,7 @@ it('a Sync now makes the agent sync on its next config poll, and the change stre
     const started = Date.now();
     await until(
       'the stopped VM on the stream',
-      async () =>
-        mine.text.includes(`"id":"${vm.id}","status":"stopped"`) ? true : undefined,
+      async () => (mine.text.includes(`"id":"${vm.id}","status":"stopped"`) ? true : undefined),
       15_000,
     );
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -177,7 +183,9 @@ it('a Sync now makes the agent sync on its next config poll, and the change stre
     expect(audit[0]).toMatchObject({ entity_id: node.id, actor_name: alice.username });
     // One request, one extra cycle: the agent does not sync again for the same request.
     const syncs = () =>
-      /accountdb_requests_total\{endpoint="sync",result="200"\} (\d+)/.exec(agent.metrics.render())?.[1];
+      /accountdb_requests_total\{endpoint="sync",result="200"\} (\d+)/.exec(
+        agent.metrics.render(),
+      )?.[1];
     expect(syncs()).toBe('2');
     await new Promise((r) => setTimeout(r, 1000));
     expect(syncs()).toBe('2');

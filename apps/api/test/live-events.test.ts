@@ -128,12 +128,19 @@ describe('GET /events', () => {
       expect(Date.now() - started).toBeLessThan(2000);
       const [created] = vmEvents(mine);
       const vmId = created?.data.id as string;
-      expect(created?.data).toEqual({ owner_id: alice.id, type: 'vm', id: vmId, status: 'running' });
+      expect(created?.data).toEqual({
+        owner_id: alice.id,
+        type: 'vm',
+        id: vmId,
+        status: 'running',
+      });
       const vm = await call(alice, 'GET', `/vms/${vmId}`);
       expect(vm.json().vmid).toBe(101);
       // The node's sync is an event too (its status and last sync changed).
       await mine.until(() =>
-        mine.events.some((e) => e.event === 'node' && e.data.id === node.id && e.data.status === 'online'),
+        mine.events.some(
+          (e) => e.event === 'node' && e.data.id === node.id && e.data.status === 'online',
+        ),
       );
       await admins.until(() => vmEvents(admins).length === 1);
 
@@ -191,7 +198,7 @@ describe('GET /events', () => {
     const open = await Promise.all([Stream.open(alice), Stream.open(alice), Stream.open(alice)]);
     const refused = await fetch(`${base}/events`, { headers: bearer(alice.accessToken) });
     expect(refused.status).toBe(429);
-    const problem = await refused.json();
+    const problem = (await refused.json()) as { code: string; detail: string };
     expect(problem.code).toBe('too_many_streams');
     expect(problem.detail).toContain('At most 3 live update streams');
     expect(refused.headers.get('retry-after')).toBeTruthy();
@@ -218,7 +225,7 @@ describe('GET /events', () => {
       headers: bearer(bob.accessToken),
     });
     expect(res.status).toBe(403);
-    expect((await res.json()).code).toBe('admin_only');
+    expect(((await res.json()) as { code: string }).code).toBe('admin_only');
     expect((await fetch(`${base}/events`)).status).toBe(401);
   });
 

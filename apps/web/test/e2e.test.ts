@@ -437,7 +437,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByRole('heading', { name: 'VMs', exact: true }).waitFor();
     const row = page.locator('tr', { hasText: 'e2e-live-101' });
     await row.getByText('running', { exact: true }).waitFor();
-    await expect.poll(() => page.getByTestId('live-indicator').getAttribute('data-state')).toBe('on');
+    await expect
+      .poll(() => page.getByTestId('live-indicator').getAttribute('data-state'))
+      .toBe('on');
     // A mark on this page: a reload would lose it.
     await page.evaluate(() => {
       (window as unknown as { liveMark: number }).liveMark = 42;

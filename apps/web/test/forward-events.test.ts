@@ -43,10 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   api?.closeAllConnections();
   web?.closeAllConnections();
-  await Promise.all([
-    new Promise((r) => api?.close(r)),
-    new Promise((r) => web?.close(r)),
-  ]);
+  await Promise.all([new Promise((r) => api?.close(r)), new Promise((r) => web?.close(r))]);
 });
 
 it('streams server-sent events through unbuffered, and ends the API stream when the client leaves', async () => {

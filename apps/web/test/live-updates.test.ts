@@ -70,11 +70,7 @@ describe('runLiveStream', () => {
     const invalidate = vi.spyOn(queryClient, 'invalidateQueries');
     const first = streamResponse();
     const second = streamResponse();
-    const answers = [
-      first.response,
-      new Response('{}', { status: 503 }),
-      second.response,
-    ];
+    const answers = [first.response, new Response('{}', { status: 503 }), second.response];
     const requests: Array<Record<string, string>> = [];
     const fetchImpl = vi.fn(async (_url: unknown, init?: RequestInit) => {
       requests.push(init?.headers as Record<string, string>);

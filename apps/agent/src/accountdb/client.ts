@@ -90,7 +90,9 @@ export function parseAgentConfig(data: unknown): AgentConfig {
       typeof interval === 'number' && Number.isInteger(interval) && interval > 0 ? interval : 60,
     // An older AccountDB sends none; anything but a date is ignored.
     sync_requested_at:
-      typeof requested === 'string' && requested.length <= 40 && !Number.isNaN(Date.parse(requested))
+      typeof requested === 'string' &&
+      requested.length <= 40 &&
+      !Number.isNaN(Date.parse(requested))
         ? requested
         : null,
   };

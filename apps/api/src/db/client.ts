@@ -8,13 +8,18 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import {
+  type ListenOptions,
+  listenPglite,
+  listenPostgres,
+  type StopListening,
+} from './listener.js';
+import {
   AUTHENTICATOR_ROLE,
   authenticatorPassword,
   inspectRequestLogin,
   provisionAuthenticator,
   requestLoginProblems,
 } from './request-login.js';
-import { type ListenOptions, listenPglite, listenPostgres, type StopListening } from './listener.js';
 import { type Schema, schema } from './schema.js';
 
 /** Drizzle over either driver: the same queries run on PostgreSQL and on PGlite. */

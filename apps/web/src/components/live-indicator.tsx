@@ -7,7 +7,8 @@ const TEXT = {
   connecting: { label: 'Connecting', title: 'Opening live updates…' },
   off: {
     label: 'Polling',
-    title: 'Live updates are off (the connection failed); pages refresh every few seconds and the connection is tried again.',
+    title:
+      'Live updates are off (the connection failed); pages refresh every few seconds and the connection is tried again.',
   },
 } as const;
 

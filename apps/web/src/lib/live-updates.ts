@@ -64,10 +64,7 @@ export function staleKeys(event: LiveEvent | 'resync'): ReadonlyArray<readonly u
 }
 
 /** Splits a growing SSE text into complete events; returns what is left over. */
-export function parseSse(
-  text: string,
-  onEvent: (name: string, data: string) => void,
-): string {
+export function parseSse(text: string, onEvent: (name: string, data: string) => void): string {
   let rest = text.replace(/\r\n?/g, '\n');
   let cut = rest.indexOf('\n\n');
   while (cut >= 0) {

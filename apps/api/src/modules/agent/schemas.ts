@@ -108,7 +108,8 @@ export const SyncBody = Type.Object(
       Type.Integer({
         minimum: 0,
         maximum: 86_400_000,
-        description: "How long the cycle took to read Proxmox and build this body (shown as the node's last cycle duration)",
+        description:
+          "How long the cycle took to read Proxmox and build this body (shown as the node's last cycle duration)",
       }),
     ),
   },

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/client.js';
 import type { StopListening } from '../../db/listener.js';
-import { EventHub, parseLiveEvent } from './event-hub.js';
+import { type EventHub, parseLiveEvent } from './event-hub.js';
 
 /** The channel migration 0013's triggers notify. */
 export const EVENTS_CHANNEL = 'accountdb_events';
@@ -28,10 +28,12 @@ export class LiveFeed {
         onPayload: (payload) => {
           const event = parseLiveEvent(payload);
           if (event) this.hub.publish(event);
-          else this.options.log.warn('live events: a notification that is not an event was ignored');
+          else
+            this.options.log.warn('live events: a notification that is not an event was ignored');
         },
         onGap: (lost) => {
-          if (lost) this.options.log.warn('live events: the LISTEN connection was lost; reconnecting');
+          if (lost)
+            this.options.log.warn('live events: the LISTEN connection was lost; reconnecting');
           else this.options.log.info('live events: listening again');
           // Either way events may be missing: every stream refetches.
           this.hub.resyncAll();

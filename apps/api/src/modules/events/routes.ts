@@ -51,7 +51,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
         produces: ['text/event-stream'],
         response: {
           200: {
-            description: 'The event stream (text/event-stream), open until the client or the server closes it',
+            description:
+              'The event stream (text/event-stream), open until the client or the server closes it',
             content: {
               'text/event-stream': {
                 schema: {

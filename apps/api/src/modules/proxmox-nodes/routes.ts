@@ -103,7 +103,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: 'Ask the agent to sync now',
         description:
           "Sets the node's sync_requested_at. The agent sees it on its next config poll (GET /agent/config, every " +
-          '10 s between cycles), runs a cycle at once, and that sync clears it; the node\'s live event (GET /events) ' +
+          "10 s between cycles), runs a cycle at once, and that sync clears it; the node's live event (GET /events) " +
           "tells when. Only the node's owner may ask (an admin viewing another user's node gets 403 owner_only). " +
           'Asking again while a request is pending moves it to now. Audited as proxmox_node.sync_now.',
         params: IdParams,

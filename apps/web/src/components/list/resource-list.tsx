@@ -1,7 +1,6 @@
 'use client';
 
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { usePollInterval } from '../../lib/live-updates';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRouter } from 'next/navigation';
 import {
@@ -15,6 +14,7 @@ import {
 } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
+import { usePollInterval } from '../../lib/live-updates';
 import { Button, cx } from '../ui';
 import { BulkBar } from './bulk-bar';
 import { ColumnChooser, useVisibleColumns } from './column-chooser';

@@ -94,9 +94,7 @@ export function NodeDetail({ id }: { id: string }) {
   const syncNow = async () => {
     setSyncing(true);
     try {
-      unwrap(
-        await api.POST('/api/v1/proxmox-nodes/{id}/sync-now', { params: { path: { id } } }),
-      );
+      unwrap(await api.POST('/api/v1/proxmox-nodes/{id}/sync-now', { params: { path: { id } } }));
       toast.success(`Asked ${node.name}'s agent to sync; it does on its next config poll.`);
       await refresh();
     } catch (error) {
