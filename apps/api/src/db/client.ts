@@ -177,9 +177,11 @@ function openPostgres(options: OpenDatabaseOptions & { url: string }): Database 
     listen: async (listenOptions) => {
       await ready();
       return listenPostgres(async () => {
-        if (!provisioned) return { connectionString: options.url };
+        // Named, so that an operator can tell it in pg_stat_activity.
+        const application_name = 'accountdb-events';
+        if (!provisioned) return { connectionString: options.url, application_name };
         const password = await loginPassword();
-        return { ...loginConfig(password), password };
+        return { ...loginConfig(password), password, application_name };
       }, listenOptions);
     },
     describe: redactUrl(options.url),
