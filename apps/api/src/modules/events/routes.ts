@@ -6,6 +6,7 @@ import { formatBytes } from '../../http/limits.js';
 import { problemResponses } from '../../http/problem.js';
 import { EventHub, type LiveEvent } from './event-hub.js';
 import { LiveFeed } from './live-feed.js';
+import { SseStream } from './sse-stream.js';
 
 const EventsQuery = Type.Object({
   owner_id: Type.Optional(
@@ -90,30 +91,13 @@ const routes: FastifyPluginAsync = async (fastify) => {
       }
 
       const raw = reply.raw;
-      let heartbeat: NodeJS.Timeout | null = null;
-      let unsubscribe = () => {};
-      const end = () => {
-        if (heartbeat) clearInterval(heartbeat);
-        heartbeat = null;
-        unsubscribe();
-        if (!raw.writableEnded) raw.end();
-      };
-      const write = (chunk: string) => {
-        if (raw.writableEnded || raw.destroyed) return;
-        // A client that does not read is dropped, not buffered for: it reconnects and refetches.
-        if (raw.writableLength > limits.backlogBytes) {
-          end();
-          raw.destroy();
-          return;
-        }
-        raw.write(chunk);
-      };
+      const stream = new SseStream(raw, limits);
       const subscribed = feed.hub.subscribe({
         userId: actor.userId,
         ownerId,
-        send: (event) => write(frame(event)),
-        resync: () => write('event: resync\ndata: {}\n\n'),
-        close: end,
+        send: (event) => stream.write(frame(event)),
+        resync: () => stream.write('event: resync\ndata: {}\n\n'),
+        close: () => stream.end(),
       });
       if (!subscribed.ok) {
         throw new TooManyRequestsError(
@@ -124,8 +108,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
           'too_many_streams',
         );
       }
-      unsubscribe = subscribed.unsubscribe;
-      raw.on('close', end);
+      stream.ended(subscribed.unsubscribe);
+      raw.on('close', () => stream.end());
 
       reply.hijack();
       // The connection ends with the stream: a kept-alive socket left behind would hold up
@@ -141,8 +125,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
       raw.flushHeaders();
       // The reconnect delay for EventSource clients, and a first line so the client knows it is on.
       raw.write('retry: 5000\n: live\n\n');
-      heartbeat = setInterval(() => write(': heartbeat\n\n'), limits.heartbeatMs);
-      heartbeat.unref();
+      stream.start();
     },
   );
 };

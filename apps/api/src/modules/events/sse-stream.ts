@@ -1,0 +1,51 @@
+import type { Writable } from 'node:stream';
+
+/** What an event stream needs of the response: node's ServerResponse is one. */
+export type SseTarget = Pick<
+  Writable,
+  'write' | 'end' | 'destroy' | 'writableLength' | 'writableEnded' | 'destroyed'
+>;
+
+/**
+ * One open event stream: heartbeats while nothing happens, and a client that does not read
+ * is dropped once `backlogBytes` wait for it (it reconnects and refetches) rather than buffered
+ * for without bound.
+ */
+export class SseStream {
+  private heartbeat: NodeJS.Timeout | null = null;
+  private readonly onEnd: Array<() => void> = [];
+
+  constructor(
+    private readonly target: SseTarget,
+    private readonly options: { backlogBytes: number; heartbeatMs: number },
+  ) {}
+
+  /** Starts the heartbeats. */
+  start(): void {
+    this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), this.options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Called once when the stream ends, however it ends. */
+  ended(fn: () => void): void {
+    this.onEnd.push(fn);
+  }
+
+  write(chunk: string): void {
+    const t = this.target;
+    if (t.writableEnded || t.destroyed) return;
+    if (t.writableLength > this.options.backlogBytes) {
+      this.end();
+      t.destroy();
+      return;
+    }
+    t.write(chunk);
+  }
+
+  end(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    for (const fn of this.onEnd.splice(0)) fn();
+    if (!this.target.writableEnded) this.target.end();
+  }
+}
