@@ -1,10 +1,12 @@
-import type { Writable } from 'node:stream';
-
 /** What an event stream needs of the response: node's ServerResponse is one. */
-export type SseTarget = Pick<
-  Writable,
-  'write' | 'end' | 'destroy' | 'writableLength' | 'writableEnded' | 'destroyed'
->;
+export interface SseTarget {
+  readonly writableLength: number;
+  readonly writableEnded: boolean;
+  readonly destroyed: boolean;
+  write(chunk: string): boolean;
+  end(): unknown;
+  destroy(): unknown;
+}
 
 /**
  * One open event stream: heartbeats while nothing happens, and a client that does not read
