@@ -39,7 +39,11 @@ const event = (owner: string): LiveEvent => ({
 describe('SseStream', () => {
   it('drops a client that does not read once the backlog passes the limit, and buffers no more', () => {
     const res = new StuckResponse();
-    const stream = new SseStream(res, { backlogBytes: 1024, heartbeatMs: 60_000 });
+    const stream = new SseStream(res, {
+      backlogBytes: 1024,
+      heartbeatMs: 60_000,
+      maxStreamMs: 60_000,
+    });
     let ended = 0;
     stream.ended(() => ended++);
     const chunk = `event: vm\ndata: ${'x'.repeat(200)}\n\n`;
@@ -58,7 +62,7 @@ describe('SseStream', () => {
       res.written.push(chunk);
       return true;
     };
-    const stream = new SseStream(res, { backlogBytes: 1024, heartbeatMs: 20 });
+    const stream = new SseStream(res, { backlogBytes: 1024, heartbeatMs: 20, maxStreamMs: 60_000 });
     stream.start();
     await new Promise((r) => setTimeout(r, 110));
     stream.end();
@@ -67,6 +71,18 @@ describe('SseStream', () => {
     expect(new Set(res.written)).toEqual(new Set([': heartbeat\n\n']));
     await new Promise((r) => setTimeout(r, 60));
     expect(res.written.length).toBe(beats);
+  });
+
+  it('ends after maxStreamMs, so that the client comes back and is authenticated again', async () => {
+    const res = new StuckResponse();
+    const stream = new SseStream(res, { backlogBytes: 1024, heartbeatMs: 60_000, maxStreamMs: 30 });
+    let ended = 0;
+    stream.ended(() => ended++);
+    stream.start();
+    await new Promise((r) => setTimeout(r, 80));
+    expect(res.writableEnded).toBe(true);
+    expect(res.destroyed).toBe(false);
+    expect(ended).toBe(1);
   });
 });
 

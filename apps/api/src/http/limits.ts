@@ -64,6 +64,11 @@ export const LIMITS = {
     heartbeatMs: 15_000,
     /** A client that has this much unread behind it is dropped (it reconnects and refetches). */
     backlogBytes: 64 * KiB,
+    /**
+     * A stream ends after this long and the client reconnects: its caller is authenticated
+     * again, so a logout, deactivation or role change reaches open streams within this time.
+     */
+    maxStreamMs: 5 * 60_000,
   },
 } as const;
 

@@ -124,6 +124,7 @@ export async function runLiveStream(options: {
 
   while (!signal.aborted) {
     let opened = false;
+    let openedAt = 0;
     try {
       const token = await options.session.accessToken();
       const res = await fetchImpl('/api/v1/events', {
@@ -138,6 +139,7 @@ export async function runLiveStream(options: {
       }
       if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
       opened = true;
+      openedAt = Date.now();
       failures = 0;
       renewed = false;
       store.set('on');
@@ -165,6 +167,9 @@ export async function runLiveStream(options: {
       // Network trouble, a refused stream or an aborted one: handled below.
     }
     if (signal.aborted) break;
+    // The API ends a stream every few minutes (the caller is authenticated again): a stream
+    // that lived a while comes back at once, without falling back to polling.
+    if (opened && Date.now() - openedAt > 30_000) continue;
     store.set('off');
     if (!opened) failures++;
     const delay = Math.min(60_000, 1000 * 2 ** Math.min(failures, 6)) * (0.5 + random() / 2);

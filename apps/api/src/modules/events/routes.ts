@@ -47,7 +47,9 @@ const routes: FastifyPluginAsync = async (fastify) => {
           "user's with owner_id (as lists do). At most " +
           `${limits.streamsPerUser} open streams per user (429 too_many_streams); a client that does not read ` +
           `(${formatBytes(limits.backlogBytes)} unread) is disconnected and should reconnect and refetch. ` +
-          'Events say what changed, not the new data: fetch the objects through their endpoints.',
+          `A stream ends after ${limits.maxStreamMs / 60_000} minutes (reconnect: the caller is authenticated again, so ` +
+          'a logout or deactivation reaches open streams). Events say what changed, not the new data: fetch the ' +
+          'objects through their endpoints.',
         querystring: EventsQuery,
         produces: ['text/event-stream'],
         response: {

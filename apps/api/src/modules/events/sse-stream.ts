@@ -15,17 +15,20 @@ export interface SseTarget {
  */
 export class SseStream {
   private heartbeat: NodeJS.Timeout | null = null;
+  private expiry: NodeJS.Timeout | null = null;
   private readonly onEnd: Array<() => void> = [];
 
   constructor(
     private readonly target: SseTarget,
-    private readonly options: { backlogBytes: number; heartbeatMs: number },
+    private readonly options: { backlogBytes: number; heartbeatMs: number; maxStreamMs: number },
   ) {}
 
-  /** Starts the heartbeats. */
+  /** Starts the heartbeats, and the clock that ends the stream after maxStreamMs. */
   start(): void {
     this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), this.options.heartbeatMs);
     this.heartbeat.unref();
+    this.expiry = setTimeout(() => this.end(), this.options.maxStreamMs);
+    this.expiry.unref();
   }
 
   /** Called once when the stream ends, however it ends. */
@@ -46,7 +49,9 @@ export class SseStream {
 
   end(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.expiry) clearTimeout(this.expiry);
     this.heartbeat = null;
+    this.expiry = null;
     for (const fn of this.onEnd.splice(0)) fn();
     if (!this.target.writableEnded) this.target.end();
   }
