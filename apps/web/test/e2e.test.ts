@@ -417,7 +417,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
 
   it("shows a VM's status change in the open VM list without a reload (live updates)", async () => {
     let observed = Date.parse('2026-11-24T10:00:00Z');
-    const sync = async (status: string) => {
+    const sync = async (status: string, extra: Record<string, unknown> = {}) => {
       observed += 60_000;
       const res = await fetch(`${apiUrl}/api/v1/agent/sync`, {
         method: 'POST',
@@ -428,6 +428,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
           agent_version: '0.1.0',
           complete: true,
           vms: [{ vmid: 101, type: 'qemu', name: 'e2e-live-101', status }],
+          ...extra,
         }),
       });
       expect(res.status, await res.text()).toBe(200);
@@ -454,6 +455,24 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
       42,
     );
     await shot('10b-vm-list-live');
+
+    // "Sync now" on the node's page: the agent's config carries the request; the sync that
+    // serves it clears it, and the open page shows that without a reload.
+    await page.getByRole('link', { name: 'Nodes', exact: true }).click();
+    await page.getByRole('link', { name: 'pve-e2e' }).click();
+    await page.getByRole('heading', { name: /pve-e2e/ }).waitFor();
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await page.getByRole('button', { name: 'Sync requested…' }).waitFor();
+    const config = await fetch(`${apiUrl}/api/v1/agent/config`, {
+      headers: { authorization: `Bearer ${nodeKey}` },
+    });
+    const requested = ((await config.json()) as { sync_requested_at: string | null })
+      .sync_requested_at;
+    expect(requested).toEqual(expect.any(String));
+    await sync('stopped', { sync_request: requested, duration_ms: 1234 });
+    await page.getByRole('button', { name: 'Sync now' }).waitFor({ timeout: 10_000 });
+    await page.getByText('1.2 s').waitFor();
+    await shot('10c-node-sync-now');
   }, 120_000);
 
   it('shows every main page', async () => {
