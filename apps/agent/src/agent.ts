@@ -36,7 +36,12 @@ export interface AgentOptions {
   now?: () => number;
   /** The loop's wait between cycles (tests simulate long outages without waiting). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** How often the wait between cycles polls AccountDB's config for "Sync now" (default 10 s). */
+  configPollMs?: number;
 }
+
+/** Between cycles, AccountDB's config is polled this often for a "Sync now". */
+export const CONFIG_POLL_MS = 10_000;
 
 export class Agent {
   readonly metrics: Metrics;
@@ -246,10 +251,32 @@ export class Agent {
         );
       }
       this.state.next_cycle_at = new Date(Date.now() + delay).toISOString();
-      await wait(delay, stop);
+      if (outcome.kind === 'accountdb_unavailable') await wait(delay, stop);
+      else await this.waitOrSyncNow(delay, stop);
     }
     this.state.next_cycle_at = undefined;
     this.persist();
+  }
+
+  /**
+   * Waits `delay` between cycles, polling AccountDB's config meanwhile; a "Sync now" ends the
+   * wait early. (Counts the time waited rather than reading the clock, so tests' fake sleep
+   * works too.)
+   */
+  private async waitOrSyncNow(delay: number, stop: AbortSignal): Promise<void> {
+    const wait = this.options.sleep ?? sleep;
+    const poll = this.options.configPollMs ?? CONFIG_POLL_MS;
+    let left = delay;
+    while (left > 0 && !stop.aborted) {
+      const step = Math.min(left, poll);
+      await wait(step, stop);
+      left -= step;
+      if (left <= 0 || stop.aborted) return;
+      if (await this.engine.syncRequested(stop)) {
+        this.options.log.info('AccountDB asked for a sync now');
+        return;
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -76,6 +76,8 @@ async function outage(seed: number, mode: 'drop' | '503', downMatch = /./) {
     {
       backoff: DEFAULT_BACKOFF,
       random: seeded(seed),
+      // One sleep per wait between cycles, as the hook above counts them (no "Sync now" polls).
+      configPollMs: Number.POSITIVE_INFINITY,
       now: () => 1_800_000_000_000 + clock,
       sleep: async (ms) => {
         clock += ms;

@@ -47,7 +47,12 @@ export interface AppDeps {
   limits?: Partial<AuthLimits>;
   /** Steam's clock (tests give one with a fake source); default: from config.steamTimeUrl. */
   steamClock?: SteamClock;
+  /** Overrides of the live event stream limits (tests). */
+  events?: Partial<EventLimits>;
 }
+
+/** The limits of GET /events (LIMITS.events unless overridden). */
+export type EventLimits = { -readonly [K in keyof typeof LIMITS.events]: number };
 
 export interface ResolvedDeps {
   config: Config;
@@ -56,6 +61,7 @@ export interface ResolvedDeps {
   redis: Redis | null;
   /** Owners' data keys for secrets at rest, unwrapped by the master key. */
   keys: DataKeyStore;
+  events: EventLimits;
   /** Steam's time offset for Steam Guard codes; server.ts starts it, close stops it. */
   steamClock: SteamClock;
 }
@@ -135,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config,
     database: deps.database,
     limits: { ...DEFAULT_AUTH_LIMITS, ...deps.limits },
+    events: { ...LIMITS.events, ...deps.events },
     redis,
     keys: new DataKeyStore(
       masterKey(config.secretKey),
@@ -247,6 +254,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'vms', description: 'Virtual machines and containers, with their status history' },
         { name: 'proxmox-nodes', description: 'Proxmox VE nodes and their agent keys' },
         { name: 'dashboard', description: 'Counts, node health and recent activity' },
+        { name: 'events', description: 'Live updates: status changes as server-sent events' },
         { name: 'audit', description: 'Who did what, when — never a secret' },
         {
           name: 'agent',

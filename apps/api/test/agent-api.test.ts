@@ -109,6 +109,7 @@ describe('agent authentication', () => {
       sync_mode: 'whitelist',
       whitelist: [101],
       interval_s: 60,
+      sync_requested_at: null,
     });
     const etag = first.headers.etag as string;
     expect(
@@ -121,6 +122,13 @@ describe('agent authentication', () => {
     });
     expect(changed.statusCode).toBe(200);
     expect(changed.json().whitelist).toEqual([101, 102]);
+    // A "Sync now" changes the configuration too: the agent's next poll sees it.
+    await call(alice, 'POST', `/proxmox-nodes/${node.id}/sync-now`);
+    const asked = await asNode(node.api_key, 'GET', '/agent/config', undefined, {
+      'if-none-match': changed.headers.etag as string,
+    });
+    expect(asked.statusCode).toBe(200);
+    expect(asked.json().sync_requested_at).toEqual(expect.any(String));
   });
 });
 

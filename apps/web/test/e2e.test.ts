@@ -75,6 +75,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   let browser: Browser | undefined;
   let page: Page;
   const cspViolations: string[] = [];
+  /** The agent key of the node registered below. */
+  let nodeKey = '';
 
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `web-${name}.png`) });
 
@@ -387,6 +389,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Register node' }).click();
     const key = (await page.getByTestId('node-api-key').textContent()) ?? '';
     expect(key).toMatch(/^adb_node_/);
+    nodeKey = key;
     await page.getByRole('button', { name: 'Copy key' }).click();
     await expect.poll(clipboard).toBe(key);
     await shot('9-node-key');
@@ -410,6 +413,66 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Add to whitelist' }).click();
     await page.getByRole('button', { name: 'Remove 101 from the whitelist' }).waitFor();
     await shot('10-node-detail');
+  }, 120_000);
+
+  it("shows a VM's status change in the open VM list without a reload (live updates)", async () => {
+    let observed = Date.parse('2026-11-24T10:00:00Z');
+    const sync = async (status: string, extra: Record<string, unknown> = {}) => {
+      observed += 60_000;
+      const res = await fetch(`${apiUrl}/api/v1/agent/sync`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${nodeKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          cycle_id: `e2e-live-${observed}`,
+          observed_at: new Date(observed).toISOString(),
+          agent_version: '0.1.0',
+          complete: true,
+          vms: [{ vmid: 101, type: 'qemu', name: 'e2e-live-101', status }],
+          ...extra,
+        }),
+      });
+      expect(res.status, await res.text()).toBe(200);
+    };
+    await sync('running');
+    await page.goto(`${webUrl}/vms`);
+    await page.getByRole('heading', { name: 'VMs', exact: true }).waitFor();
+    const row = page.locator('tr', { hasText: 'e2e-live-101' });
+    await row.getByText('running', { exact: true }).waitFor();
+    await expect
+      .poll(() => page.getByTestId('live-indicator').getAttribute('data-state'))
+      .toBe('on');
+    // A mark on this page: a reload would lose it.
+    await page.evaluate(() => {
+      (window as unknown as { liveMark: number }).liveMark = 42;
+    });
+
+    // The agent reports the VM stopped; the open list shows it well before its 30 s fallback poll.
+    const sent = Date.now();
+    await sync('stopped');
+    await row.getByText('stopped', { exact: true }).waitFor({ timeout: 10_000 });
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    expect(await page.evaluate(() => (window as unknown as { liveMark?: number }).liveMark)).toBe(
+      42,
+    );
+    await shot('10b-vm-list-live');
+
+    // "Sync now" on the node's page: the agent's config carries the request; the sync that
+    // serves it clears it, and the open page shows that without a reload.
+    await page.getByRole('link', { name: 'Nodes', exact: true }).click();
+    await page.getByRole('link', { name: 'pve-e2e' }).click();
+    await page.getByRole('heading', { name: /pve-e2e/ }).waitFor();
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await page.getByRole('button', { name: 'Sync requested…' }).waitFor();
+    const config = await fetch(`${apiUrl}/api/v1/agent/config`, {
+      headers: { authorization: `Bearer ${nodeKey}` },
+    });
+    const requested = ((await config.json()) as { sync_requested_at: string | null })
+      .sync_requested_at;
+    expect(requested).toEqual(expect.any(String));
+    await sync('stopped', { sync_request: requested, duration_ms: 1234 });
+    await page.getByRole('button', { name: 'Sync now' }).waitFor({ timeout: 10_000 });
+    await page.getByText('1.2 s').waitFor();
+    await shot('10c-node-sync-now');
   }, 120_000);
 
   it('shows every main page', async () => {

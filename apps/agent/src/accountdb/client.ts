@@ -70,6 +70,7 @@ export function parseAgentConfig(data: unknown): AgentConfig {
     ? d.whitelist.filter((v): v is number => Number.isInteger(v))
     : [];
   const interval = d.interval_s;
+  const requested = d.sync_requested_at;
   if (
     typeof d.node_id !== 'string' ||
     typeof d.name !== 'string' ||
@@ -87,6 +88,13 @@ export function parseAgentConfig(data: unknown): AgentConfig {
     whitelist,
     interval_s:
       typeof interval === 'number' && Number.isInteger(interval) && interval > 0 ? interval : 60,
+    // An older AccountDB sends none; anything but a date is ignored.
+    sync_requested_at:
+      typeof requested === 'string' &&
+      requested.length <= 40 &&
+      !Number.isNaN(Date.parse(requested))
+        ? requested
+        : null,
   };
 }
 

@@ -12,6 +12,8 @@ export interface AgentConfig {
   sync_mode: 'all' | 'whitelist';
   whitelist: number[];
   interval_s: number;
+  /** A pending "Sync now" from AccountDB (null: none). */
+  sync_requested_at: string | null;
 }
 
 export type SyncStatus = GuestState;
@@ -43,6 +45,10 @@ export interface SyncBody {
   pve_version?: string;
   complete: boolean;
   vms: SyncVm[];
+  /** The config's sync_requested_at this cycle serves; AccountDB clears the request. */
+  sync_request?: string;
+  /** How long the cycle took to read Proxmox and build the body. */
+  duration_ms?: number;
 }
 
 export interface SyncResult {

@@ -178,6 +178,8 @@ export class SyncEngine {
   private lxcInterfaces: boolean | undefined;
   private nodeName: string | undefined;
   private synced = false;
+  /** The last "Sync now" a cycle started for: one request runs one cycle. */
+  private answeredRequest: string | null = null;
 
   constructor(private readonly options: EngineOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -218,6 +220,9 @@ export class SyncEngine {
     const log = this.options.log;
     try {
       const config = await this.refreshConfig(signal);
+      // This cycle reads Proxmox after the request was made: it serves it.
+      const request = config.sync_requested_at;
+      if (request) this.answeredRequest = request;
       let snapshot: Awaited<ReturnType<SyncEngine['readProxmox']>>;
       try {
         snapshot = await this.readProxmox(config, opts);
@@ -252,6 +257,8 @@ export class SyncEngine {
         ...this.versionField(),
         complete: true,
         vms: snapshot.guests.map((g) => buildSyncVm(g, this.cache.get(g.vmid))),
+        ...(request ? { sync_request: request } : {}),
+        duration_ms: Math.min(Math.max(0, Math.round(this.now() - started)), 86_400_000),
       };
       const result = await this.options.accountdb.sync(body, signal);
       this.synced = true;
@@ -293,6 +300,20 @@ export class SyncEngine {
           : { kind: 'accountdb_error', error: err };
       }
       throw err;
+    }
+  }
+
+  /**
+   * Polls AccountDB's config (a 304 while nothing changed) between cycles: true when the owner
+   * asked for a sync ("Sync now") that no cycle has started for yet. Failures answer false;
+   * the next cycle reports them.
+   */
+  async syncRequested(signal?: AbortSignal): Promise<boolean> {
+    try {
+      const config = await this.refreshConfig(signal);
+      return config.sync_requested_at !== null && config.sync_requested_at !== this.answeredRequest;
+    } catch {
+      return false;
     }
   }
 

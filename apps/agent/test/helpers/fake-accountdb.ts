@@ -16,6 +16,7 @@ export class FakeAccountDb {
     sync_mode: 'all',
     whitelist: [],
     interval_s: 60,
+    sync_requested_at: null,
   };
   syncs: SyncBody[] = [];
   heartbeats: HeartbeatBody[] = [];

@@ -8,6 +8,12 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import {
+  type ListenOptions,
+  listenPglite,
+  listenPostgres,
+  type StopListening,
+} from './listener.js';
+import {
   AUTHENTICATOR_ROLE,
   authenticatorPassword,
   inspectRequestLogin,
@@ -43,6 +49,11 @@ export interface Database {
   contextKey(): Promise<Buffer>;
   /** Checks (and on a single owner URL provisions) the request login; loads the context key. */
   ready(): Promise<void>;
+  /**
+   * LISTEN on a channel (live updates): on PostgreSQL on one connection of its own as the
+   * request login (never the owner), on the embedded database in its one session.
+   */
+  listen(options: ListenOptions): Promise<StopListening>;
   /** A short description for logs: "postgres://host:port/name" or "pglite:/path". */
   describe: string;
   close(): Promise<void>;
@@ -163,6 +174,16 @@ function openPostgres(options: OpenDatabaseOptions & { url: string }): Database 
       return contextKey();
     },
     ready,
+    listen: async (listenOptions) => {
+      await ready();
+      return listenPostgres(async () => {
+        // Named, so that an operator can tell it in pg_stat_activity.
+        const application_name = 'accountdb-events';
+        if (!provisioned) return { connectionString: options.url, application_name };
+        const password = await loginPassword();
+        return { ...loginConfig(password), password, application_name };
+      }, listenOptions);
+    },
     describe: redactUrl(options.url),
     close: async () => {
       await Promise.all([request.end(), owner.end()]);
@@ -199,6 +220,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     ready: async () => {
       await contextKey();
     },
+    listen: (listenOptions) => listenPglite(pglite, listenOptions),
     describe: dir ? `pglite:${dir}` : 'pglite:memory',
     close: async () => {
       await pglite.close();

@@ -136,6 +136,8 @@ export const proxmoxNodes = pgTable('proxmox_nodes', {
   tags: tags(),
   notes: text('notes'),
   lastObservedAt: ts('last_observed_at'),
+  /** A pending "Sync now" (migration 0013): the agent's next sync clears it. */
+  syncRequestedAt: ts('sync_requested_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
   /** Moves on every change of the row (migration 0008): the ETag. */

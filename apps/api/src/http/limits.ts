@@ -54,6 +54,22 @@ export const LIMITS = {
     syncsPerOwner: 2,
     retryAfterSeconds: 2,
   },
+  /** GET /events: live update streams. */
+  events: {
+    /** Open streams per user (a personal token counts as its owner), in one API process. */
+    streamsPerUser: 5,
+    /** Open streams in one API process, all users together. */
+    streams: 1_000,
+    /** A comment line this often, so that proxies keep an idle stream open. */
+    heartbeatMs: 15_000,
+    /** A client that has this much unread behind it is dropped (it reconnects and refetches). */
+    backlogBytes: 64 * KiB,
+    /**
+     * A stream ends after this long and the client reconnects: its caller is authenticated
+     * again, so a logout, deactivation or role change reaches open streams within this time.
+     */
+    maxStreamMs: 5 * 60_000,
+  },
 } as const;
 
 /** "16 MiB", "1 MiB", "16 KiB": a byte count as the docs write it. */

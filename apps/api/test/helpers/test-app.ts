@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type EventLimits } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { AuthLimits } from '../../src/modules/auth/limits.js';
 import type { SteamClock } from '../../src/modules/steam-time/steam-clock.js';
@@ -42,6 +42,7 @@ export async function createTestApp(
     logStream?: DestinationStream;
     database?: TestDatabase;
     steamClock?: SteamClock;
+    events?: Partial<EventLimits>;
   } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
@@ -52,6 +53,7 @@ export async function createTestApp(
     logStream: options.logStream ?? false,
     limits: options.limits ?? RELAXED_LIMITS,
     ...(options.steamClock ? { steamClock: options.steamClock } : {}),
+    ...(options.events ? { events: options.events } : {}),
   });
   await app.ready();
   return {

@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import type { EventLimits } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import type { SteamClock } from '../../src/modules/steam-time/steam-clock.js';
 import { createUser, setupAdmin, type TestUser } from './factories.js';
@@ -21,6 +22,7 @@ export async function twoUsers(
     config?: Partial<Config>;
     logStream?: DestinationStream;
     steamClock?: SteamClock;
+    events?: Partial<EventLimits>;
   } = {},
 ): Promise<TwoUsers> {
   const t = await createTestApp(options);

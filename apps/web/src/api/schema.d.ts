@@ -1832,7 +1832,8 @@ export interface paths {
              *       "name": "pve1",
              *       "sync_mode": "all",
              *       "whitelist": [],
-             *       "interval_s": 60
+             *       "interval_s": 60,
+             *       "sync_requested_at": null
              *     }
              */
             'application/json': {
@@ -1843,6 +1844,8 @@ export interface paths {
               /** Format: uuid */
               node_id: string;
               sync_mode: 'all' | 'whitelist';
+              /** @description A "Sync now" the owner asked for and no sync has served yet: an agent that has not served this one runs a cycle at once and sends it back as sync_request */
+              sync_requested_at: string | null;
               /** @description VMIDs to sync in whitelist mode */
               whitelist: number[];
             };
@@ -2005,12 +2008,19 @@ export interface paths {
             complete: boolean;
             /** @description Unique per cycle: a retry with the same id and body gets the same answer */
             cycle_id: string;
+            /** @description How long the cycle took to read Proxmox and build this body (shown as the node's last cycle duration) */
+            duration_ms?: number;
             /**
              * Format: date-time
              * @description When the agent read Proxmox (agent clock; only orders snapshots)
              */
             observed_at: string;
             pve_version?: string;
+            /**
+             * Format: date-time
+             * @description The config's sync_requested_at this cycle serves: the request is cleared (unless a newer one came since)
+             */
+            sync_request?: string;
             vms: {
               cpu_cores?: number | null;
               cpu_usage?: number | null;
@@ -4458,7 +4468,12 @@ export interface paths {
              *             "last_seen_at": "2026-11-24T12:00:00.000Z",
              *             "last_sync_at": "2026-11-24T12:00:00.000Z",
              *             "last_error": null,
-             *             "sync_age_s": 42
+             *             "sync_age_s": 42,
+             *             "last_cycle": {
+             *               "outcome": "ok",
+             *               "error": null,
+             *               "duration_ms": 850
+             *             }
              *           }
              *         ]
              *       },
@@ -4500,6 +4515,13 @@ export interface paths {
                 items: {
                   /** Format: uuid */
                   id: string;
+                  /** @description The agent's last cycle: error (with the agent's message) when it reported one since its last sync, else ok; null before the first report */
+                  last_cycle: {
+                    /** @description How long the last applied sync's cycle took on the agent (null: not reported) */
+                    duration_ms: number | null;
+                    error: string | null;
+                    outcome: 'ok' | 'error';
+                  } | null;
                   last_error: string | null;
                   last_seen_at: string | null;
                   last_sync_at: string | null;
@@ -4537,6 +4559,84 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Live updates (server-sent events)
+     * @description A text/event-stream of status changes of your VMs and Proxmox nodes, within moments of the sync that made them. `event: vm` and `event: node` carry JSON data `{owner_id, type, id, status}`; when one sync changed more than 100 VMs of an owner, one `vm` event with `id: null` and `count` stands for them all. `event: resync` means events may have been missed (the API lost its database connection for a while): refetch what you show. Lines starting with `:` are heartbeats every 15 s. You get your own events only; an admin gets every user's, or one user's with owner_id (as lists do). At most 5 open streams per user (429 too_many_streams); a client that does not read (64 KiB unread) is disconnected and should reconnect and refetch. A stream ends after 5 minutes (reconnect: the caller is authenticated again, so a logout or deactivation reaches open streams). Events say what changed, not the new data: fetch the objects through their endpoints.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Admins: only this user's events */
+          owner_id?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The event stream (text/event-stream), open until the client or the server closes it */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/event-stream': string;
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/event-stream': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/event-stream': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/event-stream': components['schemas']['Problem'];
+          };
+        };
+        /** @description Service Unavailable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/event-stream': components['schemas']['Problem'];
           };
         };
       };
@@ -5709,6 +5809,7 @@ export interface paths {
              *             "absent": 0,
              *             "ignored": 0
              *           },
+             *           "sync_requested_at": null,
              *           "last_error": null,
              *           "agent_version": "0.1.0",
              *           "pve_version": "8.4.1",
@@ -6172,6 +6273,91 @@ export interface paths {
         };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/proxmox-nodes/{id}/sync-now': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Ask the agent to sync now
+     * @description Sets the node's sync_requested_at. The agent sees it on its next config poll (GET /agent/config, every 10 s between cycles), runs a cycle at once, and that sync clears it; the node's live event (GET /events) tells when. Only the node's owner may ask (an admin viewing another user's node gets 403 owner_only). Asking again while a request is pending moves it to now. Audited as proxmox_node.sync_now. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Requested; the agent serves it on its next config poll */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "sync_requested_at": "2026-11-24T12:00:05.123Z"
+             *     }
+             */
+            'application/json': {
+              /** Format: date-time */
+              sync_requested_at: string;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -8719,6 +8905,7 @@ export interface components {
      *         "absent": 0,
      *         "ignored": 0
      *       },
+     *       "sync_requested_at": null,
      *       "last_error": null,
      *       "agent_version": "0.1.0",
      *       "pve_version": "8.4.1",
@@ -8767,6 +8954,7 @@ export interface components {
       status: 'pending' | 'online' | 'stale' | 'error' | 'offline';
       sync_interval_s: number;
       sync_mode: 'all' | 'whitelist';
+      sync_requested_at: string | null;
       tags: string[];
       /** Format: date-time */
       updated_at: string;

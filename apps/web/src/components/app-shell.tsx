@@ -5,6 +5,8 @@ import { usePathname, useRouter } from 'next/navigation';
 import { type ReactNode, useEffect, useState } from 'react';
 import { CommandPalette, CommandPaletteButton } from '../features/search/command-palette';
 import { api, loginUrl, session, unwrap, useSession } from '../lib/api';
+import { useLiveUpdates } from '../lib/live-updates';
+import { LiveIndicator } from './live-indicator';
 import { ThemeToggle } from './theme-toggle';
 import { cx } from './ui';
 import { UserMenu } from './user-menu';
@@ -35,6 +37,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   const router = useRouter();
   const pathname = usePathname();
   const [menuOpen, setMenuOpen] = useState(false);
+  useLiveUpdates(current !== null);
 
   useEffect(() => {
     if (session.current) return;
@@ -103,6 +106,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           >
             ☰
           </button>
+          <LiveIndicator />
           <CommandPaletteButton />
           <ThemeToggle />
           <UserMenu user={current.user} />

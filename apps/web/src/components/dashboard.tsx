@@ -118,6 +118,7 @@ function NodeHealth({ nodes }: { nodes: DashboardData['nodes'] }) {
                 <th className="py-1 pr-3 font-medium">Last seen</th>
                 <th className="py-1 pr-3 font-medium">Last sync</th>
                 <th className="py-1 pr-3 font-medium">Sync age</th>
+                <th className="py-1 pr-3 font-medium">Last cycle</th>
                 <th className="py-1 font-medium">Last error</th>
               </tr>
             </thead>
@@ -135,8 +136,31 @@ function NodeHealth({ nodes }: { nodes: DashboardData['nodes'] }) {
                     {ago(node.last_sync_at)}
                   </td>
                   <td className="py-1.5 pr-3 tabular-nums">{duration(node.sync_age_s)}</td>
-                  <td className="max-w-xs truncate py-1.5 text-red-600 dark:text-red-400">
-                    {node.last_error ?? ''}
+                  <td className="py-1.5 pr-3 tabular-nums" data-testid="last-cycle">
+                    {node.last_cycle === null ? (
+                      '—'
+                    ) : (
+                      <>
+                        <span
+                          className={
+                            node.last_cycle.outcome === 'ok'
+                              ? 'text-emerald-700 dark:text-emerald-400'
+                              : 'text-red-600 dark:text-red-400'
+                          }
+                        >
+                          {node.last_cycle.outcome}
+                        </span>
+                        {node.last_cycle.duration_ms !== null
+                          ? ` · ${(node.last_cycle.duration_ms / 1000).toFixed(1)} s`
+                          : ''}
+                      </>
+                    )}
+                  </td>
+                  <td
+                    className="max-w-xs truncate py-1.5 text-red-600 dark:text-red-400"
+                    title={node.last_cycle?.error ?? node.last_error ?? undefined}
+                  >
+                    {node.last_cycle?.error ?? node.last_error ?? ''}
                   </td>
                 </tr>
               ))}

@@ -17,7 +17,10 @@ export function useSetupStatus() {
   });
 }
 
-/** GET /dashboard, polled every 10 seconds while the page is visible. */
+/**
+ * GET /dashboard, polled every 10 seconds while the page is visible: it counts accounts, cards
+ * and audit entries too, which no live event announces. VM and node events refetch it at once.
+ */
 export function useDashboard() {
   return useQuery({
     queryKey: queryKeys.dashboard,

@@ -312,7 +312,12 @@ export async function applySync(
     Object.assign(nodeUpdate, {
       lastSyncAt: sql`now()`,
       lastObservedAt: observedAt,
-      lastSyncStats: { ...result, guests: body.vms.length, at: new Date().toISOString() },
+      lastSyncStats: {
+        ...result,
+        guests: body.vms.length,
+        at: new Date().toISOString(),
+        ...(body.duration_ms !== undefined ? { duration_ms: body.duration_ms } : {}),
+      },
       skippedVmids: [...new Set(skipped)].sort((a, b) => a - b).slice(0, 100_000),
       status: suspicious ? 'error' : 'online',
       lastError: suspicious
@@ -321,6 +326,15 @@ export async function applySync(
     });
   }
 
+  // The "Sync now" this cycle serves is done (a newer one, asked for since, stays); a stale
+  // snapshot serves it too: the agent did run the cycle that was asked for.
+  if (
+    body.sync_request &&
+    node.syncRequestedAt &&
+    node.syncRequestedAt.getTime() <= Date.parse(body.sync_request)
+  ) {
+    nodeUpdate.syncRequestedAt = null;
+  }
   await tx.update(proxmoxNodes).set(nodeUpdate).where(eq(proxmoxNodes.id, nodeId));
   await tx
     .insert(agentSyncCycles)

@@ -53,6 +53,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         sync_mode: row.syncMode,
         whitelist: row.whitelist,
         interval_s: row.syncIntervalS,
+        sync_requested_at: row.syncRequestedAt ? row.syncRequestedAt.toISOString() : null,
       };
       const etag = `"${createHash('sha256').update(JSON.stringify(config)).digest('base64url').slice(0, 27)}"`;
       reply.header('etag', etag);

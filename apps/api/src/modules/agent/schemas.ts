@@ -15,6 +15,11 @@ export const AgentConfig = Type.Object(
     sync_mode: Type.Union([Type.Literal('all'), Type.Literal('whitelist')]),
     whitelist: Type.Array(Type.Integer(), { description: 'VMIDs to sync in whitelist mode' }),
     interval_s: Type.Integer({ description: 'Seconds between sync cycles' }),
+    sync_requested_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description:
+        'A "Sync now" the owner asked for and no sync has served yet: an agent that has not served this one runs a ' +
+        'cycle at once and sends it back as sync_request',
+    }),
   },
   {
     description:
@@ -26,6 +31,7 @@ export const AgentConfig = Type.Object(
         sync_mode: 'all',
         whitelist: [],
         interval_s: 60,
+        sync_requested_at: null,
       },
     ],
   },
@@ -91,6 +97,21 @@ export const SyncBody = Type.Object(
         'true: vms is every guest of the node (missing ones become absent); false: only these guests',
     }),
     vms: Type.Array(SyncVm, { maxItems: LIMITS.sync.vms }),
+    sync_request: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          "The config's sync_requested_at this cycle serves: the request is cleared (unless a newer one came since)",
+      }),
+    ),
+    duration_ms: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 86_400_000,
+        description:
+          "How long the cycle took to read Proxmox and build this body (shown as the node's last cycle duration)",
+      }),
+    ),
   },
   {
     additionalProperties: false,

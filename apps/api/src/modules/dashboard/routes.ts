@@ -27,6 +27,17 @@ function tally(
   return out;
 }
 
+/** The outcome of a node's last agent cycle, from what its last sync and heartbeat left. */
+function lastCycle(node: typeof proxmoxNodes.$inferSelect) {
+  const duration = node.lastSyncStats?.duration_ms;
+  const durationMs = typeof duration === 'number' && Number.isInteger(duration) ? duration : null;
+  if (node.status === 'error') {
+    return { outcome: 'error' as const, error: node.lastError, duration_ms: durationMs };
+  }
+  if (!node.lastSyncAt) return null;
+  return { outcome: 'ok' as const, error: null, duration_ms: durationMs };
+}
+
 const routes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -69,6 +80,23 @@ const routes: FastifyPluginAsync = async (fastify) => {
                     sync_age_s: Type.Union([Type.Integer(), Type.Null()], {
                       description: 'Seconds since the last sync',
                     }),
+                    last_cycle: Type.Union(
+                      [
+                        Type.Object({
+                          outcome: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
+                          error: Type.Union([Type.String(), Type.Null()]),
+                          duration_ms: Type.Union([Type.Integer(), Type.Null()], {
+                            description:
+                              "How long the last applied sync's cycle took on the agent (null: not reported)",
+                          }),
+                        }),
+                        Type.Null(),
+                      ],
+                      {
+                        description:
+                          "The agent's last cycle: error (with the agent's message) when it reported one since its last sync, else ok; null before the first report",
+                      },
+                    ),
                   }),
                 ),
               }),
@@ -123,6 +151,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
                         last_sync_at: '2026-11-24T12:00:00.000Z',
                         last_error: null,
                         sync_age_s: 42,
+                        last_cycle: { outcome: 'ok', error: null, duration_ms: 850 },
                       },
                     ],
                   },
@@ -195,6 +224,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           sync_age_s: n.lastSyncAt
             ? Math.max(0, Math.round((Date.now() - n.lastSyncAt.getTime()) / 1000))
             : null,
+          last_cycle: lastCycle(n),
         }));
         return {
           accounts: {

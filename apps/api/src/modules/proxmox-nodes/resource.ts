@@ -25,6 +25,7 @@ export function toNodeDto(row: Row): Dto {
     last_seen_at: iso(row.lastSeenAt),
     last_sync_at: iso(row.lastSyncAt),
     last_sync_stats: row.lastSyncStats ?? null,
+    sync_requested_at: iso(row.syncRequestedAt),
     last_error: row.lastError,
     agent_version: row.agentVersion,
     pve_version: row.pveVersion,

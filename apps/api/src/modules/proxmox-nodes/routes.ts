@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { proxmoxNodes } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
-import { NotFoundError } from '../../http/errors.js';
+import { ForbiddenError, NotFoundError } from '../../http/errors.js';
 import { problemResponses } from '../../http/problem.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
 import { writeAudit } from '../audit/write-audit.js';
@@ -93,6 +93,58 @@ const routes: FastifyPluginAsync = async (fastify) => {
           }),
         };
       }),
+  );
+
+  app.post(
+    '/proxmox-nodes/:id/sync-now',
+    {
+      schema: {
+        tags: ['proxmox-nodes'],
+        summary: 'Ask the agent to sync now',
+        description:
+          "Sets the node's sync_requested_at. The agent sees it on its next config poll (GET /agent/config, every " +
+          "10 s between cycles), runs a cycle at once, and that sync clears it; the node's live event (GET /events) " +
+          "tells when. Only the node's owner may ask (an admin viewing another user's node gets 403 owner_only). " +
+          'Asking again while a request is pending moves it to now. Audited as proxmox_node.sync_now.',
+        params: IdParams,
+        response: {
+          202: Type.Object(
+            { sync_requested_at: Type.String({ format: 'date-time' }) },
+            {
+              description: 'Requested; the agent serves it on its next config poll',
+              examples: [{ sync_requested_at: '2026-11-24T12:00:05.123Z' }],
+            },
+          ),
+          ...problemResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const answer = await app.tenant(request, async (tx) => {
+        const [row] = await tx
+          .select({ ownerId: proxmoxNodes.ownerId })
+          .from(proxmoxNodes)
+          .where(eq(proxmoxNodes.id, request.params.id))
+          .for('update');
+        if (!row) throw new NotFoundError('Proxmox node');
+        if (request.actor.kind !== 'user' || row.ownerId !== request.actor.userId) {
+          throw new ForbiddenError("Only the node's owner may ask it to sync.", 'owner_only');
+        }
+        const [updated] = await tx
+          .update(proxmoxNodes)
+          .set({ syncRequestedAt: sql`clock_timestamp()` as never })
+          .where(eq(proxmoxNodes.id, request.params.id))
+          .returning({ at: proxmoxNodes.syncRequestedAt });
+        await writeAudit(tx, auditContext(request), {
+          action: 'proxmox_node.sync_now',
+          entityType: 'proxmox_node',
+          entityId: request.params.id,
+          ownerId: row.ownerId,
+        });
+        return { sync_requested_at: (updated?.at ?? new Date()).toISOString() };
+      });
+      return reply.code(202).send(answer);
+    },
   );
 
   app.put(

@@ -94,7 +94,23 @@ export const ProxmoxNode = Type.Object(
     status: NodeStatus,
     last_seen_at: Nullable(Timestamp),
     last_sync_at: Nullable(Timestamp),
-    last_sync_stats: Nullable(Type.Object({}, { additionalProperties: true })),
+    last_sync_stats: Nullable(
+      Type.Object(
+        {},
+        {
+          additionalProperties: true,
+          description:
+            "The last applied sync: created, updated, unchanged, absent, returned, ignored, guests, at, and duration_ms (how long the agent's cycle took to read Proxmox, when the agent reports it)",
+        },
+      ),
+    ),
+    sync_requested_at: Nullable(
+      Type.String({
+        format: 'date-time',
+        description:
+          'A pending "Sync now" (POST /proxmox-nodes/{id}/sync-now); cleared by the sync that serves it',
+      }),
+    ),
     last_error: Nullable(Type.String()),
     agent_version: Nullable(Type.String()),
     pve_version: Nullable(Type.String()),
@@ -139,6 +155,7 @@ export const ProxmoxNode = Type.Object(
         last_seen_at: '2026-11-24T12:00:00.000Z',
         last_sync_at: '2026-11-24T12:00:00.000Z',
         last_sync_stats: { created: 0, updated: 3, unchanged: 97, absent: 0, ignored: 0 },
+        sync_requested_at: null,
         last_error: null,
         agent_version: '0.1.0',
         pve_version: '8.4.1',

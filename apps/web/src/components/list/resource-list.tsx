@@ -14,6 +14,7 @@ import {
 } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
+import { usePollInterval } from '../../lib/live-updates';
 import { Button, cx } from '../ui';
 import { BulkBar } from './bulk-bar';
 import { ColumnChooser, useVisibleColumns } from './column-chooser';
@@ -31,6 +32,13 @@ export interface ResourceListProps<T extends { id: string }, F extends string = 
   entity: string;
   /** The feature's query key; the list lives under [...queryKey, 'list', query]. */
   queryKey: readonly unknown[];
+  /**
+   * Lists that live updates refresh (VMs, nodes): how often to poll instead while the live
+   * stream is down. Unset: never polled.
+   */
+  pollMs?: number;
+  /** How often to poll while live updates are on (nodes: their status also changes with time). */
+  pollWhileLiveMs?: number;
   fetchPage: (options: {
     query: ApiListQuery;
     cursor?: string;
@@ -73,6 +81,7 @@ export function ResourceList<T extends { id: string }, F extends string = 'csv' 
   const shown = columns.filter((c) => visible.has(c.id));
   const template = `2.75rem ${shown.map((c) => c.width).join(' ')}`;
 
+  const poll = usePollInterval(props.pollMs ?? 0, props.pollWhileLiveMs ?? false);
   const list = useInfiniteQuery({
     queryKey: [...props.queryKey, 'list', query],
     queryFn: ({ pageParam }) =>
@@ -83,6 +92,7 @@ export function ResourceList<T extends { id: string }, F extends string = 'csv' 
       }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    refetchInterval: props.pollMs === undefined ? false : poll,
   });
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
   const total = list.data?.pages[0]?.total;

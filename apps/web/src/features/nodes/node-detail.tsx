@@ -2,14 +2,14 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
 import { DeleteButton } from '../../components/delete-button';
 import { DetailLoadState } from '../../components/detail-load-state';
 import { ConfirmDialog } from '../../components/dialog';
 import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../components/ui';
-import { api, unwrap } from '../../lib/api';
+import { api, unwrap, useSession } from '../../lib/api';
 import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
 import { AgentKeyPanel } from './agent-key-panel';
@@ -43,6 +43,8 @@ export function NodeDetail({ id }: { id: string }) {
   const [confirmRotate, setConfirmRotate] = useState(false);
   const [busy, setBusy] = useState(false);
   const [rotated, setRotated] = useState<ProxmoxNode | null>(null);
+  const [syncing, setSyncing] = useState(false);
+  const current = useSession();
 
   if (query.isPending || query.isError) {
     return (
@@ -87,6 +89,22 @@ export function NodeDetail({ id }: { id: string }) {
     }
   };
 
+  // Only the node's owner may ask its agent to sync (an admin sees other users' nodes too).
+  const mine = current?.user.id === node.owner_id;
+  const syncNow = async () => {
+    setSyncing(true);
+    try {
+      unwrap(await api.POST('/api/v1/proxmox-nodes/{id}/sync-now', { params: { path: { id } } }));
+      toast.success(`Asked ${node.name}'s agent to sync; it does on its next config poll.`);
+      await refresh();
+    } catch (error) {
+      fail(error);
+    } finally {
+      setSyncing(false);
+    }
+  };
+  const duration = node.last_sync_stats?.duration_ms;
+
   const stats = Object.entries(node.last_sync_stats ?? {}).filter(
     ([k, v]) => k in STAT_LABELS && typeof v === 'number',
   );
@@ -115,6 +133,16 @@ export function NodeDetail({ id }: { id: string }) {
         actions={
           editing || rotated ? null : (
             <>
+              {mine ? (
+                <Button
+                  variant="secondary"
+                  onClick={syncNow}
+                  disabled={syncing || node.sync_requested_at !== null}
+                  title="The agent runs a sync cycle on its next config poll (within about 10 s)"
+                >
+                  {node.sync_requested_at !== null ? 'Sync requested…' : 'Sync now'}
+                </Button>
+              ) : null}
               <Button variant="secondary" onClick={() => setEditing(true)}>
                 Edit
               </Button>
@@ -170,6 +198,13 @@ export function NodeDetail({ id }: { id: string }) {
                 ['Status', <StatusBadge key="s" status={node.status} />],
                 ['Last seen', when(node.last_seen_at)],
                 ['Last sync', when(node.last_sync_at)],
+                [
+                  'Last cycle took',
+                  typeof duration === 'number' ? `${(duration / 1000).toFixed(1)} s` : '—',
+                ],
+                ...(node.sync_requested_at
+                  ? [['Sync requested', when(node.sync_requested_at)] as [string, ReactNode]]
+                  : []),
                 [
                   'Last error',
                   node.last_error ? (

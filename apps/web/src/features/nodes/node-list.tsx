@@ -158,6 +158,8 @@ export function NodeList() {
       <ResourceList<ProxmoxNode>
         entity="nodes"
         queryKey={nodeKeys.all}
+        pollMs={30_000}
+        pollWhileLiveMs={60_000}
         fetchPage={fetchNodesPage}
         columns={COLUMNS}
         filters={FILTERS}

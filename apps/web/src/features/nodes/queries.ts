@@ -5,6 +5,7 @@ import type { components, paths } from '../../api/schema';
 import type { ApiListQuery } from '../../components/list/types';
 import { api, unwrap } from '../../lib/api';
 import { pageQuery } from '../../lib/list-query';
+import { usePollInterval } from '../../lib/live-updates';
 
 export type ProxmoxNode = components['schemas']['ProxmoxNode'];
 export type NewNode =
@@ -31,14 +32,16 @@ export async function fetchNodesPage(options: {
 }
 
 export function useNode(id: string) {
+  const poll = usePollInterval(15_000, 60_000);
   return useQuery({
     queryKey: nodeKeys.one(id),
     queryFn: async () => {
       const result = await api.GET('/api/v1/proxmox-nodes/{id}', { params: { path: { id } } });
       return { node: unwrap(result), etag: result.response.headers.get('etag') };
     },
-    // Status, last seen and sync figures change with every agent report.
-    refetchInterval: 15_000,
+    // Status and sync figures change with every agent report: live updates refetch it then;
+    // polling only while they are off.
+    refetchInterval: poll,
   });
 }
 

@@ -5,6 +5,7 @@ import type { components, paths } from '../../api/schema';
 import type { ApiListQuery } from '../../components/list/types';
 import { api, unwrap } from '../../lib/api';
 import { pageQuery } from '../../lib/list-query';
+import { usePollInterval } from '../../lib/live-updates';
 
 export type Vm = components['schemas']['Vm'];
 export type NewVm = paths['/api/v1/vms']['post']['requestBody']['content']['application/json'];
@@ -30,17 +31,20 @@ export async function fetchVmsPage(options: {
 }
 
 export function useVm(id: string) {
+  const poll = usePollInterval(15_000);
   return useQuery({
     queryKey: vmKeys.one(id),
     queryFn: async () => {
       const result = await api.GET('/api/v1/vms/{id}', { params: { path: { id } } });
       return { vm: unwrap(result), etag: result.response.headers.get('etag') };
     },
-    refetchInterval: 15_000,
+    // Live updates refetch it on a change; polling only while they are off.
+    refetchInterval: poll,
   });
 }
 
 export function useVmEvents(id: string) {
+  const poll = usePollInterval(15_000);
   return useQuery({
     queryKey: vmKeys.events(id),
     queryFn: async () =>
@@ -49,7 +53,8 @@ export function useVmEvents(id: string) {
           params: { path: { id }, query: { limit: 200 } },
         }),
       ).items,
-    refetchInterval: 15_000,
+    // Live updates refetch it on a change; polling only while they are off.
+    refetchInterval: poll,
   });
 }
 

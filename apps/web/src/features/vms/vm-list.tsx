@@ -218,6 +218,7 @@ export function VmList() {
       <ResourceList<Vm>
         entity="VMs"
         queryKey={vmKeys.all}
+        pollMs={30_000}
         fetchPage={fetchVmsPage}
         columns={cols}
         filters={filters}
