@@ -8,11 +8,14 @@ import { EventHub, type LiveEvent } from './event-hub.js';
 import { LiveFeed } from './live-feed.js';
 import { SseStream } from './sse-stream.js';
 
-const EventsQuery = Type.Object({
-  owner_id: Type.Optional(
-    Type.String({ format: 'uuid', description: "Admins: only this user's events" }),
-  ),
-});
+const EventsQuery = Type.Object(
+  {
+    owner_id: Type.Optional(
+      Type.String({ format: 'uuid', description: "Admins: only this user's events" }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** One server-sent event. */
 function frame(event: LiveEvent): string {
