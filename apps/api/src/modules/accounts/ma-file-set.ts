@@ -121,7 +121,7 @@ async function decryptAll(options: {
   passkey: string;
 }): Promise<Map<number, string>> {
   const out = new Map<number, string>();
-  const todo = options.files.filter((f) => options.keys.has(f.row));
+  const encrypted = options.files.filter((f) => options.keys.has(f.row));
   const one = async (file: MaFileInput & { row: number }) => {
     const key = options.keys.get(file.row) as { salt: string; iv: string };
     try {
@@ -137,7 +137,7 @@ async function decryptAll(options: {
       );
     }
   };
-  const [first, ...rest] = todo;
+  const [first, ...rest] = encrypted;
   if (first) await one(first);
   // libuv runs four PBKDF2s at a time; more in flight only queue.
   for (let i = 0; i < rest.length; i += 4) await Promise.all(rest.slice(i, i + 4).map(one));
