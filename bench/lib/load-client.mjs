@@ -1,6 +1,7 @@
 // A load generator run as a child process (see runLoad): `concurrency` workers send the
 // given requests in turn, for `count` requests in all or for `seconds`, and report each
-// request's latency, the status codes and, with collect, a field of each 2xx answer.
+// request's latency, the status codes, the CPU time the generator used (cpuMs) and, with
+// collect, a field of each 2xx answer.
 // stdin: JSON {base, token, requests: [{method, path, body}], concurrency, count?, seconds?,
 //              collect?: "account.id", stopOn404?: true}; stdout: JSON report.
 import { spawn } from 'node:child_process';
@@ -36,8 +37,16 @@ async function generate(spec) {
     }
   };
   const t0 = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(Array.from({ length: spec.concurrency }, (_, w) => worker(w)));
-  return { latencies, statuses, collected, seconds: (performance.now() - t0) / 1000 };
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    latencies,
+    statuses,
+    collected,
+    seconds: (performance.now() - t0) / 1000,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 /** Runs the load generator in a child process and resolves with its report. */

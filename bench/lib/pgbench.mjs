@@ -17,7 +17,11 @@ function literal(value) {
   if (Buffer.isBuffer(value)) return `'\\x${value.toString('hex')}'`;
   const text = utils.prepareValue(value);
   if (text === null) return 'NULL';
-  return `'${String(text).replace(/'/g, "''")}'`;
+  const quoted = String(text).replace(/'/g, "''");
+  // pgbench reads :name as one of its variables (JSON's "key":false would be one), so such a
+  // colon is written as \x3a in an escape string.
+  if (!/:[A-Za-z_]/.test(quoted)) return `'${quoted}'`;
+  return `E'${quoted.replace(/\\/g, '\\\\').replace(/:(?=[A-Za-z_])/g, '\\x3a')}'`;
 }
 
 /** One captured statement ({text, values}) with its parameters written in as literals. */
