@@ -3,12 +3,12 @@
 // database and the load generator, against the naive SELECT-then-UPDATE from as many
 // PostgreSQL clients, which does hand some out twice.
 
-import { apiCall, captureSql, startApi } from './lib/api-server.mjs';
 import { apiModule } from './lib/api-modules.mjs';
+import { apiCall, captureSql, startApi } from './lib/api-server.mjs';
 import { DEFAULT_DATABASE_URL, parseOptions } from './lib/args.mjs';
 import { claimPlans } from './lib/claim-plans.mjs';
-import { watchBackendCpu } from './lib/db-cpu.mjs';
 import { asTenant, benchUser, databaseName, pool, scaleOf } from './lib/db.mjs';
+import { watchBackendCpu } from './lib/db-cpu.mjs';
 import { runLoad } from './lib/load-client.mjs';
 import { naiveClaims } from './lib/naive-claim.mjs';
 import { pgbenchScript, runPgbench } from './lib/pgbench.mjs';

@@ -17,7 +17,9 @@ export async function backendCpuMs(db, name) {
 /** CPU ticks so far of each backend connected to the database `name`, by pid. */
 async function backendTicks(db, name) {
   const { rows } = await db.query(
-    'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    // Client backends only: an autovacuum worker cleaning up after the last run is not the
+    // cost of this one.
+    "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
     [name],
   );
   const ticks = new Map();

@@ -39,7 +39,11 @@ export function pgbenchScript(statements) {
  * {tps, latencyMs: {avg, p50, p95, p99}, transactions, failed}. Percentiles come from the
  * per-transaction log.
  */
-export async function runPgbench(url, scripts, { clients, threads, seconds, transactions }) {
+export async function runPgbench(
+  url,
+  scripts,
+  { clients, threads, seconds, transactions, mode = 'extended' },
+) {
   const dir = mkdtempSync(path.join(tmpdir(), 'accountdb-pgbench-'));
   try {
     const files = scripts.map((script, i) => {
@@ -50,7 +54,7 @@ export async function runPgbench(url, scripts, { clients, threads, seconds, tran
     const args = [
       '-n',
       '-M',
-      'extended',
+      mode,
       '-c',
       String(clients),
       '-j',
