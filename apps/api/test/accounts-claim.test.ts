@@ -192,6 +192,19 @@ describe('claim: the audit entry written with it', () => {
     expect(await claimAudits(user.id)).toHaveLength(2);
   });
 
+  it('refuses a claimed_by the database cannot store with a 400, claiming nothing', async () => {
+    const user = await createUser(t.app, admin);
+    const [acc] = await addAccounts(user, [{ username: 'nul' }]);
+    const res = await claim(user, { claimed_by: 'w\u0000' });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(await claimAudits(user.id)).toHaveLength(0);
+    const [row] = await ownerQuery<{ claimed_by: string | null }>(
+      'SELECT claimed_by FROM accounts WHERE id = $1',
+      [acc],
+    );
+    expect(row?.claimed_by).toBeNull();
+  });
+
   it('names the token of a token actor, as every audit entry does', async () => {
     const user = await createUser(t.app, admin);
     const [only] = await addAccounts(user, [{ username: 'by-token' }]);
@@ -305,5 +318,66 @@ describe('claim: statements', () => {
       }),
     );
     expect(none).toHaveLength(4);
+  });
+});
+
+describe('release: one statement with its audit entry', () => {
+  const releaseAudits = (ownerId: string) =>
+    ownerQuery<AuditRow>(
+      `SELECT owner_id, actor_type, actor_id, actor_name, action, entity_type, entity_id, ip, request_id, details
+         FROM audit_log WHERE action = 'account.release' AND owner_id = $1 ORDER BY at, id`,
+      [ownerId],
+    );
+
+  it("releases for the holder only, audits what it released, and not another tenant's", async () => {
+    const user = await createUser(t.app, admin);
+    const [acc] = await addAccounts(user, [{ username: 'leased' }]);
+    expect((await claim(user, { claimed_by: 'w1' })).statusCode).toBe(200);
+
+    const refused = await call(user, 'POST', `/accounts/${acc}/release`, { claimed_by: 'w2' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().code).toBe('not_lease_holder');
+    expect(refused.json().detail).toContain('w1');
+    expect(await releaseAudits(user.id)).toHaveLength(0);
+
+    const notYours = await call(alice, 'POST', `/accounts/${acc}/release`);
+    expect(notYours.statusCode).toBe(404);
+    expect(await releaseAudits(user.id)).toHaveLength(0);
+
+    const statements = withoutSessionCheck(
+      await captureStatements(t.database, async () => {
+        const res = await call(user, 'POST', `/accounts/${acc}/release`, { claimed_by: 'w1' });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json()).toMatchObject({ id: acc, claimed_by: null, claimed_until: null });
+        const [entry, ...more] = await releaseAudits(user.id);
+        expect(more).toHaveLength(0);
+        expect(entry).toEqual({
+          owner_id: user.id,
+          actor_type: 'user',
+          actor_id: user.id,
+          actor_name: user.username,
+          action: 'account.release',
+          entity_type: 'account',
+          entity_id: acc,
+          ip: '127.0.0.1',
+          request_id: res.headers['x-request-id'],
+          details: { held_by: 'w1' },
+        });
+      }),
+    ).filter((s) => !/audit_log WHERE action = 'account.release'/.test(s.text));
+    // BEGIN, the tenant context, the release (lock, update and audit entry), COMMIT.
+    expect(
+      statements.map((s) => s.text),
+      statements.map((s) => s.text).join('\n---\n'),
+    ).toHaveLength(4);
+    if (t.database.kind === 'postgres') {
+      expect(statements.find((s) => /accounts/.test(s.text))?.name).toBe('release_account');
+    }
+
+    // Released again with no lease running: allowed, held_by null.
+    expect(
+      (await call(user, 'POST', `/accounts/${acc}/release`, { claimed_by: 'w2' })).statusCode,
+    ).toBe(200);
+    expect((await releaseAudits(user.id))[1]?.details).toEqual({ held_by: null });
   });
 });

@@ -98,25 +98,57 @@ export async function claimAccount(tx: Tx, options: ClaimOptions): Promise<Row |
   return row ?? null;
 }
 
-/** Ends a lease. With holder given, only that holder's lease is ended. */
+/**
+ * Ends a lease and writes its account.release audit entry (details.held_by: the holder whose
+ * lease was running, else null), in one statement: the row is locked (FOR UPDATE), released
+ * when allowed, and the entry inserted for it. With holder given, only that holder's lease,
+ * or no running lease, is ended. When nothing was released, a second read under the same
+ * row lock and the same now() tells a missing account (row null, heldBy null) from another
+ * holder's lease (row null, heldBy that holder).
+ */
 export async function releaseAccount(
   tx: Tx,
-  options: { id: string; holder?: string | undefined },
+  options: { id: string; holder?: string | undefined; audit: { context: AuditContext } },
 ): Promise<{ row: Row | null; heldBy: string | null }> {
-  const [current] = rowsOf<{ claimed_by: string | null; held: boolean }>(
-    await tx.execute(
-      sql`SELECT claimed_by, (claimed_until > now()) AS held FROM accounts WHERE id = ${options.id} FOR UPDATE`,
-    ),
+  const p = (name: string) => sql.placeholder(name);
+  const locked = tx.$with('locked_row', {}).as(
+    sql`SELECT ${accounts.id}, ${accounts.ownerId},
+      CASE WHEN ${accounts.claimedUntil} > now() THEN ${accounts.claimedBy} END AS held_by
+      FROM ${accounts} WHERE ${accounts.id} = ${p('id')} FOR UPDATE`,
   );
-  if (!current) return { row: null, heldBy: null };
-  const heldBy = current.held ? current.claimed_by : null;
-  if (options.holder !== undefined && heldBy !== null && heldBy !== options.holder) {
-    return { row: null, heldBy };
-  }
+  const allowed = tx.$with('allowed', {}).as(
+    sql`SELECT id, owner_id, held_by FROM ${locked}
+      WHERE ${p('holder')}::text IS NULL OR held_by IS NULL OR held_by = ${p('holder')}::text`,
+  );
+  const entry = auditRow(options.audit.context, { action: 'account.release' });
+  const audited = tx.$with('release_audit', {}).as(
+    sql`INSERT INTO ${auditLog} (owner_id, actor_type, actor_id, actor_name, action, entity_type, entity_id, ip, request_id, details)
+      SELECT owner_id, ${p('actorType')}::text, ${p('actorId')}::uuid, ${p('actorName')}::text, 'account.release', 'account',
+        id::text, ${p('ip')}::text, ${p('requestId')}::text, jsonb_build_object('held_by', held_by) || ${p('details')}::jsonb
+      FROM ${allowed}`,
+  );
   const [row] = await tx
+    .with(locked, allowed, audited)
     .update(accounts)
     .set({ claimedBy: null, claimedAt: null, claimedUntil: null })
-    .where(eq(accounts.id, options.id))
-    .returning();
-  return { row: row ?? null, heldBy };
+    .where(sql`${accounts.id} = (SELECT id FROM ${allowed})`)
+    .returning()
+    .prepare('release_account')
+    .execute({
+      id: options.id,
+      holder: options.holder ?? null,
+      actorType: entry.actorType,
+      actorId: entry.actorId,
+      actorName: entry.actorName,
+      ip: entry.ip,
+      requestId: entry.requestId,
+      details: JSON.stringify(entry.details),
+    });
+  if (row) return { row, heldBy: null };
+  const [refused] = rowsOf<{ held_by: string | null }>(
+    await tx.execute(
+      sql`SELECT CASE WHEN claimed_until > now() THEN claimed_by END AS held_by FROM accounts WHERE id = ${options.id} FOR UPDATE`,
+    ),
+  );
+  return { row: null, heldBy: refused?.held_by ?? null };
 }

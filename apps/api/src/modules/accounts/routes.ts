@@ -152,17 +152,11 @@ const routes: FastifyPluginAsync = async (fastify) => {
         const { row, heldBy } = await releaseAccount(tx, {
           id: request.params.id,
           holder: request.body?.claimed_by,
+          audit: { context: auditContext(request) },
         });
         if (!row && heldBy)
           throw new ConflictError(`The lease is held by ${heldBy}.`, 'not_lease_holder');
         if (!row) throw new NotFoundError('account');
-        await writeAudit(tx, auditContext(request), {
-          action: 'account.release',
-          entityType: 'account',
-          entityId: row.id,
-          ownerId: row.ownerId,
-          details: { held_by: heldBy },
-        });
         return toAccountDto(row);
       });
     },
