@@ -17,7 +17,11 @@ function literal(value) {
   if (Buffer.isBuffer(value)) return `'\\x${value.toString('hex')}'`;
   const text = utils.prepareValue(value);
   if (text === null) return 'NULL';
-  return `'${String(text).replace(/'/g, "''")}'`;
+  const quoted = String(text).replace(/'/g, "''");
+  // pgbench reads :name as one of its variables (JSON's "key":false would be one), so such a
+  // colon is written as \x3a in an escape string.
+  if (!/:[A-Za-z_]/.test(quoted)) return `'${quoted}'`;
+  return `E'${quoted.replace(/\\/g, '\\\\').replace(/:(?=[A-Za-z_])/g, '\\x3a')}'`;
 }
 
 /** One captured statement ({text, values}) with its parameters written in as literals. */
@@ -35,7 +39,11 @@ export function pgbenchScript(statements) {
  * {tps, latencyMs: {avg, p50, p95, p99}, transactions, failed}. Percentiles come from the
  * per-transaction log.
  */
-export async function runPgbench(url, scripts, { clients, threads, seconds, transactions }) {
+export async function runPgbench(
+  url,
+  scripts,
+  { clients, threads, seconds, transactions, mode = 'extended' },
+) {
   const dir = mkdtempSync(path.join(tmpdir(), 'accountdb-pgbench-'));
   try {
     const files = scripts.map((script, i) => {
@@ -46,7 +54,7 @@ export async function runPgbench(url, scripts, { clients, threads, seconds, tran
     const args = [
       '-n',
       '-M',
-      'extended',
+      mode,
       '-c',
       String(clients),
       '-j',

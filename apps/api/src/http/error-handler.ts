@@ -112,7 +112,9 @@ function postgresProblem(err: {
     case '22003':
       return { status: 400, code: 'bad_request', detail: 'A number is out of range.' };
     case '22021':
-      // PostgreSQL text cannot hold a NUL character (\u0000), which JSON and query strings can.
+    case '22P05':
+      // PostgreSQL text cannot hold a NUL character (\u0000), which JSON and query strings can;
+      // in text it is 22021, in jsonb (an audit entry's details) 22P05.
       return {
         status: 400,
         code: 'bad_request',

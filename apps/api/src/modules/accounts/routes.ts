@@ -107,20 +107,17 @@ const routes: FastifyPluginAsync = async (fastify) => {
           claimedBy,
           leaseSeconds: body.lease_seconds,
           filter: { service: body.filter?.service, tags: body.filter?.tags },
+          audit: {
+            context: auditContext(request),
+            details: {
+              claimed_by: claimedBy,
+              lease_seconds: body.lease_seconds,
+              include_secrets: body.include_secrets,
+            },
+          },
         });
         app.metrics.claims.inc({ kind: 'account', result: row ? 'claimed' : 'empty' });
         if (!row) throw new NotFoundError('free account matching the filter', 'nothing_to_claim');
-        await writeAudit(tx, auditContext(request), {
-          action: 'account.claim',
-          entityType: 'account',
-          entityId: row.id,
-          ownerId: row.ownerId,
-          details: {
-            claimed_by: claimedBy,
-            lease_seconds: body.lease_seconds,
-            include_secrets: body.include_secrets,
-          },
-        });
         if (!body.include_secrets) return { account: toAccountDto(row) };
         const secrets = await openSecrets({ tx, keys, row });
         return {
@@ -155,17 +152,11 @@ const routes: FastifyPluginAsync = async (fastify) => {
         const { row, heldBy } = await releaseAccount(tx, {
           id: request.params.id,
           holder: request.body?.claimed_by,
+          audit: { context: auditContext(request) },
         });
         if (!row && heldBy)
           throw new ConflictError(`The lease is held by ${heldBy}.`, 'not_lease_holder');
         if (!row) throw new NotFoundError('account');
-        await writeAudit(tx, auditContext(request), {
-          action: 'account.release',
-          entityType: 'account',
-          entityId: row.id,
-          ownerId: row.ownerId,
-          details: { held_by: heldBy },
-        });
         return toAccountDto(row);
       });
     },

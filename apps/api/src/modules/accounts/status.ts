@@ -18,6 +18,14 @@ export function effectiveStatus(
 /** The same rule in SQL, for filters and sorting. */
 export const effectiveStatusSql = sql<AccountStatus>`(CASE WHEN ${accounts.status} = 'locked' AND ${accounts.lockedUntil} <= now() THEN 'active' ELSE ${accounts.status} END)`;
 
+/**
+ * effectiveStatusSql = 'active', written as the planner can estimate it and match it to the
+ * partial claim index (status IN ('active', 'locked'), migration 0016): the CASE form is
+ * estimated at 0.5% of the rows, which made the planner sort a bitmap scan's result instead of
+ * walking the claim index for a tag filter.
+ */
+export const activeNowSql = sql`(${accounts.status} = 'active' OR (${accounts.status} = 'locked' AND ${accounts.lockedUntil} <= now()))`;
+
 /** A lease is held while claimed_until is in the future. */
 export const leaseActive = (row: Pick<Row, 'claimedUntil'>, now = Date.now()) =>
   row.claimedUntil !== null && row.claimedUntil.getTime() > now;

@@ -42,14 +42,11 @@ function defaultOwner(actor: Actor): string | null {
   return null;
 }
 
-/**
- * Appends an audit entry inside the caller's tenant transaction, so the entry and the change
- * it records commit together (and a failed audit write fails the change).
- */
-export async function writeAudit(tx: Tx, ctx: AuditContext, entry: AuditEntry): Promise<void> {
+/** The audit_log row of an entry: what writeAudit() inserts, for writers that insert it in SQL. */
+export function auditRow(ctx: AuditContext, entry: AuditEntry) {
   const details: Record<string, unknown> = { ...(entry.details ?? {}) };
   if (ctx.actor.kind === 'user' && ctx.actor.tokenId) details.token_id = ctx.actor.tokenId;
-  await tx.insert(auditLog).values({
+  return {
     ...actorColumns(ctx.actor),
     ownerId: entry.ownerId === undefined ? defaultOwner(ctx.actor) : entry.ownerId,
     action: entry.action,
@@ -58,5 +55,13 @@ export async function writeAudit(tx: Tx, ctx: AuditContext, entry: AuditEntry): 
     ip: ctx.ip,
     requestId: ctx.requestId,
     details,
-  });
+  };
+}
+
+/**
+ * Appends an audit entry inside the caller's tenant transaction, so the entry and the change
+ * it records commit together (and a failed audit write fails the change).
+ */
+export async function writeAudit(tx: Tx, ctx: AuditContext, entry: AuditEntry): Promise<void> {
+  await tx.insert(auditLog).values(auditRow(ctx, entry));
 }
