@@ -1,5 +1,6 @@
 // GET /api/v1/vms as a regular user at scale, against pgbench running the very SQL the API
-// sent for the same request (captured from the driver) in the same RLS context.
+// sent for the same request (captured from the driver) in the same RLS context, and against
+// pgbench running the minimal SQL of the request: BEGIN, the context, the page, COMMIT.
 
 import { apiCall, captureSql, startApi } from './lib/api-server.mjs';
 import { DEFAULT_DATABASE_URL, parseOptions } from './lib/args.mjs';
@@ -7,12 +8,14 @@ import { autocannon } from './lib/autocannon.mjs';
 import { benchUser, databaseName, pool, scaleOf } from './lib/db.mjs';
 import { backendCpuMs } from './lib/db-cpu.mjs';
 import { explainCaptured, printPlans } from './lib/explain.mjs';
-import { pgbenchScript, runPgbench } from './lib/pgbench.mjs';
+import { minimalListScript, pgbenchScript, runPgbench } from './lib/pgbench.mjs';
 import { machine, printTable, round, writeResult } from './lib/results.mjs';
 
 export const description = 'VM list (plain, filter, sort, deep cursor): API req/s vs pgbench';
 
-const TARGET_RATIO = 0.5;
+/** Issue 15: API req/s against pgbench running the minimal SQL of the request. */
+const TARGET_RATIO = 0.6;
+const GOAL_RATIO = 0.8;
 
 /** The cursor of the page that starts `offset` rows into the default order. */
 async function deepCursor(api, token, offset) {
@@ -50,7 +53,7 @@ export async function main(argv) {
     const user = await benchUser(db, opts.user);
     const scale = await scaleOf(db);
     const token = await api.login(user.username);
-    const mine = (await apiCall(api.base, '/api/v1/vms?limit=1', { token })).total;
+    const mine = (await apiCall(api.base, '/api/v1/vms?limit=1&count=true', { token })).total;
     const cursor = await deepCursor(api, token, Math.floor(mine / 2));
     const scenarios = [
       { name: 'plain', path: '/api/v1/vms?limit=50' },
@@ -61,9 +64,13 @@ export async function main(argv) {
 
     const rows = [];
     for (const s of scenarios) {
+      // One request first, so that the captured one finds the credential cache warm (an entry
+      // is asked again after 60 s: the capture must not be that one request).
+      await apiCall(api.base, s.path, { token });
       const statements = await captureSql(() => apiCall(api.base, s.path, { token }));
       if (opts.explain) printPlans(s.name, await explainCaptured(db, statements, 'vms'));
       const script = pgbenchScript(statements);
+      const minimal = minimalListScript(statements);
       const load = {
         connections: opts.connections,
         headers: { authorization: `Bearer ${token}` },
@@ -72,6 +79,7 @@ export async function main(argv) {
       if (opts.warmup > 0) {
         await autocannon(`${api.base}${s.path}`, { ...load, seconds: opts.warmup });
         await runPgbench(url, [script], { ...bench, seconds: opts.warmup });
+        await runPgbench(url, [minimal], { ...bench, seconds: opts.warmup });
       }
       const cpuBefore = process.cpuUsage();
       const dbCpuBefore = await backendCpuMs(db, databaseName(url));
@@ -83,9 +91,11 @@ export async function main(argv) {
         throw new Error(`${s.name}: ${viaApi.non2xx} non-2xx answers, ${viaApi.errors} errors`);
       }
       const viaSql = await runPgbench(url, [script], { ...bench, seconds: opts.seconds });
+      const viaMinimal = await runPgbench(url, [minimal], { ...bench, seconds: opts.seconds });
       rows.push({
         scenario: s.name,
         path: s.path.replace(/cursor=[^&]+/, 'cursor=…'),
+        // Queries sent to PostgreSQL (round trips); one may hold two statements (BEGIN; …).
         statements: statements.length,
         api_rps: round(viaApi.rps),
         api_latency_ms: viaApi.latencyMs,
@@ -97,9 +107,11 @@ export async function main(argv) {
         autocannon_cpu_ms_per_request: round(viaApi.cpuMs / viaApi.requests, 2),
         pgbench_tps: round(viaSql.tps),
         ratio: round(viaApi.rps / viaSql.tps, 2),
+        pgbench_minimal_tps: round(viaMinimal.tps),
+        ratio_minimal: round(viaApi.rps / viaMinimal.tps, 2),
       });
       process.stderr.write(
-        `list ${s.name}: api ${round(viaApi.rps)} req/s, pgbench ${round(viaSql.tps)} tps\n`,
+        `list ${s.name}: api ${round(viaApi.rps)} req/s, pgbench ${round(viaSql.tps)} tps (same SQL), ${round(viaMinimal.tps)} tps (minimal SQL)\n`,
       );
     }
 
@@ -112,8 +124,11 @@ export async function main(argv) {
         'API cpu ms/req',
         'DB cpu ms/req',
         'autocannon cpu ms/req',
-        'pgbench tps',
-        'API/pgbench',
+        'queries/req',
+        'pgbench tps (same SQL)',
+        'API/same',
+        'pgbench tps (minimal SQL)',
+        'API/minimal',
       ],
       ...rows.map((r) => [
         r.scenario,
@@ -123,11 +138,17 @@ export async function main(argv) {
         r.api_cpu_ms_per_request,
         r.db_cpu_ms_per_request,
         r.autocannon_cpu_ms_per_request,
+        r.statements,
         r.pgbench_tps,
         r.ratio,
+        r.pgbench_minimal_tps,
+        r.ratio_minimal,
       ]),
     ]);
-    const worst = Math.min(...rows.map((r) => r.ratio));
+    const worst = Math.min(...rows.map((r) => r.ratio_minimal));
+    process.stdout.write(
+      `target API/minimal >= ${TARGET_RATIO}: ${worst >= TARGET_RATIO ? 'met' : 'NOT met'} (worst ${worst}; goal ${GOAL_RATIO}: ${worst >= GOAL_RATIO ? 'met' : 'not met'})\n`,
+    );
     const file = writeResult({
       name: 'list',
       machine: machine(),
@@ -137,12 +158,18 @@ export async function main(argv) {
         user: user.username,
         user_vms: mine,
         sql_per_request:
-          'all statements the API sent for one request (session check + tenant list transaction)',
+          'same SQL: every statement the API sent for one request; minimal SQL: BEGIN, the context statement, the page query, COMMIT',
       },
       figures: Object.fromEntries(rows.map((r) => [r.scenario, r])),
-      baseline: Object.fromEntries(rows.map((r) => [r.scenario, r.pgbench_tps])),
+      baseline: Object.fromEntries(
+        rows.map((r) => [
+          r.scenario,
+          { same_sql: r.pgbench_tps, minimal_sql: r.pgbench_minimal_tps },
+        ]),
+      ),
       ratio: worst,
-      target: `API req/s >= ${TARGET_RATIO * 100}% of pgbench tps in every scenario`,
+      target: `API req/s >= ${TARGET_RATIO * 100}% (goal ${GOAL_RATIO * 100}%) of pgbench tps running the minimal SQL, in every scenario`,
+      goal_met: worst >= GOAL_RATIO,
       met: worst >= TARGET_RATIO,
     });
     process.stdout.write(`results: ${file}\n`);

@@ -35,6 +35,23 @@ export function pgbenchScript(statements) {
 }
 
 /**
+ * The minimal SQL of a list request, from its captured statements: BEGIN, the tenant context
+ * statement, the page query (the one with LIMIT), COMMIT; nothing else (no session check,
+ * no count). The context statement may have been sent together with BEGIN.
+ */
+export function minimalListScript(statements) {
+  const inlined = statements.map((s) => inlineStatement(s).trim());
+  const context = inlined
+    .filter((t) => t.includes("set_config('role', 'accountdb_app'"))
+    .at(-1)
+    ?.replace(/^begin;\s*/i, '');
+  const page = inlined.find((t) => /\blimit\s+\d+\s*$/i.test(t) && !/^select count/i.test(t));
+  if (!context || !page)
+    throw new Error('minimal SQL: no context statement or page query captured');
+  return `BEGIN;\n${context.replace(/;$/, '')};\n${page.replace(/;$/, '')};\nCOMMIT;\n`;
+}
+
+/**
  * Runs pgbench with custom scripts (random choice among them, equal weights) and returns
  * {tps, latencyMs: {avg, p50, p95, p99}, transactions, failed}. Percentiles come from the
  * per-transaction log.

@@ -16,6 +16,8 @@ import Fastify, {
 } from 'fastify';
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
+import { CredentialCache, type CredentialCacheOptions } from './auth/credential-cache.js';
+import { feedCredentialCache } from './auth/credential-listener.js';
 import type { Config } from './config.js';
 import { DataKeyStore } from './crypto/data-keys.js';
 import { masterKey } from './crypto/envelope.js';
@@ -49,6 +51,8 @@ export interface AppDeps {
   steamClock?: SteamClock;
   /** Overrides of the live event stream limits (tests). */
   events?: Partial<EventLimits>;
+  /** Size and age limits of the credential cache (tests). */
+  credentialCache?: CredentialCacheOptions;
 }
 
 /** The limits of GET /events (LIMITS.events unless overridden). */
@@ -64,6 +68,8 @@ export interface ResolvedDeps {
   events: EventLimits;
   /** Steam's time offset for Steam Guard codes; server.ts starts it, close stops it. */
   steamClock: SteamClock;
+  /** Answers of the per-request credential checks, invalidated by LISTEN (auth/). */
+  credentials: CredentialCache;
 }
 
 declare module 'fastify' {
@@ -153,12 +159,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         url: config.steamTimeUrl,
         log: app.log.child({ module: 'steam-time' }),
       }),
+    credentials: new CredentialCache(deps.credentialCache),
   } satisfies ResolvedDeps);
+  const stopCredentialFeed = feedCredentialCache({
+    database: deps.database,
+    cache: app.deps.credentials,
+    log: app.log.child({ module: 'credential-cache' }),
+  });
   app.decorate('tenant', function tenant<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>) {
     return withTenant(deps.database, request.actor, fn);
   });
   app.addHook('onClose', async () => {
     app.deps.steamClock.stop();
+    await stopCredentialFeed();
     if (redis) await redis.quit().catch(() => redis.disconnect());
   });
 

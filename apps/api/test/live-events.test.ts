@@ -245,13 +245,15 @@ describe('GET /events', () => {
       try {
         const [listener] = await ownerQuery<{ usename: string }>(
           t.database,
-          "SELECT usename FROM pg_stat_activity WHERE application_name = 'accountdb-events'",
+          "SELECT usename FROM pg_stat_activity WHERE application_name = 'accountdb-events' AND datname = current_database()",
         );
         // One listening connection, as the request login, never the schema owner.
         expect(listener?.usename).not.toBe('postgres');
+        // This test file's database only: every API process now holds one from its start, and
+        // other test files run beside this one.
         await ownerQuery(
           t.database,
-          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'accountdb-events'",
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'accountdb-events' AND datname = current_database()",
         );
         await s.until(() => s.events.some((e) => e.event === 'resync'), 5000);
         // Listening again (after 1 s): a change arrives.

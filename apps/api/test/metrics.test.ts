@@ -100,6 +100,9 @@ describe('GET /metrics', () => {
     expect(value(text, `accountdb_sync_guests{node_id="${node.id}"}`)).toBe(2);
     expect(value(text, `accountdb_sync_duration_seconds_count{node_id="${node.id}"}`)).toBe(1);
     expect(value(text, 'accountdb_db_pool_connections{state="total"}')).toBeGreaterThanOrEqual(1);
+    // The credential cache answered the repeated requests of this test.
+    expect(value(text, 'accountdb_credential_cache{figure="live"}')).toBe(1);
+    expect(value(text, 'accountdb_credential_cache{figure="hits"}')).toBeGreaterThan(0);
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     // No names, usernames or secrets in labels.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './helpers/auth-helpers.js';
 import {
   bearer,
   createToken,
@@ -345,6 +346,10 @@ describe('when a token stops working', () => {
       "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1",
       [id],
     );
+    // A change behind the API's back reaches its credential cache by notification.
+    await eventually(async () => (await meStatus(token)) === 401, {
+      what: 'expired token refused',
+    });
     const res = await call('GET', '/api/v1/auth/me', token);
     expectProblem(res, 401, 'invalid_token');
     expect(res.headers['www-authenticate']).toBe('Bearer');

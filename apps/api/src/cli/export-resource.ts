@@ -58,10 +58,10 @@ export async function exportResource(options: {
   const count = await session.request({
     method: 'GET',
     url: base,
-    query: { ...filters, limit: '1' },
+    query: { ...filters, limit: '1', count: 'true' },
   });
   if (count.statusCode !== 200) throw new Error(`${resource}: ${refusal(count)}`);
-  const total = (count.json() as { total: number }).total;
+  const total = (count.json() as { total: number | null }).total ?? 0;
 
   const response = await session.request({
     method: 'GET',

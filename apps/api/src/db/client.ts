@@ -10,9 +10,10 @@ import { parseIntoClientConfig } from 'pg-connection-string';
 import {
   type ListenOptions,
   listenPglite,
-  listenPostgres,
   type StopListening,
+  sharedPostgresListener,
 } from './listener.js';
+import { nodePgTransactionWith, type TransactionWith } from './one-trip-transaction.js';
 import {
   AUTHENTICATOR_ROLE,
   authenticatorPassword,
@@ -36,6 +37,12 @@ export interface Database {
    * names the owner); on the embedded database they are its one session.
    */
   db: Db;
+  /**
+   * On PostgreSQL: a transaction of the request connections whose BEGIN goes with a first
+   * statement in one round trip (withTenant's context); absent on the embedded database,
+   * where a round trip is a function call.
+   */
+  transactionWith?: TransactionWith;
   /** The schema owner's connections: migrations, the owner-only CLI functions, doctor. */
   ownerDb: Db;
   /** The schema owner's raw driver (migrations, tests looking behind the API's back). */
@@ -50,8 +57,9 @@ export interface Database {
   /** Checks (and on a single owner URL provisions) the request login; loads the context key. */
   ready(): Promise<void>;
   /**
-   * LISTEN on a channel (live updates): on PostgreSQL on one connection of its own as the
-   * request login (never the owner), on the embedded database in its one session.
+   * LISTEN on a channel (live updates, the credential cache): on PostgreSQL on one
+   * connection of its own, shared by every channel, as the request login (never the owner);
+   * on the embedded database in its one session.
    */
   listen(options: ListenOptions): Promise<StopListening>;
   /** A short description for logs: "postgres://host:port/name" or "pglite:/path". */
@@ -164,8 +172,18 @@ function openPostgres(options: OpenDatabaseOptions & { url: string }): Database 
     }
     await checkRequestLogin(request);
   });
+  // One LISTEN connection for every channel (live events, the credential cache).
+  const listen = sharedPostgresListener(async () => {
+    // Named, so that an operator can tell it in pg_stat_activity.
+    const application_name = 'accountdb-events';
+    if (!provisioned) return { connectionString: options.url, application_name };
+    const password = await loginPassword();
+    return { ...loginConfig(password), password, application_name };
+  });
+  const db = drizzlePg(request, { schema }) as unknown as Db;
   return {
-    db: drizzlePg(request, { schema }) as unknown as Db,
+    db,
+    transactionWith: nodePgTransactionWith(request, db),
     ownerDb: drizzlePg(owner, { schema }) as unknown as Db,
     raw: { kind: 'postgres', pool: owner },
     requestPool: request,
@@ -176,13 +194,7 @@ function openPostgres(options: OpenDatabaseOptions & { url: string }): Database 
     ready,
     listen: async (listenOptions) => {
       await ready();
-      return listenPostgres(async () => {
-        // Named, so that an operator can tell it in pg_stat_activity.
-        const application_name = 'accountdb-events';
-        if (!provisioned) return { connectionString: options.url, application_name };
-        const password = await loginPassword();
-        return { ...loginConfig(password), password, application_name };
-      }, listenOptions);
+      return listen(listenOptions);
     },
     describe: redactUrl(options.url),
     close: async () => {

@@ -2,7 +2,7 @@ import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
 import type { PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { Database } from './client.js';
 import type { Schema } from './schema.js';
-import { type ContextClaims, signContext } from './tenant-context.js';
+import { type ContextClaims, type SignedContext, signContext } from './tenant-context.js';
 
 /**
  * Who a database transaction acts for. Every request has exactly one; it is the only
@@ -47,7 +47,21 @@ export function tenantSettings(actor: Actor): ContextClaims {
 }
 
 /** What withTenant() needs of a Database: the request connections and the context key. */
-export type TenantDatabase = Pick<Database, 'db' | 'contextKey'>;
+export type TenantDatabase = Pick<Database, 'db' | 'contextKey' | 'transactionWith'>;
+
+const CLAIMS_TEXT = /^[A-Za-z0-9|_-]{1,200}$/;
+
+/**
+ * The context statement with its values as literals, for the one round trip of
+ * transactionWith(). The claims are signContext()'s (UUIDs, a role name, digits, '|'); they
+ * are checked against that alphabet all the same, and the signature goes as hex.
+ */
+export function contextStatement(signed: SignedContext): string {
+  if (!CLAIMS_TEXT.test(signed.claims)) throw new Error('tenant context: unexpected claims text');
+  const claims = `'${signed.claims.replace(/'/g, "''")}'`;
+  const signature = `decode('${signed.signature.toString('hex')}', 'hex')`;
+  return `SELECT set_config('role', 'accountdb_app', true), set_config('app.ctx', app_context_seal(${claims}, ${signature}), true)`;
+}
 
 /**
  * Runs fn in one transaction that first drops to the accountdb_app role (subject to
@@ -55,6 +69,8 @@ export type TenantDatabase = Pick<Database, 'db' | 'contextKey'>;
  * context key, which app_context_seal() verifies and binds to this transaction (migration
  * 0007). Both settings are transaction-local (set_config(…, true)), so nothing survives into
  * the next use of a pooled connection; a statement that changes them by hand sees no row.
+ * On PostgreSQL, BEGIN and the context statement are sent as one query (one round trip),
+ * with the signed claims and signature as literals; PGlite takes Drizzle's transaction.
  */
 export async function withTenant<T>(
   database: TenantDatabase,
@@ -62,6 +78,8 @@ export async function withTenant<T>(
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   const signed = signContext(await database.contextKey(), tenantSettings(actor));
+  // On PostgreSQL, BEGIN and the context go together in one round trip.
+  if (database.transactionWith) return database.transactionWith(contextStatement(signed), fn);
   return database.db.transaction(async (tx) => {
     await tx.execute(
       sql`SELECT set_config('role', 'accountdb_app', true), set_config('app.ctx', app_context_seal(${signed.claims}, ${signed.signature}), true)`,

@@ -5,7 +5,12 @@ import { apiTokens } from '../db/schema.js';
 import { type Actor, withTenant } from '../db/tenant.js';
 import type { AuditContext } from '../modules/audit/write-audit.js';
 import { verifyAccessToken } from '../modules/auth/access-token.js';
-import { apiTokenLookup, nodeKeyLookup, sessionState } from '../modules/auth/definer-functions.js';
+import {
+  type ApiTokenLookup,
+  apiTokenLookup,
+  nodeKeyLookup,
+  sessionState,
+} from '../modules/auth/definer-functions.js';
 import { NODE_KEY_LOOKUP_LENGTH, NODE_KEY_PREFIX } from '../modules/proxmox-nodes/node-keys.js';
 import { ForbiddenError, UnauthorizedError } from './errors.js';
 
@@ -44,9 +49,15 @@ function bearer(request: FastifyRequest): string | null {
 async function actorFromAccessToken(app: FastifyInstance, token: string): Promise<Actor> {
   const claims = await verifyAccessToken(app.deps.config.jwtSecret, token);
   if (!claims) throw invalidToken();
-  // Role, active flag and session state come from the database on every request, so a
-  // deactivation, role change or logout takes effect on the very next one.
-  const state = await sessionState(app.deps.database, claims);
+  // Role, active flag and session state come from the database, or from the credential
+  // cache that every deactivation, role change, password change and logout empties at once
+  // (LISTEN accountdb_auth), so each takes effect on the very next request.
+  const state = await app.deps.credentials.lookup({
+    key: `s:${claims.userId}:${claims.sessionId}`,
+    load: () => sessionState(app.deps.database, claims),
+    keep: (s) =>
+      s?.isActive && s.sessionOpen ? { userId: claims.userId, sessionId: claims.sessionId } : null,
+  });
   if (!state?.isActive || !state.sessionOpen) throw invalidToken();
   return {
     kind: 'user',
@@ -65,8 +76,13 @@ async function actorFromPersonalToken(
   request: FastifyRequest,
 ): Promise<Actor> {
   if (token.length < PAT_LOOKUP_LENGTH + 8) throw invalidToken();
-  const { database } = app.deps;
-  const found = await apiTokenLookup(database, token.slice(0, PAT_LOOKUP_LENGTH));
+  const { database, credentials } = app.deps;
+  const key = `t:${token.slice(0, PAT_LOOKUP_LENGTH)}`;
+  const found = await credentials.lookup({
+    key,
+    load: () => apiTokenLookup(database, token.slice(0, PAT_LOOKUP_LENGTH)),
+    keep: (t) => (t?.isActive ? { userId: t.ownerId, tokenId: t.id } : null),
+  });
   if (!found || !sameHash(found.tokenHash, sha256(token))) throw invalidToken();
   if (found.expiresAt && found.expiresAt.getTime() <= Date.now()) throw invalidToken();
   if (!found.isActive) throw invalidToken();
@@ -95,13 +111,20 @@ async function actorFromPersonalToken(
           ),
         ),
     );
+    const now = new Date();
+    credentials.update<ApiTokenLookup | null>(key, (t) => (t ? { ...t, lastUsedAt: now } : t));
   }
   return actor;
 }
 
 async function actorFromNodeKey(app: FastifyInstance, token: string): Promise<Actor> {
   if (token.length < NODE_KEY_LOOKUP_LENGTH + 8) throw invalidToken();
-  const found = await nodeKeyLookup(app.deps.database, token.slice(0, NODE_KEY_LOOKUP_LENGTH));
+  const prefix = token.slice(0, NODE_KEY_LOOKUP_LENGTH);
+  const found = await app.deps.credentials.lookup({
+    key: `n:${prefix}`,
+    load: () => nodeKeyLookup(app.deps.database, prefix),
+    keep: (n) => (n?.ownerActive ? { userId: n.ownerId, nodeId: n.nodeId } : null),
+  });
   if (!found || !sameHash(found.keyHash, sha256(token)) || !found.ownerActive) throw invalidToken();
   return { kind: 'node', nodeId: found.nodeId, ownerId: found.ownerId };
 }

@@ -91,6 +91,19 @@ declare module 'fastify' {
 export function registerMetrics(app: FastifyInstance, raw: RawDriver): void {
   const metrics = new ApiMetrics(raw);
   app.decorate('metrics', metrics);
+  new Gauge({
+    name: 'accountdb_credential_cache',
+    help: 'Credential cache of this process: entries, hits and misses since start, live (1 while its LISTEN connection is up)',
+    labelNames: ['figure'] as const,
+    registers: [metrics.registry],
+    collect() {
+      const cache = app.deps.credentials;
+      this.set({ figure: 'entries' }, cache.size);
+      this.set({ figure: 'hits' }, cache.stats.hits);
+      this.set({ figure: 'misses' }, cache.stats.misses);
+      this.set({ figure: 'live' }, cache.live ? 1 : 0);
+    },
+  });
   app.addHook('onResponse', async (request, reply) => {
     // The pattern ("/api/v1/vms/:id"), never the raw URL: bounded labels, no ids or queries.
     const route = request.routeOptions.url ?? 'unmatched';

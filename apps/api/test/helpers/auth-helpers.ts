@@ -91,3 +91,19 @@ export function jwtHeader(token: string): Record<string, unknown> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls until check() returns true, or fails after the deadline: for a change made behind the
+ * API's back (as the schema owner), which reaches the API's credential cache by LISTEN
+ * (migration 0014) a moment after its commit, not synchronously.
+ */
+export async function eventually(
+  check: () => Promise<boolean>,
+  options: { deadlineMs?: number; what?: string } = {},
+): Promise<void> {
+  const until = Date.now() + (options.deadlineMs ?? 3000);
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`not within the deadline: ${options.what ?? 'check'}`);
+    await sleep(10);
+  }
+}

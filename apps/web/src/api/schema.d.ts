@@ -107,13 +107,15 @@ export interface paths {
     };
     /**
      * List accounts
-     * @description Accounts at online services, with their credentials and 2FA secrets stored encrypted. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     * @description Accounts at online services, with their credentials and 2FA secrets stored encrypted. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily. `total` is null unless `count=true` is asked or the first page holds every match.
      */
     get: {
       parameters: {
         query: {
           /** @description A lease is running */
           claimed?: boolean;
+          /** @description true: total is the exact number of matches (one more query). Otherwise total is null, except on a first page that holds every match. */
+          count?: boolean;
           /** @description next_cursor of the previous page */
           cursor?: string;
           /** @description Exact e-mail, ignoring case */
@@ -190,8 +192,8 @@ export interface paths {
               items: components['schemas']['Account'][];
               /** @description Pass as cursor for the next page; null on the last */
               next_cursor: string | null;
-              /** @description Objects matching the filters */
-              total: number;
+              /** @description Objects matching the filters: counted when count=true is asked, and on a first page that holds every match; otherwise null (not counted). */
+              total: number | null;
             };
           };
         };
@@ -2946,12 +2948,14 @@ export interface paths {
     };
     /**
      * List cards
-     * @description Redeemable cards. Codes are stored encrypted and shown masked; GET /cards/{id} shows them (audited). Find a card by its code with POST /cards/lookup (the code in the body, never in a URL). Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     * @description Redeemable cards. Codes are stored encrypted and shown masked; GET /cards/{id} shows them (audited). Find a card by its code with POST /cards/lookup (the code in the body, never in a URL). Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily. `total` is null unless `count=true` is asked or the first page holds every match.
      */
     get: {
       parameters: {
         query: {
           account_id?: string;
+          /** @description true: total is the exact number of matches (one more query). Otherwise total is null, except on a first page that holds every match. */
+          count?: boolean;
           currency?: string;
           /** @description next_cursor of the previous page */
           cursor?: string;
@@ -3014,8 +3018,8 @@ export interface paths {
               items: components['schemas']['Card'][];
               /** @description Pass as cursor for the next page; null on the last */
               next_cursor: string | null;
-              /** @description Objects matching the filters */
-              total: number;
+              /** @description Objects matching the filters: counted when count=true is asked, and on a first page that holds every match; otherwise null (not counted). */
+              total: number | null;
             };
           };
         };
@@ -4658,12 +4662,14 @@ export interface paths {
     };
     /**
      * List hardware
-     * @description Hardware profiles: BIOS, disk, motherboard, SMBIOS UUID, MAC and Windows identifiers, optionally linked to an account and a VM. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     * @description Hardware profiles: BIOS, disk, motherboard, SMBIOS UUID, MAC and Windows identifiers, optionally linked to an account and a VM. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily. `total` is null unless `count=true` is asked or the first page holds every match.
      */
     get: {
       parameters: {
         query: {
           account_id?: string;
+          /** @description true: total is the exact number of matches (one more query). Otherwise total is null, except on a first page that holds every match. */
+          count?: boolean;
           /** @description next_cursor of the previous page */
           cursor?: string;
           external_id?: string;
@@ -4758,8 +4764,8 @@ export interface paths {
               items: components['schemas']['Hardware'][];
               /** @description Pass as cursor for the next page; null on the last */
               next_cursor: string | null;
-              /** @description Objects matching the filters */
-              total: number;
+              /** @description Objects matching the filters: counted when count=true is asked, and on a first page that holds every match; otherwise null (not counted). */
+              total: number | null;
             };
           };
         };
@@ -5756,12 +5762,14 @@ export interface paths {
     };
     /**
      * List proxmox-nodes
-     * @description Proxmox VE nodes. Creating one answers its agent key (adb_node_…) once, with a ready-to-paste agent configuration. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     * @description Proxmox VE nodes. Creating one answers its agent key (adb_node_…) once, with a ready-to-paste agent configuration. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily. `total` is null unless `count=true` is asked or the first page holds every match.
      */
     get: {
       parameters: {
         query: {
           cluster?: string;
+          /** @description true: total is the exact number of matches (one more query). Otherwise total is null, except on a first page that holds every match. */
+          count?: boolean;
           /** @description next_cursor of the previous page */
           cursor?: string;
           /** @description Page size */
@@ -5833,8 +5841,8 @@ export interface paths {
               items: components['schemas']['ProxmoxNode'][];
               /** @description Pass as cursor for the next page; null on the last */
               next_cursor: string | null;
-              /** @description Objects matching the filters */
-              total: number;
+              /** @description Objects matching the filters: counted when count=true is asked, and on a first page that holds every match; otherwise null (not counted). */
+              total: number | null;
             };
           };
         };
@@ -7630,7 +7638,7 @@ export interface paths {
     };
     /**
      * List vms
-     * @description Virtual machines and containers: entered by hand, or kept current by the agent of a Proxmox node. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily.
+     * @description Virtual machines and containers: entered by hand, or kept current by the agent of a Proxmox node. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily. `total` is null unless `count=true` is asked or the first page holds every match.
      */
     get: {
       parameters: {
@@ -7640,6 +7648,8 @@ export interface paths {
           account_id?: string;
           /** @description true: has an account assigned */
           assigned?: boolean;
+          /** @description true: total is the exact number of matches (one more query). Otherwise total is null, except on a first page that holds every match. */
+          count?: boolean;
           /** @description next_cursor of the previous page */
           cursor?: string;
           /** @description Page size */
@@ -7741,8 +7751,8 @@ export interface paths {
               items: components['schemas']['Vm'][];
               /** @description Pass as cursor for the next page; null on the last */
               next_cursor: string | null;
-              /** @description Objects matching the filters */
-              total: number;
+              /** @description Objects matching the filters: counted when count=true is asked, and on a first page that holds every match; otherwise null (not counted). */
+              total: number | null;
             };
           };
         };

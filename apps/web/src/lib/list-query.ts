@@ -5,6 +5,7 @@ export function pageQuery<Q>(options: { query: ApiListQuery; cursor?: string; li
   return {
     ...options.query,
     limit: options.limit,
-    ...(options.cursor ? { cursor: options.cursor } : {}),
+    // The first page asks for the count (total); the pages after it do not (null).
+    ...(options.cursor ? { cursor: options.cursor } : { count: true }),
   } as Q;
 }

@@ -51,6 +51,12 @@ export function listQuerySchema(spec: AnySpec): TObject {
       cursor: Type.Optional(
         Type.String({ maxLength: 2000, description: 'next_cursor of the previous page' }),
       ),
+      count: Type.Optional(
+        Type.Boolean({
+          description:
+            'true: total is the exact number of matches (one more query). Otherwise total is null, except on a first page that holds every match.',
+        }),
+      ),
       sort: Type.Optional(
         Type.String({
           maxLength: 200,

@@ -103,7 +103,10 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       next_cursor: Type.Union([Type.String(), Type.Null()], {
         description: 'Pass as cursor for the next page; null on the last',
       }),
-      total: Type.Integer({ description: 'Objects matching the filters' }),
+      total: Type.Union([Type.Integer(), Type.Null()], {
+        description:
+          'Objects matching the filters: counted when count=true is asked, and on a first page that holds every match; otherwise null (not counted).',
+      }),
     },
     {
       examples: [
@@ -128,7 +131,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       schema: {
         tags: [path],
         summary: `List ${path}`,
-        description: `${spec.description} Keyset-paginated: follow next_cursor. Filters combine with AND; \`q\` searches fuzzily.`,
+        description: `${spec.description} Keyset-paginated: follow next_cursor. Filters combine with AND; \`q\` searches fuzzily. \`total\` is null unless \`count=true\` is asked or the first page holds every match.`,
         querystring: listQuerySchema(spec),
         response: { 200: Page, ...problemResponses(400, 401, 403) },
       },
@@ -138,6 +141,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         limit: number;
         cursor?: string;
         sort?: string;
+        count?: boolean;
       };
       const sort = parseSort(spec, query.sort);
       const after = query.cursor ? decodeListCursor(sort, query.cursor) : null;
@@ -154,18 +158,21 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         const page = rows.slice(0, query.limit);
         const last = page.at(-1);
         // A first page that holds every match is its own count (the usual search): the
-        // matching rows are then read once, not twice.
+        // matching rows are then read once, not twice. Otherwise the count is a query of its
+        // own, made only when asked (the web asks once, for the first page).
         const total =
           !after && rows.length <= query.limit
             ? rows.length
-            : Number(
-                (
-                  (await tx
-                    .select({ n: count() })
-                    .from(table as never)
-                    .where(where)) as Array<{ n: number }>
-                )[0]?.n ?? 0,
-              );
+            : !query.count
+              ? null
+              : Number(
+                  (
+                    (await tx
+                      .select({ n: count() })
+                      .from(table as never)
+                      .where(where)) as Array<{ n: number }>
+                  )[0]?.n ?? 0,
+                );
         const ctx = readCtx(tx, request);
         await spec.prepareRead?.(page.map((r) => stripVersion(r)) as never, ctx);
         return {
@@ -349,6 +356,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
           ownerId: current.ownerId,
         });
       });
+      if (spec.holdsCredential) app.deps.credentials.forget({ nodeId: request.params.id });
       return reply.code(204).send(null);
     },
   );
@@ -492,7 +500,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
     },
     async (request) => {
       const { ids } = request.body;
-      return app.tenant(request, async (tx) => {
+      const answer = await app.tenant(request, async (tx) => {
         const deleted = (await tx
           .delete(table)
           .where(inArray(table.id, ids))
@@ -505,6 +513,10 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         });
         return { deleted: deleted.length, not_found: ids.filter((id) => !gone.has(id)) };
       });
+      if (spec.holdsCredential && answer.deleted > 0) {
+        for (const id of ids) app.deps.credentials.forget({ nodeId: id });
+      }
+      return answer;
     },
   );
 

@@ -91,6 +91,11 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
   toInsert(body: Create, ctx: WriteContext): Promise<Record<string, unknown>>;
   /** Changed values for an update, from a validated body and the current row. */
   toUpdate(body: Update, current: Row, ctx: WriteContext): Promise<Record<string, unknown>>;
+  /**
+   * Its rows hold a credential (a node's agent key): deleting one makes this process's
+   * credential cache forget it at once (other processes hear of it through LISTEN).
+   */
+  holdsCredential?: boolean;
   /** Runs after an insert or update in the same transaction (status history…). */
   afterWrite?(options: { before: Row | null; after: Row; ctx: WriteContext }): Promise<void>;
   /** Link columns and the entity they point at, for clear errors on a bad reference. */

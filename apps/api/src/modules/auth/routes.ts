@@ -305,6 +305,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           token,
           client: client(request),
           requestId: request.id,
+          credentials: app.deps.credentials,
         });
         setRefreshCookie(reply, config, session.refreshToken);
         return { ...tokenResponse(session), user: toUserDto(session.user) };
@@ -333,13 +334,20 @@ const routes: FastifyPluginAsync = async (fastify) => {
     async (request, reply) => {
       const audit = { ip: request.ip, requestId: request.id };
       const token = refreshTokenOf(request, config, request.body?.refresh_token);
-      if (token) await endSessionByRefreshToken({ database, token, audit });
+      const { credentials } = app.deps;
+      if (token) await endSessionByRefreshToken({ database, token, audit, credentials });
       const header = request.headers.authorization;
       const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
       if (bearer) {
         const claims = await verifyAccessToken(jwtKey, bearer);
         if (claims)
-          await endSession({ database, userId: claims.userId, sessionId: claims.sessionId, audit });
+          await endSession({
+            database,
+            userId: claims.userId,
+            sessionId: claims.sessionId,
+            audit,
+            credentials,
+          });
       }
       clearRefreshCookie(reply, config);
       return reply.code(204).send(null);
@@ -428,6 +436,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
           details: { ended_sessions: ended },
         });
       });
+      // This process's cached sessions of the user go at once; other processes hear of it.
+      app.deps.credentials.forget({ userId: actor.userId });
       return reply.code(204).send(null);
     },
   );

@@ -1,4 +1,5 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import type { CredentialCache } from '../../auth/credential-cache.js';
 import { randomToken, sha256 } from '../../crypto/tokens.js';
 import { refreshTokens, users } from '../../db/schema.js';
 import { type Actor, type TenantDatabase, type Tx, withTenant } from '../../db/tenant.js';
@@ -118,6 +119,8 @@ export async function rotateRefreshToken(options: {
   token: string;
   client: ClientInfo;
   requestId: string;
+  /** This process's credential cache, told at once when reuse ends the session. */
+  credentials?: Pick<CredentialCache, 'forget'>;
 }): Promise<IssuedSession> {
   const { database, token } = options;
   if (!token.startsWith(REFRESH_TOKEN_PREFIX) || token.length > 200) throw invalid();
@@ -180,6 +183,7 @@ export async function rotateRefreshToken(options: {
     return { kind: 'ok' as const, issued };
   });
   if (outcome.kind === 'reused') {
+    options.credentials?.forget({ sessionId: found.familyId });
     throw new UnauthorizedError(
       'This refresh token was already used. Every session it belonged to has been ended; log in again.',
       'refresh_token_reused',
@@ -194,6 +198,7 @@ export async function endSessionByRefreshToken(options: {
   database: TenantDatabase;
   token: string;
   audit: Omit<AuditContext, 'actor'>;
+  credentials?: Pick<CredentialCache, 'forget'>;
 }): Promise<boolean> {
   if (!options.token.startsWith(REFRESH_TOKEN_PREFIX) || options.token.length > 200) return false;
   const found = await refreshLookup(options.database, sha256(options.token));
@@ -203,6 +208,7 @@ export async function endSessionByRefreshToken(options: {
     userId: found.ownerId,
     sessionId: found.familyId,
     audit: options.audit,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   });
 }
 
@@ -211,8 +217,10 @@ export async function endSession(options: {
   userId: string;
   sessionId: string;
   audit: Omit<AuditContext, 'actor'>;
+  /** This process's credential cache: forgets the session at once (others hear of it). */
+  credentials?: Pick<CredentialCache, 'forget'>;
 }): Promise<boolean> {
-  return withTenant(options.database, selfActor(options.userId), async (tx) => {
+  const ended = await withTenant(options.database, selfActor(options.userId), async (tx) => {
     const revoked = await revokeSessions(tx, {
       userId: options.userId,
       familyId: options.sessionId,
@@ -229,4 +237,6 @@ export async function endSession(options: {
     );
     return revoked > 0;
   });
+  options.credentials?.forget({ sessionId: options.sessionId });
+  return ended;
 }

@@ -7,8 +7,9 @@ import { type EventHub, parseLiveEvent } from './event-hub.js';
 export const EVENTS_CHANNEL = 'accountdb_events';
 
 /**
- * One API process's feed of live events: its one LISTEN, opened when the first stream opens
- * and closed with the app, fanned out through the hub.
+ * One API process's feed of live events: LISTEN accountdb_events on the process's one LISTEN
+ * connection (shared with the credential cache), from when the first stream opens until the
+ * app closes, fanned out through the hub.
  */
 export class LiveFeed {
   readonly hub: EventHub;

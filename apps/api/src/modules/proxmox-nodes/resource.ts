@@ -61,6 +61,7 @@ function values(body: Partial<Create>): Record<string, unknown> {
 export const nodeSpec: ResourceSpec<Row, Dto, Create, Update> = {
   path: 'proxmox-nodes',
   entity: 'proxmox_node',
+  holdsCredential: true,
   label: 'Proxmox node',
   table: proxmoxNodes as unknown as ResourceTable,
   dto: ProxmoxNode,

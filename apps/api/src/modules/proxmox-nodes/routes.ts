@@ -66,8 +66,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
         response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
       },
     },
-    async (request) =>
-      app.tenant(request, async (tx) => {
+    async (request) => {
+      const answer = await app.tenant(request, async (tx) => {
         const key = newNodeKey();
         const [row] = (await tx
           .update(proxmoxNodes)
@@ -92,7 +92,11 @@ const routes: FastifyPluginAsync = async (fastify) => {
             intervalS: row.syncIntervalS,
           }),
         };
-      }),
+      });
+      // The old key's cached lookup goes at once here; other processes hear of it.
+      app.deps.credentials.forget({ nodeId: request.params.id });
+      return answer;
+    },
   );
 
   app.post(

@@ -134,6 +134,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           details: { name: deleted.name },
         });
       });
+      app.deps.credentials.forget({ tokenId: request.params.id });
       return reply.code(204).send(null);
     },
   );

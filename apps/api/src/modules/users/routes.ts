@@ -215,6 +215,9 @@ const routes: FastifyPluginAsync = async (fastify) => {
         .catch((err) => {
           throw userConflict(err);
         });
+      // This process's cached credentials of the user go at once; other processes hear of
+      // it through migration 0014's notification.
+      app.deps.credentials.forget({ userId: id });
       return toUserDto(row);
     },
   );
@@ -252,6 +255,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           details: { username: current.username },
         });
       });
+      app.deps.credentials.forget({ userId: id });
       return reply.code(204).send(null);
     },
   );

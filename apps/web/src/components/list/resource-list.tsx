@@ -95,7 +95,7 @@ export function ResourceList<T extends { id: string }, F extends string = 'csv' 
     refetchInterval: props.pollMs === undefined ? false : poll,
   });
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
-  const total = list.data?.pages[0]?.total;
+  const total = list.data?.pages[0]?.total ?? undefined;
 
   // Selection: by id, keeping the row so bulk actions see what was selected.
   const [selected, setSelected] = useState<Map<string, T>>(new Map());

@@ -44,8 +44,11 @@ export interface BulkAction<T> {
 export interface ListPage<T> {
   items: T[];
   next_cursor: string | null;
-  /** All matches across pages; absent where the route does not count (the audit log). */
-  total?: number;
+  /**
+   * All matches across pages: on the first page (it asks with count=true); null on the pages
+   * after it, absent where the route does not count (the audit log).
+   */
+  total?: number | null;
 }
 
 export type ApiListQuery = Record<string, string | string[]>;
