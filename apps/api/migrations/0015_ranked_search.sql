@@ -19,9 +19,10 @@
 --   2 + [0, 1) the name starts with q
 --   4 + [0, 1) a text field contains q
 --   6 + [0, 1) only similar: the name holds a word similar to q (pg_trgm word similarity
---              >= 0.6: a typo or two)
+--              >= 0.6: a typo in a longer name) or is similar to it as a whole (similarity
+--              >= 0.5: playr77 finds player77)
 -- Within a tier the closer match first: 1 - the share of the name (of all the text fields,
--- for a match elsewhere) that q covers, or 1 - the word similarity. Cheap arithmetic for the
+-- for a match elsewhere) that q covers, or 1 - the greater of the two similarities. Cheap arithmetic for the
 -- tiers that can hold thousands of rows; the similarity is computed only for the fuzzy ones.
 -- The caller breaks ties by id. q is lower-cased by the function; LIKE's wildcards in it
 -- (% _ \) are literal. A term of one or two characters (no trigram can serve it) matches
@@ -131,16 +132,16 @@ BEGIN
              CASE WHEN %1$s = $1 THEN 0::double precision
                   WHEN %1$s LIKE $4 THEN 3 - $6 / pg_catalog.length(%1$s)::double precision
                   WHEN %2$s LIKE $3 THEN 5 - $6 / pg_catalog.length(%2$s)::double precision
-                  ELSE 7 - public.word_similarity($1, %1$s)::double precision END AS rank
+                  ELSE 7 - GREATEST(public.word_similarity($1, %1$s), public.similarity($1, %1$s))::double precision END AS rank
       FROM public.%3$I t
       WHERE ($2 IS NULL OR t.owner_id = $2) AND ($5 AND %1$s LIKE $4 OR NOT $5 AND (%2$s LIKE $3%4$s))$q$,
       r.name, r.search, r.tbl,
-      CASE WHEN r.fuzzy THEN format(' OR $1 OPERATOR(public.<%%) %s', r.name) ELSE '' END);
+      CASE WHEN r.fuzzy THEN format(' OR $1 OPERATOR(public.<%%) %1$s OR $1 OPERATOR(public.%%) %1$s', r.name) ELSE '' END);
     EXECUTE format($f$
       CREATE FUNCTION public.search_%1$s(p_q text)
       RETURNS TABLE (id uuid, rank double precision)
       LANGUAGE plpgsql STABLE SECURITY DEFINER
-      SET search_path = '' SET pg_trgm.word_similarity_threshold = 0.6
+      SET search_path = '' SET pg_trgm.word_similarity_threshold = 0.6 SET pg_trgm.similarity_threshold = 0.5
       ROWS 100
       AS $body$
       DECLARE
