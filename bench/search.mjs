@@ -59,9 +59,11 @@ async function measureUser({ db, api, url, index, opts }) {
     });
     matches[terms[i]] = page.total;
     perTerm[terms[i]] = statements.filter((s) => /^\s*select/i.test(s.text)).length;
-    if (opts.explain) {
-      const label = `${user.username} (${accounts} accounts) q=${terms[i]}`;
-      printPlans(label, await explainCaptured(db, statements, 'accounts'));
+    // The plan inside the search function (where the index is used) for the first term and
+    // the broadest one always; every captured plan with --explain.
+    const label = `${user.username} (${accounts} accounts) q=${terms[i]}`;
+    if (opts.explain) printPlans(label, await explainCaptured(db, statements, 'accounts'));
+    if (opts.explain || i === 0 || i === terms.length - 1) {
       printPlans(`${label}: inside search_accounts`, await explainSearch(db, statements));
     }
     scripts.push(pgbenchScript(statements));

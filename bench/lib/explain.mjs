@@ -62,7 +62,7 @@ export async function explainSearch(db, statements) {
     client.release(true);
   }
   return notices
-    .filter((n) => n.includes('FROM public.'))
+    .filter((n) => n.includes('FROM public.') && !n.includes('app_context_keys'))
     .map((n) => {
       const [head, ...rest] = n.split('\n');
       const at = rest.findIndex((l) => /^\S/.test(l) && !l.startsWith('Query Text'));

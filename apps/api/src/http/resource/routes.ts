@@ -129,7 +129,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       schema: {
         tags: [path],
         summary: `List ${path}`,
-        description: `${spec.description} Keyset-paginated: follow next_cursor. Filters combine with AND; \`q\` searches fuzzily.`,
+        description: `${spec.description} Keyset-paginated: follow next_cursor. Filters combine with AND; without sort, \`q\` lists the best matches first.`,
         querystring: listQuerySchema(spec),
         response: { 200: Page, ...problemResponses(400, 401, 403) },
       },
