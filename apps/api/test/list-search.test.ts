@@ -75,6 +75,13 @@ describe('q', () => {
     expect({ items: first.items.length, total: first.total }).toEqual({ items: 5, total: 12 });
     const second = await page(`&limit=5&cursor=${encodeURIComponent(first.next_cursor ?? '')}`);
     expect({ items: second.items.length, total: second.total }).toEqual({ items: 5, total: 12 });
+    // With another filter too, the total is counted over both.
+    const filtered = await page('&limit=5&service=steam');
+    expect({ items: filtered.items.length, total: filtered.total }).toEqual({
+      items: 5,
+      total: 12,
+    });
+    expect((await page('&limit=5&service=epic')).total).toBe(0);
     const last = await page('&limit=12');
     expect({ items: last.items.length, total: last.total }).toEqual({ items: 12, total: 12 });
   });

@@ -125,10 +125,36 @@ export function withSearch<T extends PgSelect>(query: T, spec: AnySpec, q: strin
   if (q === undefined) return query;
   // Sorted by rank in a subquery the planner keeps (OFFSET 0): a page then looks up only
   // its own rows in the table, in order, instead of every match before a final sort.
+  // "matches" counts them all, for searchTotal().
   return query.innerJoin(
-    sql`(SELECT m.id, m.rank FROM public.${sql.identifier(spec.search)}(${q}) m ORDER BY m.rank, m.id OFFSET 0) AS "search"`,
+    sql`(SELECT m.id, m.rank, count(*) OVER () AS matches FROM public.${sql.identifier(spec.search)}(${q}) m ORDER BY m.rank, m.id OFFSET 0) AS "search"`,
     sql`"search"."id" = ${spec.table.id}`,
   ) as unknown as T;
+}
+
+/** Selected beside a list's rows when `q` is given: how many rows the search matched. */
+export function searchSelection(q: string | undefined): Record<string, SQL<string>> {
+  return q === undefined ? {} : { search_matches: sql<string>`"search"."matches"` };
+}
+
+/**
+ * The total of a search page without a count query: when `q` is the only filter, every
+ * match of the search function is a row of the list (the function returns only rows the
+ * caller's policy shows, one per id), so the number it matched is the total; the count
+ * query would call the function and look up every match a second time. Undefined when
+ * other filters apply or the page is empty.
+ */
+export function searchTotal(
+  spec: AnySpec,
+  query: FilterQuery,
+  rows: Array<Record<string, unknown>>,
+): number | undefined {
+  if (query.q === undefined || query.tag !== undefined || query.owner_id !== undefined) {
+    return undefined;
+  }
+  if (Object.keys(spec.filters).some((name) => query[name] !== undefined)) return undefined;
+  const matches = rows[0]?.search_matches;
+  return matches === undefined ? undefined : Number(matches);
 }
 
 export type FilterQuery = Record<string, unknown> & {

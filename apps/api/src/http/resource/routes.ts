@@ -36,6 +36,8 @@ import {
   listSort,
   orderBy,
   type ParsedSort,
+  searchSelection,
+  searchTotal,
   sortSelection,
   withSearch,
 } from './list.js';
@@ -146,7 +148,11 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         const where = await filterCondition(spec, query, request.actor, readCtx(tx, request));
         const rows = (await withSearch(
           tx
-            .select({ ...withVersion(table), ...sortSelection(sort) } as never)
+            .select({
+              ...withVersion(table),
+              ...sortSelection(sort),
+              ...searchSelection(query.q),
+            } as never)
             .from(table as never)
             .$dynamic(),
           spec,
@@ -164,7 +170,8 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         const total =
           !after && rows.length <= query.limit
             ? rows.length
-            : Number(
+            : (searchTotal(spec, query, rows) ??
+              Number(
                 (
                   (await withSearch(
                     tx
@@ -175,7 +182,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
                     query.q,
                   ).where(where)) as Array<{ n: number }>
                 )[0]?.n ?? 0,
-              );
+              ));
         const ctx = readCtx(tx, request);
         await spec.prepareRead?.(page.map((r) => stripVersion(r)) as never, ctx);
         return {
