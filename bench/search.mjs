@@ -42,6 +42,12 @@ async function accountCount(db, userId) {
   return rows[0].n;
 }
 
+/** Shared buffers (hit + read) of a plan's top node, which include its children's. */
+function topBuffers(plan) {
+  const m = /Buffers: shared(?: hit=(\d+))?(?: read=(\d+))?/.exec(plan);
+  return m ? Number(m[1] ?? 0) + Number(m[2] ?? 0) : 0;
+}
+
 /** Every term once (plans, pgbench scripts, matches), then the measured load. */
 async function measureUser({ db, api, url, index, opts }) {
   const user = await benchUser(db, index);
@@ -52,6 +58,7 @@ async function measureUser({ db, api, url, index, opts }) {
   const scripts = [];
   const matches = {};
   const perTerm = {};
+  const buffers = {};
   for (const [i, path] of paths.entries()) {
     let page;
     const statements = await captureSql(async () => {
@@ -62,7 +69,11 @@ async function measureUser({ db, api, url, index, opts }) {
     // The plan inside the search function (where the index is used) for the first term and
     // the broadest one always; every captured plan with --explain.
     const label = `${user.username} (${accounts} accounts) q=${terms[i]}`;
-    if (opts.explain) printPlans(label, await explainCaptured(db, statements, 'accounts'));
+    const plans = await explainCaptured(db, statements, 'accounts');
+    // Buffers the statements touched (the search function's included): a measure of the
+    // work a term costs that does not depend on the machine's load.
+    buffers[terms[i]] = plans.reduce((sum, p) => sum + topBuffers(p.plan), 0);
+    if (opts.explain) printPlans(label, plans);
     if (opts.explain || i === 0 || i === terms.length - 1) {
       printPlans(`${label}: inside search_accounts`, await explainSearch(db, statements));
     }
@@ -105,6 +116,7 @@ async function measureUser({ db, api, url, index, opts }) {
     matches,
     p50_by_term_ms: byTerm,
     selects_by_term: perTerm,
+    buffers_by_term: buffers,
     api: stats(viaApi.latencies),
     api_rps: round(viaApi.latencies.length / viaApi.seconds),
     pgbench: stats(viaSql.latencies),
@@ -159,6 +171,7 @@ export async function main(argv) {
     for (const u of users) {
       process.stdout.write(`${u.user} matches per term: ${JSON.stringify(u.matches)}\n`);
       process.stdout.write(`${u.user} API p50 ms per term: ${JSON.stringify(u.p50_by_term_ms)}\n`);
+      process.stdout.write(`${u.user} buffers per term: ${JSON.stringify(u.buffers_by_term)}\n`);
     }
     const [small, big] = users;
     const ratio = big ? round(big.api.p95 / small.api.p95, 2) : null;
