@@ -188,6 +188,13 @@ describe('ranking', () => {
     expect(new Set(seen).size).toBe(all.total);
   });
 
+  it('exports the matches of q in the same ranked order', async () => {
+    const listed = await names(bob, `/accounts?q=${w}`);
+    const res = await call(bob, 'GET', `/accounts/export?format=json&q=${w}`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect((res.json() as Array<{ username: string }>).map((a) => a.username)).toEqual(listed);
+  });
+
   it('keeps an explicit sort over the rank', async () => {
     const found = await names(bob, `/accounts?q=${w}&sort=-username`);
     expect(found).toEqual([...found].sort().reverse());
