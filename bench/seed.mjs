@@ -21,7 +21,8 @@ const share = (n, parts, i) => Math.floor(n / parts) + (i < n % parts ? 1 : 0);
 
 export async function main(argv) {
   const opts = parseOptions(argv, {
-    usage: 'npm run bench -- seed [--vms N] [--accounts N] [--users N] [--database-url URL]',
+    usage:
+      'npm run bench -- seed [--vms N] [--accounts N] [--users N] [--big-user N] [--database-url URL]',
     options: {
       vms: { type: 'number', default: 1_000_000, help: 'VMs in all' },
       accounts: { type: 'number', default: 1_000_000, help: 'accounts in all' },
@@ -33,8 +34,20 @@ export async function main(argv) {
       },
       concurrency: { type: 'number', default: 2, help: 'users seeded in parallel' },
       batch: { type: 'number', default: 5000, help: 'rows per INSERT statement' },
+      'big-user': {
+        type: 'number',
+        help: 'add one user with N accounts (and one node, no VMs) to the --database-url database',
+      },
     },
   });
+  if (opts['big-user'] !== undefined) {
+    // The search benchmark's second user (bench/README.md): beside a seeded database, never
+    // a fresh one.
+    if (opts['database-url'] === undefined) {
+      throw new Error('--big-user adds to an existing database: pass --database-url');
+    }
+    Object.assign(opts, { users: 1, accounts: opts['big-user'], vms: 0, nodes: 1 });
+  }
   const url = opts['database-url'] ?? DEFAULT_DATABASE_URL;
   if (opts.users < 1) throw new Error('--users must be at least 1');
   const started = performance.now();

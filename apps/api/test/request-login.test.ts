@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { scramVerifier } from '../src/db/request-login.js';
+import { type Actor, rowsOf, withTenant } from '../src/db/tenant.js';
 import { createFirstAdmin, setupNeeded } from '../src/modules/auth/definer-functions.js';
 import { testDatabaseUrl, withDatabase } from './global-setup.js';
 
@@ -79,6 +81,37 @@ describe.skipIf(!adminUrl)('the request login (PostgreSQL)', () => {
     });
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(await setupNeeded(database)).toBe(false);
+  });
+
+  it('leaves the search functions to an owner that may not take accountdb_search; they still answer', async () => {
+    const database = await open({ url: urlAs(requestRole), ownerUrl: urlAs(ownerRole) });
+    await database.ready();
+    const owners = rowsOf<{ owner: string }>(
+      await database.ownerDb.execute(
+        sql`SELECT DISTINCT pg_get_userbyid(proowner) AS owner FROM pg_proc WHERE proname LIKE 'search\_%'`,
+      ),
+    );
+    expect(owners).toEqual([{ owner: ownerRole }]);
+    const [root] = rowsOf<{ id: string }>(
+      await database.ownerDb.execute(sql`SELECT id FROM users WHERE username = ${`root_${tag}`}`),
+    );
+    const actor: Actor = {
+      kind: 'user',
+      userId: root?.id ?? '',
+      username: `root_${tag}`,
+      role: 'admin',
+      via: 'session',
+      scopes: ['read', 'write'],
+    };
+    const found = await withTenant(database, actor, async (tx) => {
+      await tx.execute(
+        sql`INSERT INTO accounts (owner_id, username) VALUES (${root?.id}::uuid, ${`findme_${tag}`})`,
+      );
+      return rowsOf<{ rank: number }>(
+        await tx.execute(sql`SELECT rank FROM search_accounts(${`findme_${tag}`})`),
+      );
+    });
+    expect(found.map((r) => Number(r.rank))).toEqual([0]);
   });
 
   it('refuses a superuser as the request login, naming the problem', async () => {

@@ -31,6 +31,7 @@ describe('list parameters in the URL', () => {
     expect(result.current.params).toEqual({
       q: 'farm',
       sort: '-vmid',
+      sortChosen: true,
       filters: { status: 'running' },
       tags: ['eu', 'prod'],
     });
@@ -40,6 +41,20 @@ describe('list parameters in the URL', () => {
       status: 'running',
       tag: ['eu', 'prod'],
     });
+  });
+
+  it('leaves the order of a search to the API (best matches first) unless a sort is chosen', () => {
+    search = new URLSearchParams('q=farm');
+    const { result } = renderHook(() =>
+      useListParams({ filterNames: [], defaultSort: 'created_at' }),
+    );
+    expect(apiQuery(result.current.params)).toEqual({ q: 'farm' });
+    search = new URLSearchParams('sort=name');
+    const sorted = renderHook(() => useListParams({ filterNames: [], defaultSort: 'created_at' }));
+    expect(apiQuery(sorted.result.current.params)).toEqual({ sort: 'name' });
+    search = new URLSearchParams('');
+    const plain = renderHook(() => useListParams({ filterNames: [], defaultSort: 'created_at' }));
+    expect(apiQuery(plain.result.current.params)).toEqual({ sort: 'created_at' });
   });
 
   it('writes changes with replace, dropping empty values and the default sort', () => {

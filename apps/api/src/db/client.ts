@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -213,7 +214,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     unlock = lockDataDir(dir);
   }
   // The extensions the migrations create must be bundled into PGlite up front.
-  const extensions = { pg_trgm };
+  const extensions = { btree_gin, pg_trgm };
   const pglite = dir ? new PGlite(dir, { extensions }) : new PGlite({ extensions });
   await pglite.waitReady;
   // One session, the embedded cluster's superuser: requests drop to accountdb_app inside

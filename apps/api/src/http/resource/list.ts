@@ -1,4 +1,5 @@
 import { and, arrayContains, eq, or, type SQL, sql } from 'drizzle-orm';
+import type { PgSelect } from 'drizzle-orm/pg-core';
 import { type TObject, type TSchema, Type } from 'typebox';
 import type { Actor } from '../../db/tenant.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
@@ -27,7 +28,7 @@ export function filterProperties(spec: AnySpec): Record<string, TSchema> {
       Type.String({
         minLength: 1,
         maxLength: 200,
-        description: `Fuzzy search (trigram) over the ${spec.entity}'s text fields`,
+        description: `Search the ${spec.entity}'s text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first`,
       }),
     ),
     tag: Type.Optional(TagParam),
@@ -100,6 +101,68 @@ export function parseSort(spec: AnySpec, param: string | undefined): ParsedSort[
   return out;
 }
 
+/**
+ * The order of a list or export when `q` is given without a sort: the rank the search
+ * function gives each match (migration 0015: exact name, name prefix, substring, similar
+ * name; closer matches first within each), then the id. One ascending number, so a cursor
+ * holds it exactly and the keyset is a row comparison.
+ */
+export const RELEVANCE: ParsedSort = {
+  name: 'relevance',
+  field: { expr: sql`"search"."rank"`, type: 'double precision' },
+  desc: false,
+};
+
+/** The sort asked for; by relevance when `q` is given without one. */
+export function listSort(spec: AnySpec, query: { q?: string; sort?: string }): ParsedSort[] {
+  return query.q !== undefined && query.sort === undefined
+    ? [RELEVANCE]
+    : parseSort(spec, query.sort);
+}
+
+/**
+ * Restricts a list, export or count query to the matches of `q`: joins the resource's
+ * search function (spec.search, migration 0015), which returns the ids and ranks of the
+ * caller's matching rows through the trigram indexes, as "search". The query itself still
+ * runs under the tenant policies, so the tenant is enforced twice. Without q, the query as
+ * it is.
+ */
+export function withSearch<T extends PgSelect>(query: T, spec: AnySpec, q: string | undefined): T {
+  if (q === undefined) return query;
+  // Sorted by rank in a subquery the planner keeps (OFFSET 0): a page then looks up only
+  // its own rows in the table, in order, instead of every match before a final sort.
+  // "matches" counts them all, for searchTotal().
+  return query.innerJoin(
+    sql`(SELECT m.id, m.rank, count(*) OVER () AS matches FROM public.${sql.identifier(spec.search)}(${q}) m ORDER BY m.rank, m.id OFFSET 0) AS "search"`,
+    sql`"search"."id" = ${spec.table.id}`,
+  ) as unknown as T;
+}
+
+/** Selected beside a list's rows when `q` is given: how many rows the search matched. */
+export function searchSelection(q: string | undefined): Record<string, SQL<string>> {
+  return q === undefined ? {} : { search_matches: sql<string>`"search"."matches"` };
+}
+
+/**
+ * The total of a search page without a count query: when `q` is the only filter, every
+ * match of the search function is a row of the list (the function returns only rows the
+ * caller's policy shows, one per id), so the number it matched is the total; the count
+ * query would call the function and look up every match a second time. Undefined when
+ * other filters apply or the page is empty.
+ */
+export function searchTotal(
+  spec: AnySpec,
+  query: FilterQuery,
+  rows: Array<Record<string, unknown>>,
+): number | undefined {
+  if (query.q === undefined || query.tag !== undefined || query.owner_id !== undefined) {
+    return undefined;
+  }
+  if (Object.keys(spec.filters).some((name) => query[name] !== undefined)) return undefined;
+  const matches = rows[0]?.search_matches;
+  return matches === undefined ? undefined : Number(matches);
+}
+
 export type FilterQuery = Record<string, unknown> & {
   q?: string;
   tag?: string | string[];
@@ -121,12 +184,7 @@ export async function filterCondition(
   if (actor.kind === 'user' && actor.role !== 'admin') {
     conditions.push(eq(spec.table.ownerId, actor.userId));
   }
-  if (query.q) {
-    const q = query.q.toLowerCase();
-    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const substring = sql`${spec.search} LIKE ${like}`;
-    conditions.push(spec.fuzzy ? or(substring, sql`${q} <% ${spec.fuzzy}`) : substring);
-  }
+  // q is not a condition here: its matches are joined (withSearch), ranked by the database.
   if (query.tag !== undefined) {
     const tags = Array.isArray(query.tag) ? query.tag : [query.tag];
     conditions.push(arrayContains(spec.table.tags, tags));

@@ -33,10 +33,13 @@ import {
   filterProperties,
   keysetCondition,
   listQuerySchema,
+  listSort,
   orderBy,
   type ParsedSort,
-  parseSort,
+  searchSelection,
+  searchTotal,
   sortSelection,
+  withSearch,
 } from './list.js';
 import {
   etagOf,
@@ -131,7 +134,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       schema: {
         tags: [path],
         summary: `List ${path}`,
-        description: `${spec.description} Keyset-paginated: follow next_cursor. Filters combine with AND; \`q\` searches fuzzily. \`total\` is null unless \`count=true\` is asked or the first page holds every match.`,
+        description: `${spec.description} Keyset-paginated: follow next_cursor. Filters combine with AND; without sort, \`q\` lists the best matches first. \`total\` is null unless \`count=true\` is asked, the first page holds every match, or \`q\` is the only filter (the search counts its matches anyway).`,
         querystring: listQuerySchema(spec),
         response: { 200: Page, ...problemResponses(400, 401, 403) },
       },
@@ -143,13 +146,22 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         sort?: string;
         count?: boolean;
       };
-      const sort = parseSort(spec, query.sort);
+      const sort = listSort(spec, query);
       const after = query.cursor ? decodeListCursor(sort, query.cursor) : null;
       return app.tenant(request, async (tx) => {
         const where = await filterCondition(spec, query, request.actor, readCtx(tx, request));
-        const rows = (await tx
-          .select({ ...withVersion(table), ...sortSelection(sort) } as never)
-          .from(table as never)
+        const rows = (await withSearch(
+          tx
+            .select({
+              ...withVersion(table),
+              ...sortSelection(sort),
+              ...searchSelection(query.q),
+            } as never)
+            .from(table as never)
+            .$dynamic(),
+          spec,
+          query.q,
+        )
           .where(
             and(where, after ? keysetCondition(sort, table.id, after.values, after.id) : undefined),
           )
@@ -163,16 +175,21 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         const total =
           !after && rows.length <= query.limit
             ? rows.length
-            : !query.count
-              ? null
-              : Number(
-                  (
-                    (await tx
-                      .select({ n: count() })
-                      .from(table as never)
-                      .where(where)) as Array<{ n: number }>
-                  )[0]?.n ?? 0,
-                );
+            : (searchTotal(spec, query, rows) ??
+              (!query.count
+                ? null
+                : Number(
+                    (
+                      (await withSearch(
+                        tx
+                          .select({ n: count() })
+                          .from(table as never)
+                          .$dynamic(),
+                        spec,
+                        query.q,
+                      ).where(where)) as Array<{ n: number }>
+                    )[0]?.n ?? 0,
+                  )));
         const ctx = readCtx(tx, request);
         await spec.prepareRead?.(page.map((r) => stripVersion(r)) as never, ctx);
         return {
@@ -586,7 +603,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
     },
     async (request, reply) => {
       const query = request.query as FilterQuery & { format: string; sort?: string };
-      const sort = parseSort(spec, query.sort);
+      const sort = listSort(spec, query);
       const extra = extraFormats[query.format];
       const bodyFormat = extra ? extra.body : (query.format as 'csv' | 'json');
       const exporter = extra
@@ -598,9 +615,14 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         const condition = await filterCondition(spec, query, request.actor, readCtx(tx, request));
         // The filters run once before the answer starts: a value the database refuses is then
         // a 4xx (and no audit entry), not a 200 whose stream breaks on its first page.
-        await tx
-          .select({ id: table.id } as never)
-          .from(table as never)
+        await withSearch(
+          tx
+            .select({ id: table.id } as never)
+            .from(table as never)
+            .$dynamic(),
+          spec,
+          query.q,
+        )
           .where(condition)
           .limit(1);
         await writeAudit(tx, auditContext(request), {
@@ -614,7 +636,15 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         });
         return condition;
       });
-      const pages = exportPages({ app, request, spec, sort, where, toRow: exporter?.toRow });
+      const pages = exportPages({
+        app,
+        request,
+        spec,
+        sort,
+        where,
+        q: query.q,
+        toRow: exporter?.toRow,
+      });
       // The first page is read before the answer starts: a row that cannot be read there (a
       // secret that does not decrypt…) fails the request as a problem answer, not a 200.
       const first = await pages.next();
@@ -669,6 +699,7 @@ async function* exportPages(options: {
   spec: AnySpec;
   sort: ParsedSort[];
   where: SQL | undefined;
+  q: string | undefined;
   toRow?: ((row: unknown, ctx: ReadContext) => Promise<unknown>) | undefined;
 }): AsyncGenerator<unknown[]> {
   const { app, request, spec, sort, where } = options;
@@ -677,9 +708,14 @@ async function* exportPages(options: {
   for (;;) {
     const cursor: { values: string[]; id: string } | null = after;
     const { items, last } = await app.tenant(request, async (tx) => {
-      const rows = (await tx
-        .select({ ...withVersion(table), ...sortSelection(sort) } as never)
-        .from(table as never)
+      const rows = (await withSearch(
+        tx
+          .select({ ...withVersion(table), ...sortSelection(sort) } as never)
+          .from(table as never)
+          .$dynamic(),
+        spec,
+        options.q,
+      )
         .where(
           and(
             where,

@@ -68,15 +68,12 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
   sort: Record<string, SortField>;
   defaultSort: string;
   filters: Record<string, FilterSpec>;
-  /** Text `q` matches as a substring (the expression of the resource's trigram index). */
-  search: SQL;
   /**
-   * The name people misspell, which `q` also matches by trigram word similarity (a typo
-   * still finds it). Kept to one short field: similarity is computed row by row (row-level
-   * security keeps pg_trgm's operators out of index scans), and ids or serials full of
-   * digits would be "similar" to each other. Without it `q` is a substring search only.
+   * The SECURITY DEFINER function `q` goes through (migration 0015): the ids of the caller's
+   * rows that match a term, ranked (name equal, name prefix, a text field containing the
+   * term, a name similar to it). Its fields are listed in docs/api.md.
    */
-  fuzzy?: SQL;
+  search: `search_${string}`;
   /**
    * Runs once before a page of rows (a list page, an export page, one GET) goes through
    * toDto, in the same transaction: loads what the rows' API shape needs from elsewhere in

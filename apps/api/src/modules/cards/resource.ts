@@ -186,7 +186,7 @@ export const cardSpec: ResourceSpec<Row, Dto, Create, Update> = {
           : sql`(${cards.expiresAt} IS NULL OR ${cards.expiresAt} > now())`,
     },
   },
-  search: sql`lower(${cards.codeHint} || ' ' || coalesce(${cards.currency}, '') || ' ' || coalesce(${cards.notes}, ''))`,
+  search: 'search_cards',
   links: { account_id: 'account' },
   uniques: { cards_owner_code1_key: 'code1' },
   toDto: toCardDto,

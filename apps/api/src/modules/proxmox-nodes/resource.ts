@@ -86,8 +86,7 @@ export const nodeSpec: ResourceSpec<Row, Dto, Create, Update> = {
       where: (v: string) => sql`${proxmoxNodes.cluster} = ${v}`,
     },
   },
-  search: sql`lower(${proxmoxNodes.name} || ' ' || coalesce(${proxmoxNodes.hostname}, '') || ' ' || coalesce(${proxmoxNodes.cluster}, ''))`,
-  fuzzy: sql`lower(${proxmoxNodes.name})`,
+  search: 'search_proxmox_nodes',
   uniques: { proxmox_nodes_owner_name_key: 'name' },
   toDto: toNodeDto,
   toInsert: async (body, ctx) => {

@@ -7,6 +7,8 @@ import { useCallback, useMemo } from 'react';
 export interface ListParams {
   q: string;
   sort: string;
+  /** Whether the URL names the sort; a search without one lists the best matches first. */
+  sortChosen: boolean;
   /** Filter name → value, only the filters the page knows, as strings from the URL. */
   filters: Record<string, string>;
   /** Tags (repeatable `tag=` in the URL). */
@@ -33,6 +35,7 @@ export function useListParams(options: { filterNames: readonly string[]; default
     return {
       q: search.get('q') ?? '',
       sort: search.get('sort') || defaultSort,
+      sortChosen: Boolean(search.get('sort')),
       filters,
       tags: search.getAll('tag').filter(Boolean),
     };
@@ -67,10 +70,15 @@ function setOrDelete(params: URLSearchParams, name: string, value: string | null
   else params.set(name, value);
 }
 
-/** The API query of a list: search, sort, tags and filters, without empty values. */
+/**
+ * The API query of a list: search, sort, tags and filters, without empty values. A search
+ * with no sort chosen leaves the order to the API, which then ranks the matches.
+ */
 export function apiQuery(params: ListParams): Record<string, string | string[]> {
-  const query: Record<string, string | string[]> = { ...params.filters, sort: params.sort };
-  if (params.q.trim()) query.q = params.q.trim();
+  const query: Record<string, string | string[]> = { ...params.filters };
+  const q = params.q.trim();
+  if (!q || params.sortChosen) query.sort = params.sort;
+  if (q) query.q = q;
   if (params.tags.length > 0) query.tag = params.tags;
   return query;
 }
