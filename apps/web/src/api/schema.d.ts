@@ -107,7 +107,7 @@ export interface paths {
     };
     /**
      * List accounts
-     * @description Accounts at online services, with their credentials and 2FA secrets stored encrypted. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily. `total` is null unless `count=true` is asked or the first page holds every match.
+     * @description Accounts at online services, with their credentials and 2FA secrets stored encrypted. Keyset-paginated: follow next_cursor. Filters combine with AND; without sort, `q` lists the best matches first. `total` is null unless `count=true` is asked, the first page holds every match, or `q` is the only filter (the search counts its matches anyway).
      */
     get: {
       parameters: {
@@ -127,7 +127,7 @@ export interface paths {
           limit: number;
           /** @description Admins: only objects of this user */
           owner_id?: string;
-          /** @description Fuzzy search (trigram) over the account's text fields */
+          /** @description Search the account's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
           service?: string;
           /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, username, service, status, external_id. Default created_at. */
@@ -1405,7 +1405,7 @@ export interface paths {
           include_secrets: boolean;
           /** @description Admins: only objects of this user */
           owner_id?: string;
-          /** @description Fuzzy search (trigram) over the account's text fields */
+          /** @description Search the account's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
           service?: string;
           sort?: string;
@@ -2948,7 +2948,7 @@ export interface paths {
     };
     /**
      * List cards
-     * @description Redeemable cards. Codes are stored encrypted and shown masked; GET /cards/{id} shows them (audited). Find a card by its code with POST /cards/lookup (the code in the body, never in a URL). Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily. `total` is null unless `count=true` is asked or the first page holds every match.
+     * @description Redeemable cards. Codes are stored encrypted and shown masked; GET /cards/{id} shows them (audited). Find a card by its code with POST /cards/lookup (the code in the body, never in a URL). Keyset-paginated: follow next_cursor. Filters combine with AND; without sort, `q` lists the best matches first. `total` is null unless `count=true` is asked, the first page holds every match, or `q` is the only filter (the search counts its matches anyway).
      */
     get: {
       parameters: {
@@ -2964,7 +2964,7 @@ export interface paths {
           limit: number;
           /** @description Admins: only objects of this user */
           owner_id?: string;
-          /** @description Fuzzy search (trigram) over the card's text fields */
+          /** @description Search the card's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
           /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, status, value, expires_at. Default created_at. */
           sort?: string;
@@ -4032,7 +4032,7 @@ export interface paths {
           include_codes: boolean;
           /** @description Admins: only objects of this user */
           owner_id?: string;
-          /** @description Fuzzy search (trigram) over the card's text fields */
+          /** @description Search the card's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
           sort?: string;
           /** @description available → claimed (a lease) → redeemed or failed; a lapsed lease is available again; disabled: kept aside */
@@ -4662,7 +4662,7 @@ export interface paths {
     };
     /**
      * List hardware
-     * @description Hardware profiles: BIOS, disk, motherboard, SMBIOS UUID, MAC and Windows identifiers, optionally linked to an account and a VM. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily. `total` is null unless `count=true` is asked or the first page holds every match.
+     * @description Hardware profiles: BIOS, disk, motherboard, SMBIOS UUID, MAC and Windows identifiers, optionally linked to an account and a VM. Keyset-paginated: follow next_cursor. Filters combine with AND; without sort, `q` lists the best matches first. `total` is null unless `count=true` is asked, the first page holds every match, or `q` is the only filter (the search counts its matches anyway).
      */
     get: {
       parameters: {
@@ -4694,7 +4694,7 @@ export interface paths {
           machine_guid?: string;
           /** @description Admins: only objects of this user */
           owner_id?: string;
-          /** @description Fuzzy search (trigram) over the hardware's text fields */
+          /** @description Search the hardware's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
           /**
            * @description UUID, with or without braces; stored lower-case
@@ -5531,7 +5531,7 @@ export interface paths {
           machine_guid?: string;
           /** @description Admins: only objects of this user */
           owner_id?: string;
-          /** @description Fuzzy search (trigram) over the hardware's text fields */
+          /** @description Search the hardware's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
           /**
            * @description UUID, with or without braces; stored lower-case
@@ -5762,7 +5762,7 @@ export interface paths {
     };
     /**
      * List proxmox-nodes
-     * @description Proxmox VE nodes. Creating one answers its agent key (adb_node_…) once, with a ready-to-paste agent configuration. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily. `total` is null unless `count=true` is asked or the first page holds every match.
+     * @description Proxmox VE nodes. Creating one answers its agent key (adb_node_…) once, with a ready-to-paste agent configuration. Keyset-paginated: follow next_cursor. Filters combine with AND; without sort, `q` lists the best matches first. `total` is null unless `count=true` is asked, the first page holds every match, or `q` is the only filter (the search counts its matches anyway).
      */
     get: {
       parameters: {
@@ -5776,7 +5776,7 @@ export interface paths {
           limit: number;
           /** @description Admins: only objects of this user */
           owner_id?: string;
-          /** @description Fuzzy search (trigram) over the proxmox_node's text fields */
+          /** @description Search the proxmox_node's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
           /** @description Comma-separated fields, "-" for descending. Allowed: created_at, name, status, last_seen_at. Default name. */
           sort?: string;
@@ -6848,7 +6848,7 @@ export interface paths {
           format: 'csv' | 'json';
           /** @description Admins: only objects of this user */
           owner_id?: string;
-          /** @description Fuzzy search (trigram) over the proxmox_node's text fields */
+          /** @description Search the proxmox_node's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
           sort?: string;
           /** @description pending: the agent never reported; online; stale: no report for 3 sync intervals; offline: for 10; error: the agent reports a problem (judged by the server's clock) */
@@ -7638,7 +7638,7 @@ export interface paths {
     };
     /**
      * List vms
-     * @description Virtual machines and containers: entered by hand, or kept current by the agent of a Proxmox node. Keyset-paginated: follow next_cursor. Filters combine with AND; `q` searches fuzzily. `total` is null unless `count=true` is asked or the first page holds every match.
+     * @description Virtual machines and containers: entered by hand, or kept current by the agent of a Proxmox node. Keyset-paginated: follow next_cursor. Filters combine with AND; without sort, `q` lists the best matches first. `total` is null unless `count=true` is asked, the first page holds every match, or `q` is the only filter (the search counts its matches anyway).
      */
     get: {
       parameters: {
@@ -7662,7 +7662,7 @@ export interface paths {
           node_id?: string;
           /** @description Admins: only objects of this user */
           owner_id?: string;
-          /** @description Fuzzy search (trigram) over the vm's text fields */
+          /** @description Search the vm's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
           /**
            * @description UUID, with or without braces; stored lower-case
@@ -8538,7 +8538,7 @@ export interface paths {
           node_id?: string;
           /** @description Admins: only objects of this user */
           owner_id?: string;
-          /** @description Fuzzy search (trigram) over the vm's text fields */
+          /** @description Search the vm's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
           /**
            * @description UUID, with or without braces; stored lower-case
