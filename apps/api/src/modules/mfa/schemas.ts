@@ -59,9 +59,13 @@ const Challenge = Type.String({
   description: 'From POST /auth/login',
 });
 const Code = Type.String({
-  minLength: 1,
-  maxLength: 64,
-  description: 'A current 6-digit code of the authenticator app, or an unused recovery code',
+  minLength: 6,
+  maxLength: 19,
+  // Six digits, or 16 base32 characters in any case, in groups of four with or without
+  // dashes or spaces: anything else is refused before any code is checked (or audited).
+  pattern: '^(?:[0-9]{6}|[A-Za-z2-7]{4}(?:[ -]?[A-Za-z2-7]{4}){3})$',
+  description:
+    'A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop)',
 });
 
 export const LoginMfaBody = Type.Object(
