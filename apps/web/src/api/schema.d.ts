@@ -2399,7 +2399,7 @@ export interface paths {
           'application/json': {
             /** @description From POST /auth/login */
             challenge: string;
-            /** @description A current 6-digit code of the authenticator app, or an unused recovery code */
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
             code: string;
           };
         };
@@ -2821,7 +2821,7 @@ export interface paths {
            *     }
            */
           'application/json': {
-            /** @description A current 6-digit code of the authenticator app, or an unused recovery code */
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
             code: string;
           };
         };
@@ -2906,7 +2906,7 @@ export interface paths {
            *     }
            */
           'application/json': {
-            /** @description A current 6-digit code of the authenticator app, or an unused recovery code */
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
             code: string;
           };
         };
@@ -3101,7 +3101,7 @@ export interface paths {
            *     }
            */
           'application/json': {
-            /** @description A current 6-digit code of the authenticator app, or an unused recovery code */
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
             code: string;
           };
         };
