@@ -18,6 +18,7 @@ import { importMaFolder, needsPasskey, readMaFolder } from './cli/import-mafiles
 import { type ImportOutcome, importResource } from './cli/import-resource.js';
 import { progressBar, progressLine } from './cli/progress.js';
 import { ask, askNewPassword, interactive } from './cli/prompt.js';
+import { resetMfa } from './cli/reset-mfa.js';
 import { resetPassword } from './cli/reset-password.js';
 import { rotateDataKeys } from './cli/rotate-key.js';
 import { detectInputFormat, type InputFormat } from './cli/split-input.js';
@@ -154,6 +155,26 @@ program
       });
       if (!id) throw new Error(`no user is called ${opts.username}`);
       log(`set a new password for ${opts.username} (${id}); their sessions have ended`);
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('reset-mfa')
+  .description(
+    "remove a user's second factors and recovery codes (clears a lockout), e.g. for an admin who lost their authenticator",
+  )
+  .argument('<user>', 'login name or e-mail address of the user')
+  .action(async (user: string) => {
+    const config = configOrExit();
+    const database = await openAndMigrate(config, log);
+    try {
+      const done = await resetMfa(database.ownerDb, user);
+      if (!done) throw new Error(`no user is called ${user}`);
+      log(
+        `removed ${done.factors} second factor(s) and the recovery codes of ${user} (${done.userId}); they log in with their password`,
+      );
     } finally {
       await database.close();
     }

@@ -77,11 +77,17 @@ const NULL_BODY_IS_EMPTY = new Set([
 ]);
 
 /**
- * Limited to 10 calls a minute per user whatever the limits configured (it sits in front of
- * password hashing): these are called by a pool of users in turn so that every generated
+ * Limited to 10 calls a minute per user whatever the limits configured (password hashing,
+ * second-factor codes): these are called by a pool of users in turn so that every generated
  * request reaches validation instead of the limiter.
  */
-const LIMITED_PER_USER = new Set(['POST /api/v1/auth/password']);
+const LIMITED_PER_USER = new Set([
+  'POST /api/v1/auth/password',
+  'POST /api/v1/auth/mfa/totp',
+  'POST /api/v1/auth/mfa/totp/confirm',
+  'POST /api/v1/auth/mfa/disable',
+  'POST /api/v1/auth/mfa/recovery-codes',
+]);
 
 /**
  * Valid uploads for routes whose body is not a JSON object, sent with a generated invalid
@@ -175,7 +181,8 @@ let nextPasswordUser = 0;
 
 /** Who calls an operation: admin routes the admin, agent routes the node, the rest the user. */
 function credentialFor(op: Operation): string {
-  if (op.path.startsWith('/api/v1/users')) return admin.accessToken;
+  if (op.path.startsWith('/api/v1/users') || op.path === '/api/v1/settings')
+    return admin.accessToken;
   if (op.path.startsWith('/api/v1/agent/')) return nodeKey;
   if (LIMITED_PER_USER.has(keyOf(op))) {
     const u = passwordUsers[nextPasswordUser++ % passwordUsers.length];
@@ -610,7 +617,7 @@ beforeAll(async () => {
     if (make) ids[resource] = await make(user);
   }
   if (!ids['proxmox-nodes']) await factories['proxmox-nodes']?.(user);
-  const limitedCalls = 6 * RUNS + 10;
+  const limitedCalls = LIMITED_PER_USER.size * (6 * RUNS + 10);
   passwordUsers = [];
   for (let i = 0; i < Math.ceil(limitedCalls / 9); i++)
     passwordUsers.push(await createUser(t.app, admin));

@@ -734,6 +734,53 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.goto(`${webUrl}/accounts`);
     await page.waitForURL('**/login?next=%2Faccounts');
   }, 120_000);
+
+  it('sets up an authenticator app in Settings, then logs in with a code from it', async () => {
+    const loginAs = async (username: string, password: string) => {
+      await page.goto(`${webUrl}/login`);
+      await page.getByLabel('Username or e-mail').fill(username);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+    };
+    await loginAs('bob', 'bobs long passphrase');
+    await page.waitForURL(`${webUrl}/`);
+
+    await page.goto(`${webUrl}/settings`);
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    await page.getByAltText('QR code of the authenticator secret').waitFor();
+    const secret = (await page.getByTestId('totp-secret').textContent())?.trim() ?? '';
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    await page.getByLabel('Code from the app').fill('000000');
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByText('The code is wrong or was used already.').waitFor();
+    const confirmedAt = Date.now();
+    await page.getByLabel('Code from the app').fill(totp(secret, confirmedAt));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await expect.poll(() => page.getByTestId('recovery-code').count()).toBe(10);
+    await shot('20-recovery-codes');
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await page.getByText(/An authenticator app is on/).waitFor();
+
+    await page.getByLabel('User menu for bob').click();
+    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.waitForURL('**/login');
+    await loginAs('bob', 'bobs long passphrase');
+    await page.getByLabel('Authentication code').waitFor();
+    await shot('21-login-second-step');
+    // The code that turned the app on was used; the next step's code (one step ahead is
+    // accepted) logs in.
+    await page.getByLabel('Authentication code').fill(totp(secret, confirmedAt));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByText('The code is wrong or was used already.').waitFor();
+    await page.getByLabel('Authentication code').fill(totp(secret, confirmedAt + 30_000));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(`${webUrl}/`);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+    await page.getByLabel('User menu for bob').click();
+    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.waitForURL('**/login');
+  }, 120_000);
 });
 
 const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';

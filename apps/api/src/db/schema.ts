@@ -9,6 +9,7 @@ import {
   numeric,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uuid,
@@ -340,6 +341,43 @@ export const legacyIds = pgTable(
   (t) => [primaryKey({ columns: [t.ownerId, t.sourceTable, t.legacyId] })],
 );
 
+/** Second factors of AccountDB's own login (migration 0018). */
+export const mfaFactors = pgTable('mfa_factors', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  kind: text('kind', { enum: ['totp'] }).notNull(),
+  name: text('name').notNull().default('Authenticator app'),
+  secretEnc: text('secret_enc'),
+  lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+  confirmedAt: ts('confirmed_at'),
+  lastUsedAt: ts('last_used_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const mfaRecoveryCodes = pgTable('mfa_recovery_codes', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  codeHash: bytea('code_hash').notNull(),
+  usedAt: ts('used_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const loginChallenges = pgTable('login_challenges', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  purpose: text('purpose', { enum: ['mfa', 'enroll'] }).notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const appSettings = pgTable('app_settings', {
+  id: smallint('id').primaryKey().default(1),
+  mfaRequired: boolean('mfa_required').notNull().default(false),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+  updatedBy: uuid('updated_by'),
+});
+
 export const schema = {
   users,
   loginLockouts,
@@ -356,5 +394,9 @@ export const schema = {
   hardware,
   cards,
   legacyIds,
+  mfaFactors,
+  mfaRecoveryCodes,
+  loginChallenges,
+  appSettings,
 };
 export type Schema = typeof schema;

@@ -3,7 +3,8 @@ import type { paths } from './schema';
 import type { SessionStore } from './session';
 
 /** Routes that work without an access token; a 401 from them is an answer, not an expiry. */
-const PUBLIC_AUTH = /\/api\/v1\/auth\/(setup|login|register|refresh|logout)$/;
+const PUBLIC_AUTH =
+  /\/api\/v1\/auth\/(setup|login|login\/mfa|login\/mfa\/enroll|register|refresh|logout)$/;
 
 export interface ApiClientOptions {
   session: SessionStore;

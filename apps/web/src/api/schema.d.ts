@@ -2274,7 +2274,7 @@ export interface paths {
     put?: never;
     /**
      * Log in
-     * @description Exchanges a username (or e-mail) and password for a 15-minute access token and a rotating refresh token (also set as an HttpOnly cookie). Wrong name and wrong password get the same 401. After 5 consecutive failures the name is locked with growing backoff (429 login_locked with Retry-After); attempts are also limited per IP and per name (429 rate_limited). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Exchanges a username (or e-mail) and password for a 15-minute access token and a rotating refresh token (also set as an HttpOnly cookie). A user with a second factor (or without one where an admin requires it) gets instead `mfa_required: true` with a 5-minute single-use challenge for POST /auth/login/mfa. Wrong name and wrong password get the same 401. After 5 consecutive failures the name is locked with growing backoff (429 login_locked with Retry-After); attempts are also limited per IP and per name (429 rate_limited). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2309,11 +2309,115 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
+            'application/json':
+              | {
+                  /** @description JWT for Authorization: Bearer; valid for expires_in seconds */
+                  access_token: string;
+                  /** @description Seconds until the access token expires */
+                  expires_in: number;
+                  /** Format: date-time */
+                  refresh_expires_at: string;
+                  /** @description Opaque, single-use token for POST /auth/refresh (also set as an HttpOnly cookie) */
+                  refresh_token: string;
+                  /** @enum {string} */
+                  token_type: 'Bearer';
+                  user: components['schemas']['User'];
+                }
+              | {
+                  /** @description Signed, single-use token for the second step; valid for expires_in seconds */
+                  challenge: string;
+                  expires_in: number;
+                  /** @description The second factors the user has (empty for enroll) */
+                  methods: ('totp' | 'recovery_code')[];
+                  /**
+                   * @description The password was right; a second step finishes the login
+                   * @enum {boolean}
+                   */
+                  mfa_required: true;
+                  /** @description mfa: send a code to POST /auth/login/mfa. enroll: a second factor is required and the user has none: POST /auth/login/mfa/enroll for the secret and QR code, then the first code to POST /auth/login/mfa */
+                  purpose: 'mfa' | 'enroll';
+                };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/login/mfa': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Log in: the second step
+     * @description Finishes a login that POST /auth/login answered with a challenge: a current 6-digit code of the authenticator app (a code is accepted once, one 30-second step either side of now) or an unused recovery code. For an enroll challenge the code is the first one of the app being set up (POST /auth/login/mfa/enroll); the answer then also carries the ten recovery codes, shown once. Answers like POST /auth/login (tokens and refresh cookie). A wrong code is a failed login: 401 invalid_second_factor, counted on the name's lockout and limits like a wrong password; 401 mfa_challenge_invalid for a used, expired or forged challenge (log in again). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description From POST /auth/login */
+            challenge: string;
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
+            code: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
             'application/json': {
               /** @description JWT for Authorization: Bearer; valid for expires_in seconds */
               access_token: string;
               /** @description Seconds until the access token expires */
               expires_in: number;
+              /** @description Only when this step enrolled the first factor: ten one-time codes, shown once */
+              recovery_codes?: string[];
               /** Format: date-time */
               refresh_expires_at: string;
               /** @description Opaque, single-use token for POST /auth/refresh (also set as an HttpOnly cookie) */
@@ -2335,6 +2439,107 @@ export interface paths {
         };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/login/mfa/enroll': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Log in: set up the required second factor
+     * @description For a login that POST /auth/login answered with an enroll challenge (an admin requires a second factor and the user has none): a new authenticator-app secret, as base32, otpauth:// URI and QR code. Send the app's first code with the same challenge to POST /auth/login/mfa. Calling it again replaces the secret. 401 mfa_challenge_invalid for anything but an open enroll challenge. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "challenge": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJjaWQiOiIwMTk0YzNhMiJ9.c2lnbmF0dXJl"
+           *     }
+           */
+          'application/json': {
+            /** @description From POST /auth/login */
+            challenge: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+             *       "otpauth_uri": "otpauth://totp/AccountDB:alice?issuer=AccountDB&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30",
+             *       "qr_code": "data:image/svg+xml;base64,PHN2Zz4uLi48L3N2Zz4="
+             *     }
+             */
+            'application/json': {
+              /** @description otpauth://totp/… (SHA-1, 6 digits, 30 s) */
+              otpauth_uri: string;
+              /** @description The URI as a QR code: an SVG image as a data: URL */
+              qr_code: string;
+              /** @description The seed in base32, for apps that cannot scan */
+              secret: string;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
           headers: {
             [name: string]: unknown;
           };
@@ -2495,6 +2700,488 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/mfa': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Your second factors
+     * @description Whether an authenticator app is set up (or waiting for its confirming code), how many recovery codes are left, and whether an admin requires a second factor. Never a secret.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "totp": {
+             *         "enabled": true,
+             *         "pending": false,
+             *         "confirmed_at": "2026-12-06T20:00:00.000Z",
+             *         "last_used_at": "2026-12-06T20:05:00.000Z"
+             *       },
+             *       "recovery_codes_left": 9,
+             *       "methods": [
+             *         "totp",
+             *         "recovery_code"
+             *       ],
+             *       "required": false
+             *     }
+             */
+            'application/json': {
+              methods: ('totp' | 'recovery_code')[];
+              /** @description Unused recovery codes */
+              recovery_codes_left: number;
+              /** @description An admin requires a second factor of everyone */
+              required: boolean;
+              totp: {
+                confirmed_at: string | null;
+                /** @description An authenticator app is confirmed */
+                enabled: boolean;
+                last_used_at: string | null;
+                /** @description An enrolment waits for its confirming code */
+                pending: boolean;
+              };
+            };
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/mfa/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Turn the second factor off
+     * @description Needs a fresh second factor in the same request: a current code of the app or an unused recovery code. Removes the app and the recovery codes. Where an admin requires a second factor, the next login asks to set one up again. 400 invalid_second_factor for a wrong code. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "code": "492039"
+           *     }
+           */
+          'application/json': {
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
+            code: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/mfa/recovery-codes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * New recovery codes
+     * @description Needs a fresh second factor in the same request (a current code or an unused recovery code). Answers ten new one-time codes, shown once; the earlier ones stop working. 400 invalid_second_factor for a wrong code. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "code": "492039"
+           *     }
+           */
+          'application/json': {
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
+            code: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "recovery_codes": [
+             *         "k7qm-2xva-p4re-nt6d",
+             *         "a3hw-bq7z-m2kc-xe5t",
+             *         "r6ny-d4gs-w3fp-j2la",
+             *         "tq5e-h7mb-c2xv-k4ud",
+             *         "z3wr-n6pq-e5ya-b7gk",
+             *         "m4tc-x2jd-q7hn-v3rs",
+             *         "f5ke-a3zw-t6bm-p2qy",
+             *         "y2gd-r4nc-k5vx-h7et",
+             *         "c6pa-m3ty-w2qe-d5jz",
+             *         "x7hb-v4ks-n3rg-a6mw"
+             *       ]
+             *     }
+             */
+            'application/json': {
+              /** @description Ten one-time codes, shown once: store them somewhere safe */
+              recovery_codes: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/mfa/totp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start setting up an authenticator app
+     * @description A new TOTP secret (SHA-1, 6 digits, 30 s) as base32, otpauth:// URI and QR code. It counts only once confirmed with a current code (POST /auth/mfa/totp/confirm); calling this again replaces an unconfirmed one. 409 mfa_already_enabled while one is confirmed. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+             *       "otpauth_uri": "otpauth://totp/AccountDB:alice?issuer=AccountDB&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30",
+             *       "qr_code": "data:image/svg+xml;base64,PHN2Zz4uLi48L3N2Zz4="
+             *     }
+             */
+            'application/json': {
+              /** @description otpauth://totp/… (SHA-1, 6 digits, 30 s) */
+              otpauth_uri: string;
+              /** @description The URI as a QR code: an SVG image as a data: URL */
+              qr_code: string;
+              /** @description The seed in base32, for apps that cannot scan */
+              secret: string;
+            };
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/mfa/totp/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Confirm the authenticator app
+     * @description A current code of the app being set up turns it on and answers ten one-time recovery codes, shown once (earlier ones stop working). From the next login on, a code is asked after the password. 400 invalid_second_factor for a wrong code; 409 mfa_not_pending when no setup waits. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "code": "492039"
+           *     }
+           */
+          'application/json': {
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
+            code: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "recovery_codes": [
+             *         "k7qm-2xva-p4re-nt6d",
+             *         "a3hw-bq7z-m2kc-xe5t",
+             *         "r6ny-d4gs-w3fp-j2la",
+             *         "tq5e-h7mb-c2xv-k4ud",
+             *         "z3wr-n6pq-e5ya-b7gk",
+             *         "m4tc-x2jd-q7hn-v3rs",
+             *         "f5ke-a3zw-t6bm-p2qy",
+             *         "y2gd-r4nc-k5vx-h7et",
+             *         "c6pa-m3ty-w2qe-d5jz",
+             *         "x7hb-v4ks-n3rg-a6mw"
+             *       ]
+             *     }
+             */
+            'application/json': {
+              /** @description Ten one-time codes, shown once: store them somewhere safe */
+              recovery_codes: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -6922,6 +7609,146 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Instance settings
+     * @description Settings that apply to every user. Admins only.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "mfa_required": true,
+             *       "updated_at": "2026-12-06T20:00:00.000Z"
+             *     }
+             */
+            'application/json': {
+              /** @description Every user needs a second factor: one without gets, after the password, a login step that only lets them set one up */
+              mfa_required: boolean;
+              /** Format: date-time */
+              updated_at: string;
+            };
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change instance settings
+     * @description mfa_required: true makes every user without a second factor set one up at their next login (sessions already open stay). Audited. Admins only. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "mfa_required": true
+           *     }
+           */
+          'application/json': {
+            mfa_required?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "mfa_required": true,
+             *       "updated_at": "2026-12-06T20:00:00.000Z"
+             *     }
+             */
+            'application/json': {
+              /** @description Every user needs a second factor: one without gets, after the password, a login step that only lets them set one up */
+              mfa_required: boolean;
+              /** Format: date-time */
+              updated_at: string;
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
   '/api/v1/tokens': {
     parameters: {
       query?: never;
@@ -7627,6 +8454,203 @@ export interface paths {
         };
       };
     };
+    trace?: never;
+  };
+  '/api/v1/users/{id}/mfa': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A user's second factors
+     * @description Whether the user has an authenticator app and recovery codes. Admins only.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id (UUID)
+           * @example 0194c3a2-0000-7000-8000-000000000001
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "totp": {
+             *         "enabled": true,
+             *         "pending": false,
+             *         "confirmed_at": "2026-12-06T20:00:00.000Z",
+             *         "last_used_at": "2026-12-06T20:05:00.000Z"
+             *       },
+             *       "recovery_codes_left": 9,
+             *       "methods": [
+             *         "totp",
+             *         "recovery_code"
+             *       ],
+             *       "required": false
+             *     }
+             */
+            'application/json': {
+              methods: ('totp' | 'recovery_code')[];
+              /** @description Unused recovery codes */
+              recovery_codes_left: number;
+              /** @description An admin requires a second factor of everyone */
+              required: boolean;
+              totp: {
+                confirmed_at: string | null;
+                /** @description An authenticator app is confirmed */
+                enabled: boolean;
+                last_used_at: string | null;
+                /** @description An enrolment waits for its confirming code */
+                pending: boolean;
+              };
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /**
+     * Reset a user's second factors
+     * @description Removes the authenticator app and recovery codes of a user who lost them, and ends their pending login challenges; they log in with the password alone (or set up a factor at login where one is required). Audited on the user, who sees it in their audit log. Admins only.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id (UUID)
+           * @example 0194c3a2-0000-7000-8000-000000000001
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "user": {
+             *         "id": "0194c3a2-0000-7000-8000-000000000001",
+             *         "username": "alice",
+             *         "email": "alice@example.com",
+             *         "role": "user",
+             *         "is_active": true,
+             *         "failed_login_count": 0,
+             *         "locked_until": null,
+             *         "last_login_at": "2026-11-24T12:00:00.000Z",
+             *         "created_at": "2026-11-20T08:00:00.000Z",
+             *         "updated_at": "2026-11-24T12:00:00.000Z"
+             *       },
+             *       "removed_factors": 1
+             *     }
+             */
+            'application/json': {
+              /** @description Confirmed factors removed */
+              removed_factors: number;
+              user: components['schemas']['User'];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/api/v1/vms': {

@@ -1,8 +1,9 @@
 import type { components, paths } from './schema';
 
 export type User = components['schemas']['User'];
+/** Tokens and user of a finished login, setup or refresh (a login may first ask for a code). */
 export type LoginResponse =
-  paths['/api/v1/auth/login']['post']['responses'][200]['content']['application/json'];
+  paths['/api/v1/auth/refresh']['post']['responses'][200]['content']['application/json'];
 
 /** Header the API requires on calls that authenticate with the refresh cookie. */
 export const CSRF_HEADER = 'x-accountdb-csrf';

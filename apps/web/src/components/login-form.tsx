@@ -1,13 +1,19 @@
 'use client';
 
 import { zodResolver } from '@hookform/resolvers/zod';
+import { useCallback, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import type { ApiClient } from '../api/client';
 import type { LoginResponse } from '../api/session';
+import { LoginSecondStep } from '../features/mfa/login-second-step';
+import { isChallenge, type LoginChallenge } from '../features/mfa/queries';
 import { type LoginValues, loginSchema, showProblem } from '../lib/forms';
 import { Button, Field } from './ui';
 
-/** Username (or e-mail) and password; calls onLoggedIn with the login answer. */
+/**
+ * Username (or e-mail) and password, then, for a user with a second factor (or one an admin
+ * requires), the second step; calls onLoggedIn with the tokens of the finished login.
+ */
 export function LoginForm({
   api,
   onLoggedIn,
@@ -25,11 +31,26 @@ export function LoginForm({
     defaultValues: { username: '', password: '' },
   });
 
+  const [challenge, setChallenge] = useState<LoginChallenge | null>(null);
+  const restart = useCallback(() => setChallenge(null), []);
+
   const onSubmit = handleSubmit(async (values) => {
     const { data, error } = await api.POST('/api/v1/auth/login', { body: values });
-    if (data) onLoggedIn(data);
+    if (data && isChallenge(data)) setChallenge(data);
+    else if (data) onLoggedIn(data);
     else showProblem(error, ['username', 'password'], setError);
   });
+
+  if (challenge) {
+    return (
+      <LoginSecondStep
+        api={api}
+        challenge={challenge}
+        onLoggedIn={onLoggedIn}
+        onRestart={restart}
+      />
+    );
+  }
 
   return (
     <form onSubmit={onSubmit} noValidate className="space-y-4" aria-label="Log in">

@@ -9,6 +9,9 @@ import { users } from '../../db/schema.js';
 import { type TenantDatabase, withTenant } from '../../db/tenant.js';
 import { TooManyRequestsError, UnauthorizedError } from '../../http/errors.js';
 import { writeAudit } from '../audit/write-audit.js';
+import type { ChallengePurpose } from '../mfa/challenge-token.js';
+import type { SecondFactorMethod } from '../mfa/factors.js';
+import { openChallenge, secondStepFor } from '../mfa/login-challenge.js';
 import {
   beginLogin,
   type LockoutPolicy,
@@ -17,6 +20,17 @@ import {
   writeSystemAudit,
 } from './definer-functions.js';
 import { type ClientInfo, type IssuedSession, issueSession } from './sessions.js';
+
+/** What a correct password gets: the session, or the challenge of a second step. */
+export type LoginOutcome =
+  | { kind: 'session'; session: IssuedSession }
+  | {
+      kind: 'challenge';
+      purpose: ChallengePurpose;
+      token: string;
+      expiresIn: number;
+      methods: SecondFactorMethod[];
+    };
 
 export const DEFAULT_LOCKOUT: LockoutPolicy = { threshold: 5, baseSeconds: 30, maxSeconds: 900 };
 
@@ -31,7 +45,9 @@ const locked = (until: Date) =>
  * Password login. An unknown name and a wrong password get the same answer in the same
  * time (a dummy hash is verified), and every name, known or not, has its own lockout with
  * backoff, counted before the password is checked (auth_login_begin): names that exist and
- * names that do not behave alike, and parallel attempts cannot outrun the lock.
+ * names that do not behave alike, and parallel attempts cannot outrun the lock. A user with
+ * a second factor (or without one where an admin requires it) gets a challenge instead of the
+ * session: modules/mfa/login-step.ts finishes such a login.
  */
 export async function login(options: {
   database: TenantDatabase;
@@ -41,7 +57,7 @@ export async function login(options: {
   client: ClientInfo;
   requestId: string;
   lockout: LockoutPolicy;
-}): Promise<IssuedSession> {
+}): Promise<LoginOutcome> {
   const { database } = options;
   const start = await beginLogin(database, { login: options.login, policy: options.lockout });
   if (start.refusedUntil) throw locked(start.refusedUntil);
@@ -74,7 +90,6 @@ export async function login(options: {
   }
 
   const userId = start.userId;
-  await loginSucceeded(database, { login: options.login, userId });
   // A bcrypt hash brought over from the earlier system (accountdb migrate-legacy) is verified
   // once: the password that just passed is hashed again with argon2id.
   let rehashed = false;
@@ -85,12 +100,25 @@ export async function login(options: {
       newHash: await hashPassword(options.password),
     });
   }
-  return withTenant(
+  const outcome = await withTenant(
     database,
     { kind: 'user', userId, username: '', role: 'user', via: 'session', scopes: ['read', 'write'] },
-    async (tx) => {
+    async (tx): Promise<LoginOutcome> => {
       const [user] = await tx.select().from(users).where(eq(users.id, userId));
       if (!user) throw new UnauthorizedError('Wrong username or password.', 'invalid_credentials');
+      // A user with a second factor, or without one where one is required, gets a challenge
+      // for the second step instead of the session; the name's failure count stays until
+      // that step passes, so wrong codes lock the name like wrong passwords.
+      const second = await secondStepFor(tx, userId);
+      if (second) {
+        const challenge = await openChallenge(tx, {
+          jwtKey: options.jwtKey,
+          userId,
+          login: options.login,
+          purpose: second.purpose,
+        });
+        return { kind: 'challenge', ...challenge, methods: second.methods };
+      }
       const session = await issueSession(tx, {
         user,
         jwtKey: options.jwtKey,
@@ -117,7 +145,9 @@ export async function login(options: {
           ...(rehashed ? { details: { password_rehashed: 'bcrypt → argon2id' } } : {}),
         },
       );
-      return session;
+      return { kind: 'session', session };
     },
   );
+  if (outcome.kind === 'session') await loginSucceeded(database, { login: options.login, userId });
+  return outcome;
 }

@@ -17,6 +17,15 @@ import {
 import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { problemResponses } from '../../http/problem.js';
 import { writeAudit } from '../audit/write-audit.js';
+import { verifyChallenge } from '../mfa/challenge-token.js';
+import { finishLogin, startLoginEnrolment } from '../mfa/login-step.js';
+import {
+  LoginChallengeResponse,
+  LoginEnrollBody,
+  LoginMfaBody,
+  LoginMfaResponse,
+  TotpEnrolmentResponse,
+} from '../mfa/schemas.js';
 import { userConflict } from '../users/user-conflict.js';
 import { toUserDto } from '../users/user-dto.js';
 import { verifyAccessToken } from './access-token.js';
@@ -45,6 +54,12 @@ import {
   rotateRefreshToken,
   tokenResponse,
 } from './sessions.js';
+
+/**
+ * The name a second login step counts on: the one typed at the password step, read from the
+ * verified challenge, so both steps share the per-name limit.
+ */
+const challengeLogin = new WeakMap<FastifyRequest, string>();
 
 const client = (request: FastifyRequest) => ({
   ip: request.ip,
@@ -77,7 +92,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     max: limits.loginPerName,
     timeWindow: 60_000,
     keyGenerator: (req) =>
-      `name:${String((req.body as { username?: unknown })?.username ?? '').toLowerCase()}`,
+      `name:${String(challengeLogin.get(req) ?? (req.body as { username?: unknown })?.username ?? '').toLowerCase()}`,
   });
   const perName = async (request: FastifyRequest) => {
     const result = await nameLimit(request);
@@ -251,16 +266,21 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: 'Log in',
         description:
           'Exchanges a username (or e-mail) and password for a 15-minute access token and a rotating refresh token ' +
-          '(also set as an HttpOnly cookie). Wrong name and wrong password get the same 401. ' +
+          '(also set as an HttpOnly cookie). A user with a second factor (or without one where an admin requires ' +
+          'it) gets instead `mfa_required: true` with a 5-minute single-use challenge for POST /auth/login/mfa. ' +
+          'Wrong name and wrong password get the same 401. ' +
           'After 5 consecutive failures the name is locked with growing backoff (429 login_locked with Retry-After); ' +
           'attempts are also limited per IP and per name (429 rate_limited).',
         security: [],
         body: LoginBody,
-        response: { 200: LoginResponse, ...problemResponses(400, 401, 429) },
+        response: {
+          200: Type.Union([LoginResponse, LoginChallengeResponse]),
+          ...problemResponses(400, 401, 429),
+        },
       },
     },
     async (request, reply) => {
-      const session = await login({
+      const outcome = await login({
         database,
         jwtKey,
         login: request.body.username,
@@ -269,8 +289,109 @@ const routes: FastifyPluginAsync = async (fastify) => {
         requestId: request.id,
         lockout: limits.lockout,
       });
+      if (outcome.kind === 'challenge') {
+        return {
+          mfa_required: true as const,
+          purpose: outcome.purpose,
+          challenge: outcome.token,
+          expires_in: outcome.expiresIn,
+          methods: outcome.methods,
+        };
+      }
+      const { session } = outcome;
       setRefreshCookie(reply, config, session.refreshToken);
       return { ...tokenResponse(session), user: toUserDto(session.user) };
+    },
+  );
+
+  /** Verifies the challenge of a second step and counts the step on the typed name's limit. */
+  const perChallengeName = async (request: FastifyRequest) => {
+    const token = (request.body as { challenge?: unknown } | undefined)?.challenge;
+    const claims = typeof token === 'string' ? await verifyChallenge(jwtKey, token) : null;
+    if (!claims) return;
+    challengeLogin.set(request, claims.login);
+    await perName(request);
+  };
+
+  app.post(
+    '/auth/login/mfa',
+    {
+      config: { auth: 'public' },
+      onRequest: perIp,
+      preHandler: perChallengeName,
+      onError: async (_request, _reply, error) => {
+        if (!(error instanceof AppError) || (error.status !== 401 && error.status !== 429)) return;
+        app.metrics.loginFailures.inc({ reason: error.code });
+      },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in: the second step',
+        description:
+          'Finishes a login that POST /auth/login answered with a challenge: a current 6-digit code of the ' +
+          'authenticator app (a code is accepted once, one 30-second step either side of now) or an unused ' +
+          'recovery code. For an enroll challenge the code is the first one of the app being set up (POST ' +
+          '/auth/login/mfa/enroll); the answer then also carries the ten recovery codes, shown once. Answers ' +
+          'like POST /auth/login (tokens and refresh cookie). A wrong code is a failed login: 401 ' +
+          "invalid_second_factor, counted on the name's lockout and limits like a wrong password; 401 " +
+          'mfa_challenge_invalid for a used, expired or forged challenge (log in again).',
+        security: [],
+        body: LoginMfaBody,
+        response: { 200: LoginMfaResponse, ...problemResponses(400, 401, 429) },
+      },
+    },
+    async (request, reply) => {
+      const result = await finishLogin({
+        database,
+        jwtKey,
+        keys: app.deps.keys,
+        challenge: request.body.challenge,
+        code: request.body.code,
+        client: client(request),
+        requestId: request.id,
+        lockout: limits.lockout,
+      });
+      setRefreshCookie(reply, config, result.session.refreshToken);
+      return {
+        ...tokenResponse(result.session),
+        user: toUserDto(result.session.user),
+        ...(result.recoveryCodes ? { recovery_codes: result.recoveryCodes } : {}),
+      };
+    },
+  );
+
+  app.post(
+    '/auth/login/mfa/enroll',
+    {
+      config: { auth: 'public' },
+      onRequest: perIp,
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in: set up the required second factor',
+        description:
+          'For a login that POST /auth/login answered with an enroll challenge (an admin requires a second ' +
+          'factor and the user has none): a new authenticator-app secret, as base32, otpauth:// URI and QR ' +
+          "code. Send the app's first code with the same challenge to POST /auth/login/mfa. Calling it again " +
+          'replaces the secret. 401 mfa_challenge_invalid for anything but an open enroll challenge.',
+        security: [],
+        body: LoginEnrollBody,
+        response: { 200: TotpEnrolmentResponse, ...problemResponses(400, 401, 409, 429) },
+      },
+    },
+    async (request, reply) => {
+      const enrolment = await startLoginEnrolment({
+        database,
+        jwtKey,
+        keys: app.deps.keys,
+        challenge: request.body.challenge,
+        client: client(request),
+        requestId: request.id,
+      });
+      reply.header('cache-control', 'no-store');
+      return {
+        secret: enrolment.secret,
+        otpauth_uri: enrolment.otpauthUri,
+        qr_code: enrolment.qrSvgDataUrl,
+      };
     },
   );
 

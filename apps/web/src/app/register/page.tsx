@@ -32,7 +32,8 @@ export default function RegisterPage() {
             const login = await api.POST('/api/v1/auth/login', {
               body: { username: body.username, password: body.password },
             });
-            if (!login.data) {
+            // Where an admin requires a second factor, the login page sets one up first.
+            if (!login.data || 'mfa_required' in login.data) {
               toast.success('Your account was created; log in now.');
               router.replace('/login');
               return null;

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { Card, DetailList, PageHeader } from '../../components/ui';
 import { api, useSession } from '../../lib/api';
 import { ago } from '../../lib/time';
+import { SecuritySection } from '../mfa/security-section';
 import { PasswordForm } from './password-form';
 import { TokensSection } from './tokens-section';
 
@@ -37,7 +38,7 @@ function ThemeChoice() {
   );
 }
 
-/** Your profile, password, personal access tokens and appearance. */
+/** Your profile, password, second factor, personal access tokens and appearance. */
 export function SettingsPage() {
   const session = useSession();
   if (!session) return null;
@@ -65,6 +66,9 @@ export function SettingsPage() {
         </Card>
         <Card title="Password" className="lg:col-span-2">
           <PasswordForm api={api} />
+        </Card>
+        <Card title="Security: second factor" className="lg:col-span-2">
+          <SecuritySection />
         </Card>
         <Card title="Personal access tokens" className="lg:col-span-2">
           <TokensSection api={api} />

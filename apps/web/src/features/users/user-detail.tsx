@@ -19,6 +19,7 @@ import {
 import { api, unwrap, useSession } from '../../lib/api';
 import { password as passwordRule } from '../../lib/forms';
 import { ago } from '../../lib/time';
+import { UserMfaCard } from '../mfa/admin-mfa';
 import { patchUser, type UserPatch, userKeys, useUser } from './queries';
 
 type Pending = 'role' | 'deactivate' | 'activate' | 'password' | null;
@@ -103,6 +104,7 @@ export function UserDetail({ id }: { id: string }) {
             ]}
           />
         </Card>
+        <UserMfaCard id={id} username={user.username} />
         <Card title="Manage">
           <div className="flex flex-wrap gap-2">
             <Button variant="secondary" disabled={self} onClick={() => setPending('role')}>
