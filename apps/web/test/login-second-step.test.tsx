@@ -166,7 +166,9 @@ describe('LoginForm second step', () => {
     expect((await screen.findByTestId('totp-secret')).textContent).toBe(
       'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
     );
-    expect(screen.getByAltText('QR code of the authenticator secret')).toBeTruthy();
+    expect(screen.getByAltText('QR code of the authenticator secret').getAttribute('src')).toBe(
+      'data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=',
+    );
     await user.type(screen.getByLabelText('Code from the app'), '492039');
     await user.click(screen.getByRole('button', { name: 'Turn on' }));
     expect(await screen.findAllByTestId('recovery-code')).toHaveLength(10);
