@@ -390,6 +390,21 @@ const someObject = fc.dictionary(fc.string({ maxLength: 8 }), smallJson, { maxKe
 /** A string longer than n characters (ASCII, so characters and code points agree). */
 const longerThan = (n: number) =>
   fc.string({ minLength: 1, maxLength: 5 }).map((s) => s.repeat(Math.floor(n / s.length) + 1));
+/**
+ * Strings with a control character somewhere: fast-check's strings are printable, so a
+ * pattern that only forbids control characters (a reason, a note) is broken by these only
+ * (filtering printable strings for it never ends).
+ */
+const withControlChar = fc
+  .tuple(
+    fc.string({ maxLength: 8 }),
+    fc.constantFrom('\u0001', '\t', '\n', '\r', '\u001b', '\u007f'),
+    fc.string({ maxLength: 8 }),
+  )
+  .map(([a, c, b]) => `${a}${c}${b}`);
+/** Strings that break a pattern: printable ones, and ones with a control character. */
+const breaking = (patterns: string[]) =>
+  fc.oneof(anyString, withControlChar).filter((s) => !matchesAny(patterns, s));
 const matchesAny = (patterns: string[], s: string) =>
   patterns.some((p) => new RegExp(p, 'u').test(s));
 
@@ -431,7 +446,7 @@ function wrongValue(schema: JsonSchema): fc.Arbitrary<unknown> | null {
     }
     if (every((b) => b.pattern !== undefined)) {
       const patterns = strings.map((b) => b.pattern ?? '');
-      options.push(anyString.filter((s) => !matchesAny(patterns, s)));
+      options.push(breaking(patterns));
     }
   }
   const numbers = branchesFor(schema, 'integer');
@@ -507,7 +522,7 @@ function wrongText(param: Parameter): fc.Arbitrary<string> | null {
     if (every((b) => (b.minLength ?? 0) > 0)) options.push(fc.constant(''));
     if (every((b) => b.pattern !== undefined)) {
       const patterns = strings.map((b) => b.pattern ?? '');
-      options.push(anyString.filter((s) => !matchesAny(patterns, s)));
+      options.push(breaking(patterns));
     }
   }
   return options.length > 0 ? fc.oneof(...options) : null;
