@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 describe('audit log', () => {
-  it("shows each user their own entries, newest first, paged; an admin sees everyone's", async () => {
+  it("shows each user their own entries, newest first, paged; an admin sees everyone's with scope=all", async () => {
     const acc = (
       await call(alice, 'POST', '/accounts', { username: 'audited', password: 'hunter2-hunter2' })
     ).json();
@@ -29,8 +29,11 @@ describe('audit log', () => {
     expect(mine.items.every((e: { owner_id: string }) => e.owner_id === alice.id)).toBe(true);
     expect(JSON.stringify(mine)).not.toContain('hunter2-hunter2');
     expect((await call(alice, 'GET', '/audit?entity_type=hardware')).json().items).toEqual([]);
-    const all = (await call(admin, 'GET', '/audit?entity_type=hardware')).json();
+    const own = (await call(admin, 'GET', '/audit?entity_type=hardware')).json();
+    expect(own.items).toEqual([]);
+    const all = (await call(admin, 'GET', '/audit?entity_type=hardware&scope=all')).json();
     expect(all.items.map((e: { owner_id: string }) => e.owner_id)).toContain(bob.id);
+    expect((await call(alice, 'GET', '/audit?scope=all')).statusCode).toBe(403);
     const page1 = (await call(alice, 'GET', '/audit?limit=1')).json();
     const page2 = (await call(alice, 'GET', `/audit?limit=1&cursor=${page1.next_cursor}`)).json();
     expect(page2.items[0].id).not.toBe(page1.items[0].id);
@@ -42,7 +45,7 @@ describe('audit log', () => {
 });
 
 describe('dashboard', () => {
-  it('counts only what the caller may see', async () => {
+  it("counts only the caller's own inventory; an admin's too, unless scope=all", async () => {
     const user = await createUser(t.app, admin);
     await call(user, 'POST', '/accounts/bulk', {
       items: [{ username: 'a1' }, { username: 'a2', status: 'banned' }],
@@ -67,7 +70,16 @@ describe('dashboard', () => {
       sync_age_s: null,
     });
     expect(d.recent_activity.length).toBeGreaterThan(0);
-    const adminView = (await call(admin, 'GET', '/dashboard')).json();
-    expect(adminView.accounts.total).toBeGreaterThanOrEqual(d.accounts.total + 1);
+    const adminOwn = (await call(admin, 'GET', '/dashboard')).json();
+    expect(adminOwn.accounts.total).toBe(0);
+    expect(adminOwn.vms.total).toBe(0);
+    expect(adminOwn.nodes.items).toEqual([]);
+    expect(JSON.stringify(adminOwn.recent_activity)).not.toContain(user.username);
+    const adminAll = (await call(admin, 'GET', '/dashboard?scope=all')).json();
+    expect(adminAll.accounts.total).toBeGreaterThanOrEqual(d.accounts.total + 1);
+    expect(adminAll.nodes.items.map((n: { name: string }) => n.name)).toContain('dash-node');
+    const refused = await call(user, 'GET', '/dashboard?scope=all');
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('admin_only');
   });
 });

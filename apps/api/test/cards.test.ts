@@ -58,7 +58,14 @@ describe('cards', () => {
     expect((await lookup(alice, { code: pin.toLowerCase() })).json().items[0].id).toBe(card.id);
     expect((await lookup(alice, { code: `${c1}-X` })).json()).toEqual({ items: [], total: 0 });
     expect((await lookup(bob, { code: c1 })).json().total).toBe(0);
-    expect((await lookup(admin, { code: c1 })).json().total).toBe(1);
+    // An admin looks in their own cards unless scope=all (every user's, each with its owner).
+    expect((await lookup(admin, { code: c1 })).json().total).toBe(0);
+    const everyone = (await lookup(admin, { code: c1, scope: 'all' })).json();
+    expect(everyone).toMatchObject({
+      total: 1,
+      items: [{ id: card.id, owner: { id: alice.id, username: alice.username } }],
+    });
+    expectProblem(await lookup(bob, { code: c1, scope: 'all' }), 403, 'admin_only');
     expect((await lookup(admin, { code: c1, owner_id: bob.id })).json().total).toBe(0);
     expect((await lookup(admin, { code: c1, owner_id: alice.id })).json().total).toBe(1);
     expectProblem(await lookup(bob, { code: c1, owner_id: alice.id }), 403, 'admin_only');
@@ -68,8 +75,8 @@ describe('cards', () => {
     expect((await call(bob, 'POST', '/cards', { code1: c1 })).statusCode).toBe(201);
     const dup = await call(alice, 'POST', '/cards', { code1: c1.toLowerCase() });
     expect(dup.statusCode).toBe(409);
-    expect((await lookup(admin, { code: c1 })).json().total).toBe(2);
-    const limited = (await lookup(admin, { code: c1, limit: 1 })).json();
+    expect((await lookup(admin, { code: c1, scope: 'all' })).json().total).toBe(2);
+    const limited = (await lookup(admin, { code: c1, scope: 'all', limit: 1 })).json();
     expect(limited).toMatchObject({ total: 2, items: [{ id: card.id }] });
   });
 

@@ -114,13 +114,14 @@ async function sync(key: string, vms: Array<{ vmid: number; status: string }>) {
 const vmEvents = (s: Stream) => s.events.filter((e) => e.event === 'vm');
 
 describe('GET /events', () => {
-  it("delivers a VM's status change within 2 s of the sync, to its owner (and admins) only", async () => {
+  it("delivers a VM's status change within 2 s of the sync, to its owner (and admins with scope=all) only", async () => {
     const node = await makeNode(alice);
-    const [mine, bobs, admins, adminForBob] = await Promise.all([
+    const [mine, bobs, admins, adminForBob, adminOwn] = await Promise.all([
       Stream.open(alice),
       Stream.open(bob),
-      Stream.open(admin),
+      Stream.open(admin, '?scope=all'),
       Stream.open(admin, `?owner_id=${bob.id}`),
+      Stream.open(admin),
     ]);
     try {
       await sync(node.api_key, [{ vmid: 101, status: 'running' }]);
@@ -158,13 +159,15 @@ describe('GET /events', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(vmEvents(mine)).toHaveLength(2);
 
-      // Bob, and an admin's stream narrowed to Bob, never see Alice's events.
+      // Bob, an admin's stream narrowed to Bob, and an admin's own scope (the default) never
+      // see Alice's events.
       expect(bobs.events).toEqual([]);
       expect(adminForBob.events).toEqual([]);
+      expect(adminOwn.events).toEqual([]);
       expect(bobs.text).not.toContain(alice.id);
       expect(bobs.text).not.toContain(vmId);
     } finally {
-      for (const s of [mine, bobs, admins, adminForBob]) s.close();
+      for (const s of [mine, bobs, admins, adminForBob, adminOwn]) s.close();
     }
   });
 
@@ -221,12 +224,12 @@ describe('GET /events', () => {
     for (const s of open) s.close();
   });
 
-  it('refuses owner_id to a user who is not an admin, and anyone without a token', async () => {
-    const res = await fetch(`${base}/events?owner_id=${alice.id}`, {
-      headers: bearer(bob.accessToken),
-    });
-    expect(res.status).toBe(403);
-    expect(((await res.json()) as { code: string }).code).toBe('admin_only');
+  it('refuses owner_id and scope=all to a user who is not an admin, and anyone without a token', async () => {
+    for (const query of [`owner_id=${alice.id}`, 'scope=all']) {
+      const res = await fetch(`${base}/events?${query}`, { headers: bearer(bob.accessToken) });
+      expect(res.status, query).toBe(403);
+      expect(((await res.json()) as { code: string }).code).toBe('admin_only');
+    }
     expect((await fetch(`${base}/events`)).status).toBe(401);
   });
 

@@ -14,7 +14,8 @@ import { createTestApp, type TestApp } from './helpers/test-app.js';
  * The tenancy matrix, generated from the route table (the OpenAPI document Fastify builds
  * from it): for every route that takes an object id, user B gets 404 for user A's object and
  * A's object is unchanged; lists, search, export and bulk-delete never reach A's rows; an
- * admin sees both. A new route taking an id fails here until its resource has a factory.
+ * admin sees their own objects unless scope=all (everyone's, each with its owner), reads A's
+ * by a direct link, and reveals A's secrets only with a reason. A new route taking an id fails here until its resource has a factory.
  */
 let t: TestApp;
 let admin: TestUser;
@@ -51,6 +52,22 @@ const factories: Record<string, (user: TestUser) => Promise<string>> = {
   tokens: async (u) => (await createToken(t.app, u, { name: marker })).id,
   users: async (u) => u.id,
 };
+
+/** The body of an object of the resource (the admin's own, in the admin-scope column). */
+function ownBody(resource: string, name: string): object {
+  switch (resource) {
+    case 'accounts':
+      return { username: name };
+    case 'hardware':
+      return { pcname: name, mac_address: '02:AA:00:00:00:02' };
+    case 'cards':
+      return { code1: `${name}-CODE` };
+    case 'vms':
+      return { name };
+    default:
+      return { name };
+  }
+}
 
 /** Routes an admin-only guard answers before any object is looked up. */
 const adminOnly = (op: Operation) => op.path.startsWith('/api/v1/users');
@@ -177,18 +194,126 @@ describe('tenancy matrix (from the route table)', () => {
     ).toBe(1);
   });
 
-  it("lets an admin see both users' objects", async () => {
-    const bobVm = await post(bob, '/vms', { name: 'bob-vm' });
-    for (const [resource, id] of Object.entries(ids)) {
-      if (resource === 'tokens') continue;
-      expect((await call(admin, 'GET', `/api/v1/${resource}/${id}`)).statusCode, resource).toBe(
-        200,
-      );
+  it("admin scope: an admin's lists, searches, exports, dashboard and audit show their own objects; scope=all everyone's, each with its owner", async () => {
+    const adminMarker = randomName('adminonly');
+    const problems: string[] = [];
+    for (const resource of ['accounts', 'hardware', 'cards', 'vms', 'proxmox-nodes']) {
+      const aliceId = ids[resource] ?? '';
+      const make = factories[resource];
+      if (!make) continue;
+      // The admin's own object of the resource, to tell "own" from "nothing at all".
+      const own = await post(admin, `/${resource}`, ownBody(resource, adminMarker));
+      for (const list of [
+        `/api/v1/${resource}?limit=500`,
+        `/api/v1/${resource}?q=${marker}`,
+        `/api/v1/${resource}?tag=${marker}`,
+        `/api/v1/${resource}/export?format=json`,
+        `/api/v1/${resource}/export?format=csv`,
+      ]) {
+        const mine = await call(admin, 'GET', list);
+        if (mine.statusCode !== 200 || mine.body.includes(aliceId) || mine.body.includes(marker))
+          problems.push(`${list}: an admin's default scope shows Alice's object`);
+        const sep = list.includes('?') ? '&' : '?';
+        // A card's code is not searchable text (its hint, currency and notes are): q finds no card here.
+        const findable = !(resource === 'cards' && list.includes('?q='));
+        const all = await call(admin, 'GET', `${list}${sep}scope=all`);
+        if (all.statusCode !== 200 || (findable && !all.body.includes(aliceId)))
+          problems.push(`${list}&scope=all: Alice's object missing (${all.statusCode})`);
+        const narrowed = await call(admin, 'GET', `${list}${sep}owner_id=${alice.id}`);
+        if (narrowed.statusCode !== 200 || (findable && !narrowed.body.includes(aliceId)))
+          problems.push(`${list}&owner_id: Alice's object missing (${narrowed.statusCode})`);
+        const refused = await call(bob, 'GET', `${list}${sep}scope=all`);
+        if (refused.statusCode !== 403 || refused.json().code !== 'admin_only')
+          problems.push(`${list}&scope=all as Bob: ${refused.statusCode}, expected 403 admin_only`);
+      }
+      // The admin's own list holds their own object, and no owner (it is theirs).
+      const ownList = (await call(admin, 'GET', `/api/v1/${resource}?limit=500`)).json();
+      const ownItem = ownList.items.find((i: { id: string }) => i.id === own.id);
+      if (!ownItem || 'owner' in ownItem)
+        problems.push(`${resource}: own list item ${JSON.stringify(ownItem)}`);
+      // scope=all: every item carries its owner, id and username.
+      const all = (await call(admin, 'GET', `/api/v1/${resource}?scope=all&limit=500`)).json();
+      const aliceItem = all.items.find((i: { id: string }) => i.id === aliceId);
+      const adminItem = all.items.find((i: { id: string }) => i.id === own.id);
+      if (
+        aliceItem?.owner?.id !== alice.id ||
+        aliceItem?.owner?.username !== alice.username ||
+        adminItem?.owner?.username !== admin.username
+      )
+        problems.push(
+          `${resource}?scope=all: owners ${JSON.stringify([aliceItem?.owner, adminItem?.owner])}`,
+        );
+      // A direct link to Alice's object works for an admin, marked with its owner.
+      const one = await call(admin, 'GET', `/api/v1/${resource}/${aliceId}`);
+      if (one.statusCode !== 200 || one.json().owner?.id !== alice.id)
+        problems.push(`GET ${resource}/{id} as admin: ${one.statusCode} ${one.body}`);
+      const ownOne = await call(admin, 'GET', `/api/v1/${resource}/${own.id}`);
+      if (ownOne.statusCode !== 200 || 'owner' in ownOne.json())
+        problems.push(`GET own ${resource}/{id} as admin carries an owner`);
     }
-    const vms = (await call(admin, 'GET', '/api/v1/vms'))
-      .json()
-      .items.map((v: { id: string }) => v.id);
-    expect(vms).toEqual(expect.arrayContaining([ids.vms, bobVm.id]));
+    // Dashboard, audit and the card lookup follow the same scope.
+    const dash = await call(admin, 'GET', '/api/v1/dashboard');
+    if (dash.body.includes(marker) || dash.body.includes(ids.accounts ?? '-'))
+      problems.push('dashboard: Alice in the admin default scope');
+    const dashAll = (await call(admin, 'GET', '/api/v1/dashboard?scope=all')).json();
+    if (!dashAll.nodes.items.some((n: { id: string }) => n.id === ids['proxmox-nodes']))
+      problems.push("dashboard?scope=all: Alice's node missing");
+    const audit = await call(admin, 'GET', '/api/v1/audit?limit=500');
+    // The admin's own entries: about their data, and what they did (creating Alice, say).
+    const aboutAlice = (e: { owner_id: string | null; actor_id: string | null }) =>
+      e.owner_id === alice.id && e.actor_id !== admin.id;
+    if (audit.json().items.some(aboutAlice))
+      problems.push("audit: Alice's entries in the admin default scope");
+    const auditAll = await call(admin, 'GET', '/api/v1/audit?limit=500&scope=all');
+    if (!auditAll.json().items.some(aboutAlice))
+      problems.push("audit?scope=all: Alice's entries missing");
+    for (const url of ['/api/v1/dashboard?scope=all', '/api/v1/audit?scope=all']) {
+      const refused = await call(bob, 'GET', url);
+      if (refused.statusCode !== 403) problems.push(`${url} as Bob: ${refused.statusCode}`);
+    }
+    const collisions = (await call(admin, 'GET', '/api/v1/hardware/collisions')).statusCode;
+    if (collisions !== 200) problems.push(`hardware/collisions as admin: ${collisions}`);
+    const refusedCollisions = await call(bob, 'GET', '/api/v1/hardware/collisions?scope=all');
+    if (refusedCollisions.statusCode !== 403)
+      problems.push(`hardware/collisions?scope=all as Bob: ${refusedCollisions.statusCode}`);
+    const code = { code: `${marker}-CODE` };
+    if ((await call(admin, 'POST', '/api/v1/cards/lookup', code)).json().total !== 0)
+      problems.push("cards/lookup: Alice's card in the admin default scope");
+    if (
+      (await call(admin, 'POST', '/api/v1/cards/lookup', { ...code, scope: 'all' })).json()
+        .total !== 1
+    )
+      problems.push("cards/lookup scope=all: Alice's card missing");
+    expect(problems).toEqual([]);
+  });
+
+  it("admin scope, route by route: every GET route on Alice's object answers an admin (reveals need a reason)", async () => {
+    const results: string[] = [];
+    for (const op of idRoutes.filter((o) => o.method === 'GET')) {
+      const resource = resourceOf(op);
+      if (resource === 'tokens') continue; // tokens are their owner's only, admins included
+      const url = fillPath(op.path, { id: ids[resource] ?? '', vmid: 101 });
+      const reveal = op.parameters.some((p) => p.in === 'query' && p.name === 'reason');
+      const res = await call(admin, 'GET', url);
+      // Reveals of another user's secrets: 400 without a reason (the card's own page answers
+      // masked), 200 with one.
+      const expected = reveal && !op.path.endsWith('/{id}') ? 400 : 200;
+      results.push(
+        `${op.method} ${op.path} → ${res.statusCode}${res.statusCode === expected ? '' : ` (expected ${expected}: ${res.body})`}`,
+      );
+      if (reveal) {
+        const given = await call(
+          admin,
+          'GET',
+          `${url}?reason=${encodeURIComponent('support ticket 42')}`,
+        );
+        results.push(
+          `${op.method} ${op.path}?reason → ${given.statusCode}${given.statusCode === 200 ? '' : ` (expected 200: ${given.body})`}`,
+        );
+      }
+    }
+    expect(results.some((r) => r.includes('secrets'))).toBe(true);
+    expect(results.filter((r) => r.includes('expected'))).toEqual([]);
   });
 
   it("refuses links to another user's objects even when their ids are known", async () => {

@@ -7,7 +7,11 @@ import { SessionStore } from '../src/api/session';
 import type { SearchHit } from '../src/features/search/global-search';
 
 const push = vi.fn();
-vi.mock('next/navigation', () => ({ useRouter: () => ({ push }) }));
+vi.mock('next/navigation', () => ({
+  useRouter: () => ({ push, replace: vi.fn() }),
+  usePathname: () => '/',
+  useSearchParams: () => new URLSearchParams(),
+}));
 
 const hits: SearchHit[] = [
   { kind: 'account', id: 'a1', title: 'farmer01', detail: 'steam', href: '/accounts/a1' },

@@ -735,6 +735,64 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.waitForURL('**/login?next=%2Faccounts');
   }, 120_000);
 
+  it("admin scope: bob's account only under All users, with its owner; its password asks for a reason that bob reads", async () => {
+    const login = async (username: string, password: string) => {
+      const res = await fetch(`${apiUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    const bobToken = await login('bob', 'bobs long passphrase');
+    const made = await fetch(`${apiUrl}/api/v1/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bobToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bobs_account', password: 'bobs secret password' }),
+    });
+    expect(made.status).toBe(201);
+    const bobsAccount = ((await made.json()) as { id: string }).id;
+
+    await page.getByLabel('Username or e-mail').fill(ADMIN.username);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL('**/accounts');
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    await page.getByText('e2e_main').first().waitFor();
+    expect(await page.getByText('bobs_account').count()).toBe(0);
+
+    await page.getByRole('button', { name: 'All users' }).click();
+    await page.waitForURL('**/accounts?scope=all');
+    await page.getByText('bobs_account').waitFor();
+    await page.getByTestId('owner-cell').filter({ hasText: 'bob' }).first().waitFor();
+    await shot('25-admin-all-users');
+    // A direct link works whatever the scope, marked with the owner.
+    await page.goto(`${webUrl}/accounts/${bobsAccount}`);
+    await page.getByTestId('owner-banner').waitFor();
+    expect(await page.getByTestId('owner-banner').textContent()).toContain('bob');
+    await page.getByRole('button', { name: /Reveal bob's secrets/ }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Reason').fill('e2e support check');
+    await dialog.getByRole('button', { name: 'Reveal' }).click();
+    await page.getByRole('button', { name: 'Reveal password' }).click();
+    await expect
+      .poll(() => page.getByTestId('secret-password').textContent())
+      .toBe('bobs secret password');
+
+    const seen = (await apiGet(bobToken, '/audit?action=account.reveal_secrets')) as {
+      items: Array<{ actor_name: string; details: Record<string, unknown> }>;
+    };
+    expect(seen.items[0]).toMatchObject({
+      actor_name: ADMIN.username,
+      details: { reason: 'e2e support check' },
+    });
+    expect(JSON.stringify(seen.items)).not.toContain('bobs secret password');
+    await page.getByRole('button', { name: 'My inventory' }).click();
+    await page.getByLabel(`User menu for ${ADMIN.username}`).click();
+    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.waitForURL('**/login');
+  }, 120_000);
+
   it('sets up an authenticator app in Settings, then logs in with a code from it', async () => {
     const loginAs = async (username: string, password: string) => {
       await page.goto(`${webUrl}/login`);
@@ -757,7 +815,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByLabel('Code from the app').fill(totp(secret, confirmedAt));
     await page.getByRole('button', { name: 'Turn on' }).click();
     await expect.poll(() => page.getByTestId('recovery-code').count()).toBe(10);
-    await shot('20-recovery-codes');
+    await shot('26-recovery-codes');
     await page.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByText(/An authenticator app is on/).waitFor();
 
@@ -766,7 +824,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.waitForURL('**/login');
     await loginAs('bob', 'bobs long passphrase');
     await page.getByLabel('Authentication code').waitFor();
-    await shot('21-login-second-step');
+    await shot('27-login-second-step');
     // The code that turned the app on was used; the next step's code (one step ahead is
     // accepted) logs in.
     await page.getByLabel('Authentication code').fill(totp(secret, confirmedAt));

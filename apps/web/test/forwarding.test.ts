@@ -62,9 +62,9 @@ const json = (body: unknown, headers: Record<string, string> = {}) => ({
   body: JSON.stringify(body),
 });
 
-/** Audit entries the admin sees for an action, straight from the API. */
+/** Audit entries of every user (scope=all) for an action, straight from the API. */
 async function audit(action: string): Promise<Array<{ ip: string | null; request_id: string }>> {
-  const answer = await call(api, admin.token, 'GET', `/audit?action=${action}&limit=500`);
+  const answer = await call(api, admin.token, 'GET', `/audit?action=${action}&limit=500&scope=all`);
   expect(answer.status, answer.text).toBe(200);
   return (answer.json() as { items: Array<{ ip: string | null; request_id: string }> }).items;
 }

@@ -125,10 +125,12 @@ export interface paths {
           has_totp?: boolean;
           /** @description Page size */
           limit: number;
-          /** @description Admins: only objects of this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
           /** @description Search the account's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           service?: string;
           /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, username, service, status, external_id. Default created_at. */
           sort?: string;
@@ -366,7 +368,7 @@ export interface paths {
     };
     /**
      * Get an account
-     * @description One account with its ETag (send it back in If-Match to update safely). Another user's account answers 404.
+     * @description One account with its ETag (send it back in If-Match to update safely). Another user's account answers 404; an admin reads it (a direct link works whatever the list scope), and it then carries its owner.
      */
     get: {
       parameters: {
@@ -819,11 +821,14 @@ export interface paths {
     };
     /**
      * Reveal an account's secrets
-     * @description The decrypted secrets (null where none is stored). Every reveal is written to the audit log first; if that fails, nothing is revealed. Answers carry Cache-Control: no-store.
+     * @description The decrypted secrets (null where none is stored). Every reveal is written to the audit log first; if that fails, nothing is revealed. Answers carry Cache-Control: no-store. An admin revealing another user's account must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log.
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Required when an admin reveals another user's secret: why (1–500 printable characters). Written to the audit entry the owner sees; not needed for your own objects. */
+          reason?: string;
+        };
         header?: never;
         path: {
           id: string;
@@ -912,11 +917,14 @@ export interface paths {
     };
     /**
      * Current 2FA code
-     * @description The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret (kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited. Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time.
+     * @description The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret (kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited. Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time. An admin asking for another user's code must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log.
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Required when an admin reveals another user's secret: why (1–500 printable characters). Written to the audit entry the owner sees; not needed for your own objects. */
+          reason?: string;
+        };
         header?: never;
         path: {
           id: string;
@@ -1403,10 +1411,14 @@ export interface paths {
           has_totp?: boolean;
           /** @description Include decrypted secrets (audited) */
           include_secrets: boolean;
-          /** @description Admins: only objects of this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
           /** @description Search the account's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
+          /** @description Required when an admin reveals another user's secret: why (1–500 printable characters). Written to the audit entry the owner sees; not needed for your own objects. */
+          reason?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           service?: string;
           sort?: string;
           /** @description Status as it stands now */
@@ -2145,7 +2157,7 @@ export interface paths {
     };
     /**
      * Audit log
-     * @description What happened to your data and your account, newest first: writes, secret reveals, exports, logins, key rotations. Admins see every user's entries (and those about no known user, such as failed logins with an unknown name). Never contains a secret.
+     * @description What happened to your data and your account, newest first: writes, secret reveals (with the reason an admin gave for revealing yours), exports, logins, key rotations. An admin sees the same (their own data and what they did) unless scope=all: every user's entries, and those about no known user, such as failed logins with an unknown name; owner_id: one user's. Never contains a secret.
      */
     get: {
       parameters: {
@@ -2157,8 +2169,10 @@ export interface paths {
           entity_id?: string;
           entity_type?: string;
           limit: number;
-          /** @description Admins: entries about this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           since?: string;
           until?: string;
         };
@@ -3649,10 +3663,12 @@ export interface paths {
           expired?: boolean;
           /** @description Page size */
           limit: number;
-          /** @description Admins: only objects of this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
           /** @description Search the card's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, status, value, expires_at. Default created_at. */
           sort?: string;
           /** @description available → claimed (a lease) → redeemed or failed; a lapsed lease is available again; disabled: kept aside */
@@ -3855,11 +3871,14 @@ export interface paths {
     };
     /**
      * Get a card
-     * @description One card with its ETag (send it back in If-Match to update safely). Another user's card answers 404.
+     * @description One card with its ETag (send it back in If-Match to update safely). Another user's card answers 404; an admin reads it (a direct link works whatever the list scope), and it then carries its owner. This answer reveals secrets (audited): another user's card is revealed to an admin only with a reason, and answers as lists show it (masked, not audited) without one.
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Required when an admin reveals another user's secret: why (1–500 printable characters). Written to the audit entry the owner sees; not needed for your own objects. */
+          reason?: string;
+        };
         header?: never;
         path: {
           /**
@@ -4717,10 +4736,14 @@ export interface paths {
           format: 'csv' | 'json' | 'legacy-json' | 'legacy-csv';
           /** @description Include the codes in clear (audited) */
           include_codes: boolean;
-          /** @description Admins: only objects of this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
           /** @description Search the card's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
+          /** @description Required when an admin reveals another user's secret: why (1–500 printable characters). Written to the audit entry the owner sees; not needed for your own objects. */
+          reason?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           sort?: string;
           /** @description available → claimed (a lease) → redeemed or failed; a lapsed lease is available again; disabled: kept aside */
           status?: 'available' | 'claimed' | 'redeemed' | 'failed' | 'disabled';
@@ -4988,7 +5011,7 @@ export interface paths {
     put?: never;
     /**
      * Find cards by code
-     * @description The cards whose code1 or code2 is the code in the body (exact, ignoring case, spaces and dashes), found through a keyed hash of the code (blind index); the code is never compared or stored in clear. The code travels in the body, never in a URL, so it reaches no access log or browser history. Answers the cards as lists show them (codes masked, not audited: GET /cards/{id} reveals and audits), oldest first; total counts every match. Users search their own cards; admins every user's, or one user's with owner_id. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description The cards whose code1 or code2 is the code in the body (exact, ignoring case, spaces and dashes), found through a keyed hash of the code (blind index); the code is never compared or stored in clear. The code travels in the body, never in a URL, so it reaches no access log or browser history. Answers the cards as lists show them (codes masked, not audited: GET /cards/{id} reveals and audits), oldest first; total counts every match. Everyone searches their own cards; an admin every user's with scope=all, or one user's with owner_id (each card then carries its owner). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -5014,9 +5037,14 @@ export interface paths {
             limit?: number;
             /**
              * Format: uuid
-             * @description Admins: only this user's cards
+             * @description Admins: only this user's objects (implies scope=all)
              */
             owner_id?: string;
+            /**
+             * @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user.
+             * @enum {string}
+             */
+            scope?: 'all';
           };
         };
       };
@@ -5084,11 +5112,14 @@ export interface paths {
     };
     /**
      * Dashboard
-     * @description Counts by status for accounts, cards, VMs and nodes, node health with freshness of the last sync, and the most recent audit entries. Admins see the totals of every user.
+     * @description Counts by status for accounts, cards, VMs and nodes, node health with freshness of the last sync, and the most recent audit entries, of your own inventory: an admin's too, unless scope=all (every user's).
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -5243,8 +5274,26 @@ export interface paths {
             };
           };
         };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -5271,13 +5320,15 @@ export interface paths {
     };
     /**
      * Live updates (server-sent events)
-     * @description A text/event-stream of status changes of your VMs and Proxmox nodes, within moments of the sync that made them. `event: vm` and `event: node` carry JSON data `{owner_id, type, id, status}`; when one sync changed more than 100 VMs of an owner, one `vm` event with `id: null` and `count` stands for them all. `event: resync` means events may have been missed (the API lost its database connection for a while): refetch what you show. Lines starting with `:` are heartbeats every 15 s. You get your own events only; an admin gets every user's, or one user's with owner_id (as lists do). At most 5 open streams per user (429 too_many_streams); a client that does not read (64 KiB unread) is disconnected and should reconnect and refetch. A stream ends after 5 minutes (reconnect: the caller is authenticated again, so a logout or deactivation reaches open streams). Events say what changed, not the new data: fetch the objects through their endpoints.
+     * @description A text/event-stream of status changes of your VMs and Proxmox nodes, within moments of the sync that made them. `event: vm` and `event: node` carry JSON data `{owner_id, type, id, status}`; when one sync changed more than 100 VMs of an owner, one `vm` event with `id: null` and `count` stands for them all. `event: resync` means events may have been missed (the API lost its database connection for a while): refetch what you show. Lines starting with `:` are heartbeats every 15 s. You get your own events only; an admin too, unless scope=all (every user's) or owner_id (one user's), as lists do. At most 5 open streams per user (429 too_many_streams); a client that does not read (64 KiB unread) is disconnected and should reconnect and refetch. A stream ends after 5 minutes (reconnect: the caller is authenticated again, so a logout or deactivation reaches open streams). Events say what changed, not the new data: fetch the objects through their endpoints.
      */
     get: {
       parameters: {
         query?: {
-          /** @description Admins: only this user's events */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
         };
         header?: never;
         path?: never;
@@ -5379,10 +5430,12 @@ export interface paths {
            * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
            */
           machine_guid?: string;
-          /** @description Admins: only objects of this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
           /** @description Search the hardware's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           /**
            * @description UUID, with or without braces; stored lower-case
            * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
@@ -5607,7 +5660,7 @@ export interface paths {
     };
     /**
      * Get a hardware
-     * @description One hardware with its ETag (send it back in If-Match to update safely). Another user's hardware answers 404.
+     * @description One hardware with its ETag (send it back in If-Match to update safely). Another user's hardware answers 404; an admin reads it (a direct link works whatever the list scope), and it then carries its owner.
      */
     get: {
       parameters: {
@@ -6096,7 +6149,7 @@ export interface paths {
     };
     /**
      * Identifiers used by more than one hardware record
-     * @description Every MAC, UUID and serial that appears on more than one of your hardware records (a cloned VM that kept its identity, a copy-paste slip). Admins see collisions within each user's records.
+     * @description Every MAC, UUID and serial that appears on more than one of your hardware records (a cloned VM that kept its identity, a copy-paste slip). An admin's own records too; with scope=all every user's (collisions within each user's records), with owner_id one user's.
      */
     get: {
       parameters: {
@@ -6110,6 +6163,10 @@ export interface paths {
             | 'mb_serial'
             | 'product_id'
             | 'device_id';
+          /** @description Admins: only this user's objects (implies scope=all) */
+          owner_id?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
         };
         header?: never;
         path?: never;
@@ -6171,6 +6228,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -6216,10 +6282,12 @@ export interface paths {
            * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
            */
           machine_guid?: string;
-          /** @description Admins: only objects of this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
           /** @description Search the hardware's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           /**
            * @description UUID, with or without braces; stored lower-case
            * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
@@ -6461,10 +6529,12 @@ export interface paths {
           cursor?: string;
           /** @description Page size */
           limit: number;
-          /** @description Admins: only objects of this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
           /** @description Search the proxmox_node's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           /** @description Comma-separated fields, "-" for descending. Allowed: created_at, name, status, last_seen_at. Default name. */
           sort?: string;
           /** @description pending: the agent never reported; online; stale: no report for 3 sync intervals; offline: for 10; error: the agent reports a problem (judged by the server's clock) */
@@ -6681,7 +6751,7 @@ export interface paths {
     };
     /**
      * Get a Proxmox node
-     * @description One Proxmox node with its ETag (send it back in If-Match to update safely). Another user's Proxmox node answers 404.
+     * @description One Proxmox node with its ETag (send it back in If-Match to update safely). Another user's Proxmox node answers 404; an admin reads it (a direct link works whatever the list scope), and it then carries its owner.
      */
     get: {
       parameters: {
@@ -7533,10 +7603,12 @@ export interface paths {
           cluster?: string;
           /** @description csv or json: the fields of the API */
           format: 'csv' | 'json';
-          /** @description Admins: only objects of this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
           /** @description Search the proxmox_node's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           sort?: string;
           /** @description pending: the agent never reported; online; stale: no report for 3 sync intervals; offline: for 10; error: the agent reports a problem (judged by the server's clock) */
           status?: 'pending' | 'online' | 'stale' | 'error' | 'offline';
@@ -8684,10 +8756,12 @@ export interface paths {
            */
           mac_address?: string;
           node_id?: string;
-          /** @description Admins: only objects of this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
           /** @description Search the vm's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           /**
            * @description UUID, with or without braces; stored lower-case
            * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
@@ -8942,7 +9016,7 @@ export interface paths {
     };
     /**
      * Get a VM
-     * @description One VM with its ETag (send it back in If-Match to update safely). Another user's VM answers 404.
+     * @description One VM with its ETag (send it back in If-Match to update safely). Another user's VM answers 404; an admin reads it (a direct link works whatever the list scope), and it then carries its owner.
      */
     get: {
       parameters: {
@@ -9560,10 +9634,12 @@ export interface paths {
            */
           mac_address?: string;
           node_id?: string;
-          /** @description Admins: only objects of this user */
+          /** @description Admins: only this user's objects (implies scope=all) */
           owner_id?: string;
           /** @description Search the vm's text fields (exact, prefix, substring, or a name similar to it); without sort, the best matches first */
           q?: string;
+          /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
+          scope?: 'all';
           /**
            * @description UUID, with or without braces; stored lower-case
            * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
@@ -9751,6 +9827,12 @@ export interface components {
       id: string;
       locked_until: string | null;
       notes: string | null;
+      /** @description Who the object belongs to: on every item of a list with scope=all or owner_id, and on an object of another user an admin reads by id. Absent otherwise (it is yours). */
+      owner?: {
+        /** Format: uuid */
+        id: string;
+        username: string;
+      };
       /** Format: uuid */
       owner_id: string;
       service: string;
@@ -9822,6 +9904,12 @@ export interface components {
       /** Format: uuid */
       id: string;
       notes: string | null;
+      /** @description Who the object belongs to: on every item of a list with scope=all or owner_id, and on an object of another user an admin reads by id. Absent otherwise (it is yours). */
+      owner?: {
+        /** Format: uuid */
+        id: string;
+        username: string;
+      };
       /** Format: uuid */
       owner_id: string;
       redeemed_at: string | null;
@@ -9883,6 +9971,12 @@ export interface components {
       mb_serial: string | null;
       mb_version: string | null;
       notes: string | null;
+      /** @description Who the object belongs to: on every item of a list with scope=all or owner_id, and on an object of another user an admin reads by id. Absent otherwise (it is yours). */
+      owner?: {
+        /** Format: uuid */
+        id: string;
+        username: string;
+      };
       /** Format: uuid */
       owner_id: string;
       pcname: string | null;
@@ -9978,6 +10072,12 @@ export interface components {
       } | null;
       name: string;
       notes: string | null;
+      /** @description Who the object belongs to: on every item of a list with scope=all or owner_id, and on an object of another user an admin reads by id. Absent otherwise (it is yours). */
+      owner?: {
+        /** Format: uuid */
+        id: string;
+        username: string;
+      };
       /** Format: uuid */
       owner_id: string;
       port: number;
@@ -10092,6 +10192,12 @@ export interface components {
       name: string | null;
       node_id: string | null;
       notes: string | null;
+      /** @description Who the object belongs to: on every item of a list with scope=all or owner_id, and on an object of another user an admin reads by id. Absent otherwise (it is yours). */
+      owner?: {
+        /** Format: uuid */
+        id: string;
+        username: string;
+      };
       /** Format: uuid */
       owner_id: string;
       pve_lock: string | null;

@@ -3,6 +3,8 @@
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { type ReactNode, useEffect, useState } from 'react';
+import { scopedHref, useAdminScope } from '../features/scope/admin-scope';
+import { ScopeSwitch } from '../features/scope/scope-switch';
 import { CommandPalette, CommandPaletteButton } from '../features/search/command-palette';
 import { api, loginUrl, session, unwrap, useSession } from '../lib/api';
 import { useLiveUpdates } from '../lib/live-updates';
@@ -37,7 +39,8 @@ export function AppShell({ children }: { children: ReactNode }) {
   const router = useRouter();
   const pathname = usePathname();
   const [menuOpen, setMenuOpen] = useState(false);
-  useLiveUpdates(current !== null);
+  const scope = useAdminScope();
+  useLiveUpdates(current !== null, scope.all);
 
   useEffect(() => {
     if (session.current) return;
@@ -82,7 +85,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             {items.map((item) => (
               <Link
                 key={item.href}
-                href={item.href}
+                href={item.admin ? item.href : scopedHref(item.href, scope.all)}
                 onClick={() => setMenuOpen(false)}
                 aria-current={isCurrent(pathname, item.href) ? 'page' : undefined}
                 className={cx(
@@ -106,6 +109,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           >
             ☰
           </button>
+          {scope.isAdmin ? <ScopeSwitch all={scope.all} onChange={scope.setAll} /> : null}
           <LiveIndicator />
           <CommandPaletteButton />
           <ThemeToggle />

@@ -1,6 +1,7 @@
 'use client';
 
 import type { paths } from '../api/schema';
+import { useAdminScope } from '../features/scope/admin-scope';
 import { isVmStatus, VM_STATUS_HINTS } from '../features/vms/vm-states';
 import { useDashboard } from '../lib/queries';
 import { ago, duration } from '../lib/time';
@@ -202,12 +203,20 @@ function RecentActivity({ items }: { items: DashboardData['recent_activity'] }) 
 }
 
 export function Dashboard() {
-  const { data, error, isPending, dataUpdatedAt, isFetching } = useDashboard();
+  const scope = useAdminScope();
+  const { data, error, isPending, dataUpdatedAt, isFetching } = useDashboard(scope.all);
 
   return (
     <div className="space-y-6">
       <div className="flex items-baseline justify-between gap-4">
-        <h1 className="text-2xl font-bold">Dashboard</h1>
+        <h1 className="text-2xl font-bold">
+          Dashboard
+          {scope.isAdmin ? (
+            <span className="ml-2 text-sm font-normal text-zinc-500">
+              {scope.all ? 'all users' : 'your inventory'}
+            </span>
+          ) : null}
+        </h1>
         {data ? (
           <p className="text-xs text-zinc-500" aria-live="polite">
             {isFetching ? 'Refreshing…' : `Updated ${ago(new Date(dataUpdatedAt).toISOString())}`} ·

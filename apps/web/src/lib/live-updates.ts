@@ -100,6 +100,8 @@ export async function runLiveStream(options: {
   store?: LiveStore;
   fetchImpl?: typeof fetch;
   random?: () => number;
+  /** An admin's "All users" scope: every user's events (scope=all), else one's own. */
+  allUsers?: boolean;
 }): Promise<void> {
   const { queryClient, signal } = options;
   const store = options.store ?? liveStore;
@@ -127,11 +129,14 @@ export async function runLiveStream(options: {
     let openedAt = 0;
     try {
       const token = await options.session.accessToken();
-      const res = await fetchImpl('/api/v1/events', {
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-        credentials: 'same-origin',
-        signal,
-      });
+      const res = await fetchImpl(
+        options.allUsers ? '/api/v1/events?scope=all' : '/api/v1/events',
+        {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          credentials: 'same-origin',
+          signal,
+        },
+      );
       if (res.status === 401 && token && !renewed) {
         // The token ran out: renew it and try again at once (once).
         renewed = true;
@@ -189,16 +194,16 @@ export async function runLiveStream(options: {
 }
 
 /** Opens this tab's live update stream while the signed-in app shell is shown. */
-export function useLiveUpdates(enabled: boolean): void {
+export function useLiveUpdates(enabled: boolean, allUsers = false): void {
   const queryClient = useQueryClient();
   useEffect(() => {
     if (!enabled) return;
     const aborted = new AbortController();
     liveStore.set('connecting');
-    void runLiveStream({ queryClient, session, signal: aborted.signal });
+    void runLiveStream({ queryClient, session, signal: aborted.signal, allUsers });
     return () => {
       aborted.abort();
       liveStore.set('connecting');
     };
-  }, [enabled, queryClient]);
+  }, [enabled, allUsers, queryClient]);
 }

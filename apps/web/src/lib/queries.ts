@@ -6,6 +6,7 @@ import { api, unwrap } from './api';
 export const queryKeys = {
   setup: ['auth', 'setup'] as const,
   dashboard: ['dashboard'] as const,
+  dashboardOf: (all: boolean) => ['dashboard', all ? 'all' : 'own'] as const,
 };
 
 /** GET /auth/setup: is first-run setup needed, is registration open. */
@@ -21,10 +22,13 @@ export function useSetupStatus() {
  * GET /dashboard, polled every 10 seconds while the page is visible: it counts accounts, cards
  * and audit entries too, which no live event announces. VM and node events refetch it at once.
  */
-export function useDashboard() {
+export function useDashboard(all = false) {
   return useQuery({
-    queryKey: queryKeys.dashboard,
-    queryFn: async () => unwrap(await api.GET('/api/v1/dashboard')),
+    queryKey: queryKeys.dashboardOf(all),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/api/v1/dashboard', { params: { query: all ? { scope: 'all' } : {} } }),
+      ),
     refetchInterval: 10_000,
   });
 }

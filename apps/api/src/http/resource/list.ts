@@ -3,7 +3,8 @@ import type { PgSelect } from 'drizzle-orm/pg-core';
 import { type TObject, type TSchema, Type } from 'typebox';
 import type { Actor } from '../../db/tenant.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { BadRequestError, ForbiddenError } from '../errors.js';
+import { BadRequestError } from '../errors.js';
+import { OwnerIdParam, ScopeParam, scopeOwner } from '../scope.js';
 import type { ReadContext, ResourceSpec, SortField } from './spec.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the machinery is generic over every resource
@@ -32,9 +33,8 @@ export function filterProperties(spec: AnySpec): Record<string, TSchema> {
       }),
     ),
     tag: Type.Optional(TagParam),
-    owner_id: Type.Optional(
-      Type.String({ format: 'uuid', description: 'Admins: only objects of this user' }),
-    ),
+    scope: ScopeParam,
+    owner_id: OwnerIdParam,
   };
   for (const [name, f] of Object.entries(spec.filters)) props[name] = Type.Optional(f.schema);
   return props;
@@ -153,11 +153,15 @@ export function searchSelection(q: string | undefined): Record<string, SQL<strin
 export function searchTotal(
   spec: AnySpec,
   query: FilterQuery,
-  rows: Array<Record<string, unknown>>,
+  options: { rows: Array<Record<string, unknown>>; actor: Actor },
 ): number | undefined {
   if (query.q === undefined || query.tag !== undefined || query.owner_id !== undefined) {
     return undefined;
   }
+  // An admin's search function matches every owner's rows: its count is the list's only
+  // when the list shows everyone's (scope=all).
+  const { rows, actor } = options;
+  if (actor.kind === 'user' && actor.role === 'admin' && query.scope !== 'all') return undefined;
   if (Object.keys(spec.filters).some((name) => query[name] !== undefined)) return undefined;
   const matches = rows[0]?.search_matches;
   return matches === undefined ? undefined : Number(matches);
@@ -166,10 +170,14 @@ export function searchTotal(
 export type FilterQuery = Record<string, unknown> & {
   q?: string;
   tag?: string | string[];
+  scope?: 'all';
   owner_id?: string;
 };
 
-/** The WHERE condition of a list or export: search, tags, owner (admins) and typed filters. */
+/**
+ * The WHERE condition of a list or export: the scope (the caller's own objects; an admin's
+ * scope=all or owner_id), tags and typed filters.
+ */
 export async function filterCondition(
   spec: AnySpec,
   query: FilterQuery,
@@ -180,20 +188,14 @@ export async function filterCondition(
   // Row-level security already limits a user to their own rows, but through the policy's
   // `owner_id = app_user_id() OR app_is_admin()`, which no index can serve: every owner's
   // rows would be read and filtered (a sequential scan at 1M rows, see bench/README.md).
-  // Saying the same in the query lets the planner use the (owner_id, …) indexes.
-  if (actor.kind === 'user' && actor.role !== 'admin') {
-    conditions.push(eq(spec.table.ownerId, actor.userId));
-  }
+  // Saying the same in the query lets the planner use the (owner_id, …) indexes. An admin's
+  // policy shows every row: the scope restricts them to their own unless scope=all.
+  const owner = scopeOwner(actor, query);
+  if (owner !== null) conditions.push(eq(spec.table.ownerId, owner));
   // q is not a condition here: its matches are joined (withSearch), ranked by the database.
   if (query.tag !== undefined) {
     const tags = Array.isArray(query.tag) ? query.tag : [query.tag];
     conditions.push(arrayContains(spec.table.tags, tags));
-  }
-  if (query.owner_id !== undefined) {
-    if (actor.kind !== 'user' || actor.role !== 'admin') {
-      throw new ForbiddenError('Only an admin may filter by owner_id.', 'admin_only');
-    }
-    conditions.push(eq(spec.table.ownerId, query.owner_id));
   }
   for (const [name, f] of Object.entries(spec.filters)) {
     const value = query[name];

@@ -13,6 +13,7 @@ import { AppError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { ownerFor } from '../owner-for.js';
 import { problemResponses } from '../problem.js';
+import { ReasonParam, revealReason, scopeOwner, showsOthers, withOwners } from '../scope.js';
 import { csvLine } from './csv.js';
 import { writeProblem } from './errors.js';
 import {
@@ -175,7 +176,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         const total =
           !after && rows.length <= query.limit
             ? rows.length
-            : (searchTotal(spec, query, rows) ??
+            : (searchTotal(spec, query, { rows, actor: request.actor }) ??
               (!query.count
                 ? null
                 : Number(
@@ -192,8 +193,14 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
                   )));
         const ctx = readCtx(tx, request);
         await spec.prepareRead?.(page.map((r) => stripVersion(r)) as never, ctx);
+        const items = (await mapInOrder(page, (r) => toDto(r, ctx))) as Array<{
+          owner_id: string;
+        }>;
         return {
-          items: await mapInOrder(page, (r) => toDto(r, ctx)),
+          // Everyone's objects (an admin's scope=all or owner_id): each says whose it is.
+          items: showsOthers(request.actor, scopeOwner(request.actor, query))
+            ? await withOwners(tx, items)
+            : items,
           next_cursor:
             rows.length > query.limit && last
               ? encodeListCursor(
@@ -259,23 +266,40 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       schema: {
         tags: [path],
         summary: `Get ${a(label)}`,
-        description: `One ${label} with its ETag (send it back in If-Match to update safely). Another user's ${label} answers 404.`,
+        description:
+          `One ${label} with its ETag (send it back in If-Match to update safely). Another user's ${label} answers 404; ` +
+          `an admin reads it (a direct link works whatever the list scope), and it then carries its owner.` +
+          (spec.toDetail
+            ? ` This answer reveals secrets (audited): another user's ${label} is revealed to an admin only with a reason, and answers as lists show it (masked, not audited) without one.`
+            : ''),
         params: IdParams,
+        ...(spec.toDetail
+          ? {
+              querystring: Type.Object({ reason: ReasonParam }, { additionalProperties: false }),
+            }
+          : {}),
         response: { 200: dtoRef, ...problemResponses(400, 401, 404) },
       },
     },
     async (request, reply) => {
       const { row, dto } = await app.tenant(request, async (tx) => {
-        const row = await loadRow<{ id: string }>(tx, table, request.params.id);
+        const row = await loadRow<{ id: string; ownerId: string }>(tx, table, request.params.id);
         if (!row) throw new NotFoundError(label);
         const ctx = readCtx(tx, request);
         await spec.prepareRead?.([stripVersion(row)] as never, ctx);
-        return {
-          row,
-          dto: spec.toDetail
+        const actor = request.actor;
+        const others = actor.kind === 'user' && row.ownerId !== actor.userId;
+        const asked = (request.query as { reason?: string } | undefined)?.reason;
+        // Another user's secrets are revealed only with a reason (written to the owner's
+        // audit log by toDetail); without one the object answers as lists show it.
+        const reveal = spec.toDetail && (!others || asked !== undefined);
+        if (reveal) ctx.reason = revealReason(actor, row.ownerId, asked);
+        const dto = (
+          reveal && spec.toDetail
             ? await spec.toDetail(stripVersion(row) as never, ctx)
-            : await toDto(row, ctx),
-        };
+            : await toDto(row, ctx)
+        ) as { owner_id: string };
+        return { row, dto: others ? (await withOwners(tx, [dto]))[0] : dto };
       });
       return reply.header('etag', etagOf(row._version)).send(dto);
     },
@@ -554,6 +578,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       sort: Type.Optional(Type.String({ maxLength: 200, pattern: '^-?[a-z_]+(,-?[a-z_]+)*$' })),
       ...filterProperties(spec),
       ...(spec.exportQuery ?? {}),
+      ...(spec.exportQuery ? { reason: ReasonParam } : {}),
     },
     { additionalProperties: false },
   );
@@ -602,7 +627,11 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       },
     },
     async (request, reply) => {
-      const query = request.query as FilterQuery & { format: string; sort?: string };
+      const query = request.query as FilterQuery & {
+        format: string;
+        sort?: string;
+        reason?: string;
+      };
       const sort = listSort(spec, query);
       const extra = extraFormats[query.format];
       const bodyFormat = extra ? extra.body : (query.format as 'csv' | 'json');
@@ -611,6 +640,16 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         : spec.exportRow
           ? await spec.exportRow(request, query)
           : null;
+      const owner = scopeOwner(request.actor, query);
+      // An export with secrets in clear (include_secrets, include_codes) of other users'
+      // objects is a reveal: it needs a reason, which the audit entry keeps.
+      const revealing = Object.keys(spec.exportQuery ?? {}).some(
+        (name) => name.startsWith('include_') && query[name] === true,
+      );
+      const reason =
+        revealing && showsOthers(request.actor, owner)
+          ? revealReason(request.actor, owner ?? '', query.reason)
+          : undefined;
       const where = await app.tenant(request, async (tx) => {
         const condition = await filterCondition(spec, query, request.actor, readCtx(tx, request));
         // The filters run once before the answer starts: a value the database refuses is then
@@ -628,10 +667,14 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         await writeAudit(tx, auditContext(request), {
           action: `${entity}.export`,
           entityType: entity,
+          // One user's objects (owner_id): the entry is theirs, so they see it.
+          ...(owner !== null ? { ownerId: owner } : {}),
           details: {
             format: query.format,
-            filters: Object.keys(query).filter((k) => k !== 'format'),
+            filters: Object.keys(query).filter((k) => k !== 'format' && k !== 'reason'),
+            ...(query.scope === 'all' ? { scope: 'all' } : {}),
             ...(exporter?.auditDetails ?? {}),
+            ...(reason !== undefined ? { reason } : {}),
           },
         });
         return condition;

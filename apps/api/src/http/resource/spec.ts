@@ -37,6 +37,8 @@ export interface ReadContext {
   tx: Tx;
   request: FastifyRequest;
   keys: DataKeyStore;
+  /** Why an admin reveals another user's object (GET …/{id}?reason=): for toDetail's audit. */
+  reason?: string;
 }
 
 export interface ResourceTable extends PgTable {

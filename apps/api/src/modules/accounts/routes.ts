@@ -11,6 +11,7 @@ import { ownerFor } from '../../http/owner-for.js';
 import { problemResponses } from '../../http/problem.js';
 import { Tags } from '../../http/resource/fields.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
+import { ReasonParam, revealReason } from '../../http/scope.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { claimAccount, releaseAccount } from './claim-account.js';
 import { importRoute } from './import-route.js';
@@ -21,6 +22,7 @@ import { openSecrets } from './secrets.js';
 import { currentCode } from './totp.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const RevealQuery = Type.Object({ reason: ReasonParam }, { additionalProperties: false });
 
 function defaultHolder(request: FastifyRequest): string {
   const actor = request.actor;
@@ -170,8 +172,10 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: "Reveal an account's secrets",
         description:
           'The decrypted secrets (null where none is stored). Every reveal is written to the audit log first; if that ' +
-          'fails, nothing is revealed. Answers carry Cache-Control: no-store.',
+          "fails, nothing is revealed. Answers carry Cache-Control: no-store. An admin revealing another user's " +
+          "account must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log.",
         params: IdParams,
+        querystring: RevealQuery,
         response: { 200: AccountSecrets, ...problemResponses(400, 401, 404) },
       },
     },
@@ -179,12 +183,13 @@ const routes: FastifyPluginAsync = async (fastify) => {
       return app.tenant(request, async (tx) => {
         const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
         if (!row) throw new NotFoundError('account');
+        const reason = revealReason(request.actor, row.ownerId, request.query.reason);
         await writeAudit(tx, auditContext(request), {
           action: 'account.reveal_secrets',
           entityType: 'account',
           entityId: row.id,
           ownerId: row.ownerId,
-          details: { fields: row.secretFields },
+          details: { fields: row.secretFields, ...(reason !== undefined ? { reason } : {}) },
         });
         const secrets = await openSecrets({ tx, keys, row });
         return Object.fromEntries(SECRET_FIELDS.map((f) => [f, secrets[f] ?? null])) as never;
@@ -201,8 +206,10 @@ const routes: FastifyPluginAsync = async (fastify) => {
         description:
           "The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret " +
           '(kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited. ' +
-          "Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time.",
+          "Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time. " +
+          "An admin asking for another user's code must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log.",
         params: IdParams,
+        querystring: RevealQuery,
         response: {
           200: Type.Object(
             {
@@ -221,6 +228,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
       return app.tenant(request, async (tx) => {
         const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
         if (!row) throw new NotFoundError('account');
+        const reason = revealReason(request.actor, row.ownerId, request.query.reason);
         const secrets = await openSecrets({ tx, keys, row });
         const code = currentCode(secrets, steamClock.codeClock());
         if (!code)
@@ -233,7 +241,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           entityType: 'account',
           entityId: row.id,
           ownerId: row.ownerId,
-          details: { kind: code.kind },
+          details: { kind: code.kind, ...(reason !== undefined ? { reason } : {}) },
         });
         return code;
       });

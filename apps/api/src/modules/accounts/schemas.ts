@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { FreeJsonObject } from '../../http/free-json.js';
 import { Notes, Nullable, Tags, Timestamp, UuidString } from '../../http/resource/fields.js';
+import { OwnerRef } from '../../http/scope.js';
 
 export const ACCOUNT_STATUSES = ['active', 'locked', 'disabled', 'banned'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
@@ -178,6 +179,7 @@ export const Account = Type.Object(
   {
     id: UuidString,
     owner_id: UuidString,
+    owner: Type.Optional(OwnerRef),
     external_id: Nullable(Type.String()),
     service: Type.String(),
     username: Type.String(),

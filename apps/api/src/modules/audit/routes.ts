@@ -4,8 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { auditLog } from '../../db/schema.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
-import { ForbiddenError } from '../../http/errors.js';
 import { problemResponses } from '../../http/problem.js';
+import { OwnerIdParam, ScopeParam, scopeOwner } from '../../http/scope.js';
 
 const Entry = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -32,9 +32,10 @@ const routes: FastifyPluginAsync = async (fastify) => {
         tags: ['audit'],
         summary: 'Audit log',
         description:
-          'What happened to your data and your account, newest first: writes, secret reveals, exports, logins, key ' +
-          "rotations. Admins see every user's entries (and those about no known user, such as failed logins with an " +
-          'unknown name). Never contains a secret.',
+          'What happened to your data and your account, newest first: writes, secret reveals (with the reason an admin ' +
+          'gave for revealing yours), exports, logins, key rotations. An admin sees the same (their own data and what they ' +
+          "did) unless scope=all: every user's entries, and those about no known user, such as failed logins with an " +
+          "unknown name; owner_id: one user's. Never contains a secret.",
         querystring: Type.Object(
           {
             limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
@@ -48,9 +49,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
             entity_type: Type.Optional(Type.String({ maxLength: 50 })),
             entity_id: Type.Optional(Type.String({ maxLength: 100 })),
             actor_id: Type.Optional(Type.String({ format: 'uuid' })),
-            owner_id: Type.Optional(
-              Type.String({ format: 'uuid', description: 'Admins: entries about this user' }),
-            ),
+            scope: ScopeParam,
+            owner_id: OwnerIdParam,
             since: Type.Optional(Type.String({ format: 'date-time' })),
             until: Type.Optional(Type.String({ format: 'date-time' })),
           },
@@ -96,10 +96,18 @@ const routes: FastifyPluginAsync = async (fastify) => {
     async (request) => {
       const q = request.query;
       const actor = request.actor;
-      if (q.owner_id && !(actor.kind === 'user' && actor.role === 'admin')) {
-        throw new ForbiddenError('Only an admin may filter by owner_id.', 'admin_only');
-      }
+      const owner = scopeOwner(actor, q);
       const conditions: Array<SQL | undefined> = [];
+      // One's own entries: about one's data (the policy shows a user no more; the condition
+      // lets the (owner_id, at) index serve), and an admin's also what they did to others'.
+      if (owner !== null) {
+        const admin = actor.kind === 'user' && actor.role === 'admin';
+        conditions.push(
+          admin && q.owner_id === undefined
+            ? or(eq(auditLog.ownerId, owner), eq(auditLog.actorId, owner))
+            : eq(auditLog.ownerId, owner),
+        );
+      }
       if (q.action) {
         conditions.push(
           q.action.endsWith('.')
@@ -110,7 +118,6 @@ const routes: FastifyPluginAsync = async (fastify) => {
       if (q.entity_type) conditions.push(eq(auditLog.entityType, q.entity_type));
       if (q.entity_id) conditions.push(eq(auditLog.entityId, q.entity_id));
       if (q.actor_id) conditions.push(eq(auditLog.actorId, q.actor_id));
-      if (q.owner_id) conditions.push(eq(auditLog.ownerId, q.owner_id));
       if (q.since) conditions.push(gte(auditLog.at, new Date(q.since)));
       if (q.until) conditions.push(lt(auditLog.at, new Date(q.until)));
       if (q.cursor) {

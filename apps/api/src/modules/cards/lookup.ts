@@ -4,7 +4,8 @@ import { type Static, Type } from 'typebox';
 import type { DataKeyStore } from '../../crypto/data-keys.js';
 import { cards } from '../../db/schema.js';
 import type { Actor, Tx } from '../../db/tenant.js';
-import { BadRequestError, ForbiddenError } from '../../http/errors.js';
+import { BadRequestError } from '../../http/errors.js';
+import { OwnerIdParam, ScopeParam, scopeOwner } from '../../http/scope.js';
 import { codeIndexes } from './card-codes.js';
 
 type Row = typeof cards.$inferSelect;
@@ -20,9 +21,8 @@ export const CardLookupBody = Type.Object(
       maxLength: 500,
       description: 'The exact code (code1 or code2); case, spaces and dashes do not matter',
     }),
-    owner_id: Type.Optional(
-      Type.String({ format: 'uuid', description: "Admins: only this user's cards" }),
-    ),
+    scope: ScopeParam,
+    owner_id: OwnerIdParam,
     limit: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -34,16 +34,6 @@ export const CardLookupBody = Type.Object(
   },
   { additionalProperties: false, examples: [{ code: 'AAAA-BBBB-CCCC-DDDD' }] },
 );
-
-/** The owners whose cards a lookup searches: one's own; an admin's choice, or everyone's. */
-function lookupOwners(actor: Actor, ownerId: string | undefined): string[] | 'visible' {
-  if (actor.kind !== 'user') return [];
-  if (ownerId !== undefined && actor.role !== 'admin') {
-    throw new ForbiddenError('Only an admin may filter by owner_id.', 'admin_only');
-  }
-  if (actor.role === 'admin') return ownerId ? [ownerId] : 'visible';
-  return [actor.userId];
-}
 
 /**
  * Cards whose code1 or code2 is the code, through the per-owner blind index (the code is
@@ -57,21 +47,22 @@ export async function lookupCards(options: {
 }): Promise<{ rows: Row[]; total: number }> {
   const { tx, body } = options;
   const limit = body.limit ?? LOOKUP_LIMIT;
+  if (options.actor.kind !== 'user') return { rows: [], total: 0 };
+  // One's own cards; an admin's scope=all every user's, owner_id one user's.
+  const owner = scopeOwner(options.actor, body);
   const indexes = await codeIndexes({
     tx,
     keys: options.keys,
-    ownerIds: lookupOwners(options.actor, body.owner_id),
+    ownerIds: owner === null ? 'visible' : [owner],
     code: body.code,
   });
   if (indexes.length === 0) return { rows: [], total: 0 };
   const conditions: Array<SQL | undefined> = [
     or(inArray(cards.code1Bidx, indexes), inArray(cards.code2Bidx, indexes)),
   ];
-  // Row-level security limits a user to their own cards; saying so lets an index serve it.
-  if (options.actor.kind === 'user' && options.actor.role !== 'admin') {
-    conditions.push(eq(cards.ownerId, options.actor.userId));
-  }
-  if (body.owner_id) conditions.push(eq(cards.ownerId, body.owner_id));
+  // Row-level security limits a user to their own cards (an admin to none); saying so lets
+  // an index serve it.
+  if (owner !== null) conditions.push(eq(cards.ownerId, owner));
   const where = and(...conditions);
   const rows = await tx
     .select()

@@ -196,6 +196,7 @@ export const cardSpec: ResourceSpec<Row, Dto, Create, Update> = {
       entityType: 'card',
       entityId: row.id,
       ownerId: row.ownerId,
+      ...(ctx.reason !== undefined ? { details: { reason: ctx.reason } } : {}),
     });
     return revealCard(row, ctx);
   },

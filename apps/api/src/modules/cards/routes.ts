@@ -13,6 +13,7 @@ import { problemResponses } from '../../http/problem.js';
 import { writeProblem } from '../../http/resource/errors.js';
 import { Tags } from '../../http/resource/fields.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
+import { scopeOwner, showsOthers, withOwners } from '../../http/scope.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { importRoute } from './import-route.js';
 import { CardLookupBody, lookupCards, refuseCodeInUrl } from './lookup.js';
@@ -85,8 +86,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
           'found through a keyed hash of the code (blind index); the code is never compared or stored in clear. ' +
           'The code travels in the body, never in a URL, so it reaches no access log or browser history. ' +
           'Answers the cards as lists show them (codes masked, not audited: GET /cards/{id} reveals and audits), ' +
-          "oldest first; total counts every match. Users search their own cards; admins every user's, or one " +
-          "user's with owner_id.",
+          "oldest first; total counts every match. Everyone searches their own cards; an admin every user's with " +
+          "scope=all, or one user's with owner_id (each card then carries its owner).",
         body: CardLookupBody,
         response: {
           200: Type.Object(
@@ -108,7 +109,9 @@ const routes: FastifyPluginAsync = async (fastify) => {
           actor: request.actor,
           body: request.body,
         });
-        return { items: rows.map(toCardDto), total };
+        const items = rows.map(toCardDto);
+        const others = showsOthers(request.actor, scopeOwner(request.actor, request.body));
+        return { items: others ? await withOwners(tx, items) : items, total };
       }),
   );
 

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { Notes, Nullable, Tags, Timestamp, UuidString } from '../../http/resource/fields.js';
+import { OwnerRef } from '../../http/scope.js';
 
 export const CardStatus = Type.Union(
   [
@@ -79,6 +80,7 @@ export const Card = Type.Object(
   {
     id: UuidString,
     owner_id: UuidString,
+    owner: Type.Optional(OwnerRef),
     code_hint: Type.String({ description: 'The code masked but for its last characters' }),
     has_code2: Type.Boolean(),
     code1: Type.Optional(

@@ -1,10 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { count, desc, sql } from 'drizzle-orm';
+import { and, count, desc, eq, or, type SQL, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { accounts, auditLog, cards, hardware, proxmoxNodes, vms } from '../../db/schema.js';
 import { problemResponses } from '../../http/problem.js';
 import { iso } from '../../http/resource/fields.js';
+import { ScopeParam, scopeOwner } from '../../http/scope.js';
 import { effectiveStatusSql } from '../accounts/status.js';
 import { effectiveCardStatusSql } from '../cards/resource.js';
 import { effectiveNodeStatus, effectiveNodeStatusSql } from '../proxmox-nodes/node-status.js';
@@ -49,7 +50,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: 'Dashboard',
         description:
           'Counts by status for accounts, cards, VMs and nodes, node health with freshness of the last sync, and the ' +
-          'most recent audit entries. Admins see the totals of every user.',
+          "most recent audit entries, of your own inventory: an admin's too, unless scope=all (every user's).",
+        querystring: Type.Object({ scope: ScopeParam }, { additionalProperties: false }),
         response: {
           200: Type.Object(
             {
@@ -168,49 +170,65 @@ const routes: FastifyPluginAsync = async (fastify) => {
               ],
             },
           ),
-          ...problemResponses(401),
+          ...problemResponses(400, 401, 403),
         },
       },
     },
-    async (request) =>
-      app.tenant(request, async (tx) => {
+    async (request) => {
+      const owner = scopeOwner(request.actor, request.query);
+      /** Only the owner's rows of a table (nothing more for scope=all: the policies decide). */
+      const mine = (column: Parameters<typeof eq>[0]): SQL | undefined =>
+        owner === null ? undefined : eq(column, owner);
+      return app.tenant(request, async (tx) => {
         // One after the other: they share the transaction's connection (pg queues concurrent
         // queries on one client, which pg 9 refuses).
         const accountRows = await tx
           .select({ status: effectiveStatusSql, n: count() })
           .from(accounts)
+          .where(mine(accounts.ownerId))
           .groupBy(effectiveStatusSql);
         const [claimed] = await tx
           .select({ n: count() })
           .from(accounts)
-          .where(sql`${accounts.claimedUntil} > now()`);
+          .where(and(mine(accounts.ownerId), sql`${accounts.claimedUntil} > now()`));
         const cardRows = await tx
           .select({ status: sql<string>`${effectiveCardStatusSql}`, n: count() })
           .from(cards)
+          .where(mine(cards.ownerId))
           .groupBy(effectiveCardStatusSql);
         const vmRows = await tx
           .select({ status: vms.status, n: count() })
           .from(vms)
+          .where(mine(vms.ownerId))
           .groupBy(vms.status);
         const [vmExtra] = await tx
           .select({
             absent: sql<number>`count(*) FILTER (WHERE ${vms.absentSince} IS NOT NULL)::int`,
             templates: sql<number>`count(*) FILTER (WHERE ${vms.template})::int`,
           })
-          .from(vms);
-        const [hw] = await tx.select({ n: count() }).from(hardware);
+          .from(vms)
+          .where(mine(vms.ownerId));
+        const [hw] = await tx.select({ n: count() }).from(hardware).where(mine(hardware.ownerId));
         const nodes = await tx
           .select()
           .from(proxmoxNodes)
+          .where(mine(proxmoxNodes.ownerId))
           .orderBy(proxmoxNodes.name)
           .limit(NODE_ITEMS);
         const nodeRows = await tx
           .select({ status: sql<string>`${effectiveNodeStatusSql}`, n: count() })
           .from(proxmoxNodes)
+          .where(mine(proxmoxNodes.ownerId))
           .groupBy(effectiveNodeStatusSql);
+        // Your own activity: entries about your data and what you did.
         const recent = await tx
           .select()
           .from(auditLog)
+          .where(
+            owner === null
+              ? undefined
+              : or(eq(auditLog.ownerId, owner), eq(auditLog.actorId, owner)),
+          )
           .orderBy(desc(auditLog.at), desc(auditLog.id))
           .limit(15);
         const sum = (rows: Array<{ n: number }>) => rows.reduce((a, r) => a + Number(r.n), 0);
@@ -256,7 +274,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
             at: e.at.toISOString(),
           })),
         };
-      }),
+      });
+    },
   );
 };
 

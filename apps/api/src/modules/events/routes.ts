@@ -4,15 +4,15 @@ import { Type } from 'typebox';
 import { AppError, ForbiddenError, TooManyRequestsError } from '../../http/errors.js';
 import { formatBytes } from '../../http/limits.js';
 import { problemResponses } from '../../http/problem.js';
+import { OwnerIdParam, ScopeParam, scopeOwner } from '../../http/scope.js';
 import { EventHub, type LiveEvent } from './event-hub.js';
 import { LiveFeed } from './live-feed.js';
 import { SseStream } from './sse-stream.js';
 
 const EventsQuery = Type.Object(
   {
-    owner_id: Type.Optional(
-      Type.String({ format: 'uuid', description: "Admins: only this user's events" }),
-    ),
+    scope: ScopeParam,
+    owner_id: OwnerIdParam,
   },
   { additionalProperties: false },
 );
@@ -46,8 +46,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
           'more than 100 VMs of an owner, one `vm` event with `id: null` and `count` stands for them all. ' +
           '`event: resync` means events may have been missed (the API lost its database connection for a while): ' +
           'refetch what you show. Lines starting with `:` are heartbeats every ' +
-          `${limits.heartbeatMs / 1000} s. You get your own events only; an admin gets every user's, or one ` +
-          "user's with owner_id (as lists do). At most " +
+          `${limits.heartbeatMs / 1000} s. You get your own events only; an admin too, unless scope=all (every user's) ` +
+          "or owner_id (one user's), as lists do. At most " +
           `${limits.streamsPerUser} open streams per user (429 too_many_streams); a client that does not read ` +
           `(${formatBytes(limits.backlogBytes)} unread) is disconnected and should reconnect and refetch. ` +
           `A stream ends after ${limits.maxStreamMs / 60_000} minutes (reconnect: the caller is authenticated again, so ` +
@@ -77,11 +77,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     async (request, reply) => {
       const actor = request.actor;
       if (actor.kind !== 'user') throw new ForbiddenError();
-      const wanted = request.query.owner_id;
-      if (wanted !== undefined && actor.role !== 'admin') {
-        throw new ForbiddenError('Only an admin may filter by owner_id.', 'admin_only');
-      }
-      const ownerId = actor.role === 'admin' ? (wanted ?? null) : actor.userId;
+      const ownerId = scopeOwner(actor, request.query);
 
       try {
         await feed.start();

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { rowsOf } from '../../db/tenant.js';
 import { problemResponses } from '../../http/problem.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
+import { OwnerIdParam, ScopeParam, scopeOwner } from '../../http/scope.js';
 import { importRoute } from './import-route.js';
 import { hardwareSpec } from './resource.js';
 
@@ -40,9 +41,14 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: 'Identifiers used by more than one hardware record',
         description:
           'Every MAC, UUID and serial that appears on more than one of your hardware records (a cloned VM that kept ' +
-          "its identity, a copy-paste slip). Admins see collisions within each user's records.",
+          "its identity, a copy-paste slip). An admin's own records too; with scope=all every user's (collisions " +
+          "within each user's records), with owner_id one user's.",
         querystring: Type.Object(
-          { field: Type.Optional(Type.Union(IDENTIFIERS.map((f) => Type.Literal(f)))) },
+          {
+            field: Type.Optional(Type.Union(IDENTIFIERS.map((f) => Type.Literal(f)))),
+            scope: ScopeParam,
+            owner_id: OwnerIdParam,
+          },
           { additionalProperties: false },
         ),
         response: {
@@ -67,16 +73,18 @@ const routes: FastifyPluginAsync = async (fastify) => {
               ],
             },
           ),
-          ...problemResponses(400, 401),
+          ...problemResponses(400, 401, 403),
         },
       },
     },
     async (request) => {
       const fields = request.query.field ? [request.query.field] : IDENTIFIERS;
+      const owner = scopeOwner(request.actor, request.query);
+      const mine = owner === null ? sql`` : sql` AND owner_id = ${owner}`;
       const union = sql.join(
         fields.map(
           (f) =>
-            sql`SELECT ${f}::text AS field, ${sql.identifier(f)}::text AS value, owner_id, id FROM hardware WHERE ${sql.identifier(f)} IS NOT NULL`,
+            sql`SELECT ${f}::text AS field, ${sql.identifier(f)}::text AS value, owner_id, id FROM hardware WHERE ${sql.identifier(f)} IS NOT NULL${mine}`,
         ),
         sql` UNION ALL `,
       );

@@ -8,6 +8,7 @@ import {
   Timestamp,
   UuidString,
 } from '../../http/resource/fields.js';
+import { OwnerRef } from '../../http/scope.js';
 
 const Text = (description: string) => Type.String({ maxLength: 200, description });
 
@@ -105,6 +106,7 @@ export const Hardware = Type.Object(
   {
     id: UuidString,
     owner_id: UuidString,
+    owner: Type.Optional(OwnerRef),
     external_id: Nullable(Type.String()),
     account_id: Nullable(UuidString),
     vm_id: Nullable(UuidString),

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { Notes, Nullable, Tags, Timestamp, UuidString } from '../../http/resource/fields.js';
+import { OwnerRef } from '../../http/scope.js';
 import { NO_CONTROL_CHARACTERS } from '../../http/text-patterns.js';
 
 export const NodeStatus = Type.Union(
@@ -87,6 +88,7 @@ export const ProxmoxNode = Type.Object(
   {
     id: UuidString,
     owner_id: UuidString,
+    owner: Type.Optional(OwnerRef),
     name: Type.String(),
     hostname: Nullable(Type.String()),
     port: Type.Integer(),

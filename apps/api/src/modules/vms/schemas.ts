@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { Notes, Nullable, Tags, Timestamp, UuidString } from '../../http/resource/fields.js';
+import { OwnerRef } from '../../http/scope.js';
 import { VmStatus } from './vm-status.js';
 
 export { VmStatus };
@@ -79,6 +80,7 @@ export const Vm = Type.Object(
   {
     id: UuidString,
     owner_id: UuidString,
+    owner: Type.Optional(OwnerRef),
     node_id: Nullable(UuidString),
     vmid: Nullable(Type.Integer()),
     type: VmType,

@@ -14,6 +14,8 @@ import {
 } from 'react';
 import { toast } from 'sonner';
 import { ApiError, problemMessage } from '../../api/problem';
+import { scopeQuery, useAdminScope } from '../../features/scope/admin-scope';
+import { ownerColumn, useOwnerFilter } from '../../features/scope/owner-column';
 import { usePollInterval } from '../../lib/live-updates';
 import { Button, cx } from '../ui';
 import { BulkBar } from './bulk-bar';
@@ -61,6 +63,11 @@ export interface ResourceListProps<T extends { id: string }, F extends string = 
   /** false: the route has no `q` search / no tags / no sort (the audit log). */
   searchable?: boolean;
   taggable?: boolean;
+  /**
+   * false: the list is not an inventory (the Users page): an admin's "All users" scope adds
+   * no owner column and filter to it. Default true.
+   */
+  scoped?: boolean;
 }
 
 /**
@@ -72,13 +79,21 @@ export interface ResourceListProps<T extends { id: string }, F extends string = 
 export function ResourceList<T extends { id: string }, F extends string = 'csv' | 'json'>(
   props: ResourceListProps<T, F>,
 ) {
-  const { entity, columns, filters = [], defaultSort, rowHref } = props;
+  const { entity, columns, defaultSort, rowHref } = props;
   const router = useRouter();
+  // An admin's "All users" scope: everyone's rows, with an owner column and an owner filter.
+  const scope = useAdminScope();
+  const all = scope.all && props.scoped !== false;
+  const ownerFilter = useOwnerFilter(all);
+  const filters = useMemo(
+    () => [...(ownerFilter ? [ownerFilter] : []), ...(props.filters ?? [])],
+    [ownerFilter, props.filters],
+  );
   const filterNames = useMemo(() => filters.map((f) => f.name), [filters]);
   const { params, update } = useListParams({ filterNames, defaultSort });
-  const query = useMemo(() => apiQuery(params), [params]);
+  const query = useMemo(() => ({ ...apiQuery(params), ...scopeQuery(all) }), [params, all]);
   const [visible, setVisible] = useVisibleColumns(entity, columns);
-  const shown = columns.filter((c) => visible.has(c.id));
+  const shown = [...(all ? [ownerColumn<T>()] : []), ...columns.filter((c) => visible.has(c.id))];
   const template = `2.75rem ${shown.map((c) => c.width).join(' ')}`;
 
   const poll = usePollInterval(props.pollMs ?? 0, props.pollWhileLiveMs ?? false);

@@ -15,11 +15,14 @@ import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../c
 import { api, unwrap } from '../../lib/api';
 import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
+import { OwnerBanner } from '../scope/owner-banner';
+import { ReasonDialog } from '../scope/reason-dialog';
 import { AccountForm, SECRET_FIELDS } from './account-form';
 import { LinkedRecords } from './linked-records';
 import {
   type Account,
   accountKeys,
+  fetchTotp,
   patchAccount,
   revealSecrets,
   useAccount,
@@ -45,6 +48,9 @@ export function AccountDetail({ id }: { id: string }) {
   const [editing, setEditing] = useState(false);
   const [confirmRelease, setConfirmRelease] = useState(false);
   const [busy, setBusy] = useState(false);
+  // Another user's account (an admin opened it): its secrets and 2FA code need a reason.
+  const [reason, setReason] = useState<string | null>(null);
+  const [askingReason, setAskingReason] = useState(false);
 
   if (query.isPending || query.isError) {
     return (
@@ -78,11 +84,14 @@ export function AccountDetail({ id }: { id: string }) {
     }
   };
 
+  const owner = account.owner;
+  const gated = owner !== undefined && reason === null;
   const reveal = (field: (typeof SECRET_FIELDS)[number][0]) => async () =>
-    (await revealSecrets(id))[field];
+    (await revealSecrets(id, reason ?? undefined))[field];
 
   return (
     <div className="space-y-4">
+      <OwnerBanner owner={account.owner} />
       <PageHeader
         title={
           <span className="flex items-center gap-3">
@@ -188,25 +197,43 @@ export function AccountDetail({ id }: { id: string }) {
                 Every reveal and copy is written to the audit log. Shown values hide after 30
                 seconds.
               </p>
-              {SECRET_FIELDS.map(([field, label]) => (
-                <SecretField
-                  key={field}
-                  label={label}
-                  stored={account[`has_${field}` as keyof Account] === true}
-                  reveal={reveal(field)}
-                />
-              ))}
+              {gated ? (
+                <Button variant="secondary" onClick={() => setAskingReason(true)}>
+                  Reveal {owner.username}'s secrets and 2FA code…
+                </Button>
+              ) : (
+                SECRET_FIELDS.map(([field, label]) => (
+                  <SecretField
+                    key={field}
+                    label={label}
+                    stored={account[`has_${field}` as keyof Account] === true}
+                    reveal={reveal(field)}
+                  />
+                ))
+              )}
             </Card>
             {account.has_totp ? (
               <Card title="2FA code">
-                <TotpCode
-                  load={async () =>
-                    unwrap(
-                      await api.GET('/api/v1/accounts/{id}/totp', { params: { path: { id } } }),
-                    )
-                  }
-                />
+                {gated ? (
+                  <p className="text-sm text-zinc-500">
+                    Shown once you give a reason for revealing {owner.username}'s secrets.
+                  </p>
+                ) : (
+                  <TotpCode load={() => fetchTotp(id, reason ?? undefined)} />
+                )}
               </Card>
+            ) : null}
+            {owner ? (
+              <ReasonDialog
+                open={askingReason}
+                owner={owner.username}
+                what="the secrets and the 2FA code of this account"
+                onCancel={() => setAskingReason(false)}
+                onSubmit={(given) => {
+                  setReason(given);
+                  setAskingReason(false);
+                }}
+              />
             ) : null}
           </div>
 

@@ -57,8 +57,25 @@ export function useAccountEvents(id: string) {
   });
 }
 
-export async function revealSecrets(id: string): Promise<AccountSecrets> {
-  return unwrap(await api.GET('/api/v1/accounts/{id}/secrets', { params: { path: { id } } }));
+/**
+ * The account's secrets (audited). `reason`: why an admin reveals another user's account,
+ * required then and written to the owner's audit log.
+ */
+export async function revealSecrets(id: string, reason?: string): Promise<AccountSecrets> {
+  return unwrap(
+    await api.GET('/api/v1/accounts/{id}/secrets', {
+      params: { path: { id }, query: reason ? { reason } : {} },
+    }),
+  );
+}
+
+/** The account's current 2FA code (audited); `reason` as for revealSecrets. */
+export async function fetchTotp(id: string, reason?: string) {
+  return unwrap(
+    await api.GET('/api/v1/accounts/{id}/totp', {
+      params: { path: { id }, query: reason ? { reason } : {} },
+    }),
+  );
 }
 
 export async function patchAccount(id: string, body: AccountPatch, etag?: string | null) {

@@ -58,6 +58,8 @@ export function auditQuery(query: ApiListQuery): Omit<AuditQuery, 'limit'> {
     const value = query[name];
     if (typeof value === 'string' && value) out[name] = value;
   }
+  // An admin's "All users" scope (else their own entries: about their data, or by them).
+  if (query.scope === 'all') out.scope = 'all';
   if (typeof query.since === 'string' && query.since)
     out.since = new Date(`${query.since}T00:00:00`).toISOString();
   if (typeof query.until === 'string' && query.until)

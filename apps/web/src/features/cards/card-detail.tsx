@@ -22,6 +22,8 @@ import { api, unwrap } from '../../lib/api';
 import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
 import { AccountPicker } from '../accounts/account-picker';
+import { OwnerBanner } from '../scope/owner-banner';
+import { ReasonDialog } from '../scope/reason-dialog';
 import { CardForm } from './card-form';
 import { cardKeys, money, patchCard, useCard } from './queries';
 
@@ -35,7 +37,10 @@ const when = (iso: string | null) =>
  * and the actions of its life: redeem (onto an account), fail (with the reason), release.
  */
 export function CardDetail({ id }: { id: string }) {
-  const query = useCard(id);
+  // Another user's card (an admin opened it): its codes are read only with a reason.
+  const [revealReason, setRevealReason] = useState<string | undefined>(undefined);
+  const [askingReason, setAskingReason] = useState(false);
+  const query = useCard(id, revealReason);
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState(false);
   const [action, setAction] = useState<Action | null>(null);
@@ -109,8 +114,10 @@ export function CardDetail({ id }: { id: string }) {
   };
 
   const open = card.status === 'available' || card.status === 'claimed';
+  const gated = card.owner !== undefined && revealReason === undefined;
   return (
     <div className="space-y-4">
+      <OwnerBanner owner={card.owner} />
       <PageHeader
         title={
           <span className="flex items-center gap-3">
@@ -184,19 +191,43 @@ export function CardDetail({ id }: { id: string }) {
       ) : (
         <div className="grid gap-4 lg:grid-cols-2">
           <Card title="Codes">
-            <p className="mb-2 text-xs text-zinc-500">
-              Opening this page was written to the audit log.
-            </p>
-            <SecretField
-              label="Code"
-              stored={Boolean(card.code1)}
-              reveal={async () => card.code1 ?? null}
-            />
-            <SecretField
-              label="Second code"
-              stored={Boolean(card.code2)}
-              reveal={async () => card.code2 ?? null}
-            />
+            {gated && card.owner ? (
+              <>
+                <p className="mb-2 text-xs text-zinc-500">
+                  {card.code_hint ? `Ends in ${card.code_hint}. ` : ''}The codes are not read until
+                  you give a reason.
+                </p>
+                <Button variant="secondary" onClick={() => setAskingReason(true)}>
+                  Reveal {card.owner.username}'s codes…
+                </Button>
+                <ReasonDialog
+                  open={askingReason}
+                  owner={card.owner.username}
+                  what="the codes of this card"
+                  onCancel={() => setAskingReason(false)}
+                  onSubmit={(given) => {
+                    setRevealReason(given);
+                    setAskingReason(false);
+                  }}
+                />
+              </>
+            ) : (
+              <>
+                <p className="mb-2 text-xs text-zinc-500">
+                  Opening this page was written to the audit log.
+                </p>
+                <SecretField
+                  label="Code"
+                  stored={Boolean(card.code1)}
+                  reveal={async () => card.code1 ?? null}
+                />
+                <SecretField
+                  label="Second code"
+                  stored={Boolean(card.code2)}
+                  reveal={async () => card.code2 ?? null}
+                />
+              </>
+            )}
           </Card>
           <Card title="Details">
             <DetailList

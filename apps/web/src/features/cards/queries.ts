@@ -32,13 +32,16 @@ export async function fetchCardsPage(options: {
 
 /**
  * One card with its codes: the API audits every such read, so the answer is not kept in the
- * cache after the page closes.
+ * cache after the page closes. Another user's card (an admin's) comes masked, with its owner,
+ * until `reason` is given: then with its codes, the reason in the owner's audit log.
  */
-export function useCard(id: string) {
+export function useCard(id: string, reason?: string) {
   return useQuery({
-    queryKey: cardKeys.one(id),
+    queryKey: [...cardKeys.one(id), reason ?? null],
     queryFn: async () => {
-      const result = await api.GET('/api/v1/cards/{id}', { params: { path: { id } } });
+      const result = await api.GET('/api/v1/cards/{id}', {
+        params: { path: { id }, query: reason ? { reason } : {} },
+      });
       return { card: unwrap(result), etag: result.response.headers.get('etag') };
     },
     gcTime: 0,

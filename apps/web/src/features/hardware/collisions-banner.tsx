@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { useState } from 'react';
+import { useAdminScope } from '../scope/admin-scope';
 import { type Collision, HARDWARE_FIELDS, useCollisions } from './queries';
 
 const LABELS: Record<string, string> = Object.fromEntries(HARDWARE_FIELDS);
@@ -24,7 +25,7 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
  * like one machine to a service). With `hardwareId`, only the collisions of that profile.
  */
 export function CollisionsBanner({ hardwareId }: { hardwareId?: string }) {
-  const collisions = useCollisions();
+  const collisions = useCollisions(useAdminScope().all);
   const [open, setOpen] = useState(false);
   const items: Collision[] = (collisions.data ?? []).filter(
     (c) => !hardwareId || c.hardware_ids.includes(hardwareId),

@@ -13,6 +13,7 @@ import { api, unwrap } from '../../lib/api';
 import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
 import { AccountPicker } from '../accounts/account-picker';
+import { OwnerBanner } from '../scope/owner-banner';
 import { CollisionsBanner } from './collisions-banner';
 import { HardwareForm } from './hardware-form';
 import {
@@ -56,6 +57,7 @@ export function HardwareDetail({ id }: { id: string }) {
   const filled = HARDWARE_FIELDS.filter(([field]) => hardware[field]);
   return (
     <div className="space-y-4">
+      <OwnerBanner owner={hardware.owner} />
       <PageHeader
         title={hardware.pcname ?? hardware.mac_address ?? 'Hardware profile'}
         description={

@@ -102,11 +102,16 @@ export function useHardware(id: string) {
   });
 }
 
-export function useCollisions() {
+/** Identifier collisions of one's hardware; an admin's "All users" scope: every user's. */
+export function useCollisions(all = false) {
   return useQuery({
-    queryKey: hardwareKeys.collisions,
+    queryKey: [...hardwareKeys.collisions, all ? 'all' : 'own'],
     queryFn: async () =>
-      unwrap(await api.GET('/api/v1/hardware/collisions', { params: { query: {} } })).items,
+      unwrap(
+        await api.GET('/api/v1/hardware/collisions', {
+          params: { query: all ? { scope: 'all' } : {} },
+        }),
+      ).items,
   });
 }
 

@@ -12,6 +12,7 @@ import { Button, Card, DetailList, PageHeader, StatusBadge, Tags } from '../../c
 import { api, unwrap, useSession } from '../../lib/api';
 import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
+import { OwnerBanner } from '../scope/owner-banner';
 import { AgentKeyPanel } from './agent-key-panel';
 import { NodeForm } from './node-form';
 import { nodeKeys, type ProxmoxNode, patchNode, useNode } from './queries';
@@ -110,6 +111,7 @@ export function NodeDetail({ id }: { id: string }) {
   );
   return (
     <div className="space-y-4">
+      <OwnerBanner owner={node.owner} />
       <PageHeader
         title={
           <span className="flex items-center gap-3">

@@ -4,6 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useTheme } from 'next-themes';
 import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { cx } from '../../components/ui';
+import { useAdminScope } from '../scope/admin-scope';
 import { type SearchHit, useGlobalSearch } from './global-search';
 
 interface Command {
@@ -85,7 +86,7 @@ export function CommandPalette({ isAdmin }: { isAdmin: boolean }) {
     return () => clearTimeout(timer);
   }, [term]);
 
-  const search = useGlobalSearch(debounced);
+  const search = useGlobalSearch(debounced, useAdminScope().all);
   const commands: Command[] = useMemo(() => {
     const go = (href: string) => () => {
       setOpen(false);

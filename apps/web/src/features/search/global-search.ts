@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import type { ApiClient } from '../../api/client';
 import { api as appApi, unwrap } from '../../lib/api';
+import { scopeQuery } from '../scope/admin-scope';
 
 /** One record found by the command palette. */
 export interface SearchHit {
@@ -22,7 +23,12 @@ const PER_KIND = 5;
  * body, the server matches its blind index) or code hint. Kinds that fail are left out rather
  * than failing the whole search.
  */
-export async function searchEverything(api: ApiClient, term: string): Promise<SearchHit[]> {
+export async function searchEverything(
+  api: ApiClient,
+  term: string,
+  /** An admin's "All users" scope ({scope: 'all'}): every user's objects; else one's own. */
+  scope: { scope?: 'all' } = {},
+): Promise<SearchHit[]> {
   const q = term.trim();
   if (q.length < 2) return [];
   const isVmid = /^\d{1,9}$/.test(q) && Number(q) >= 100;
@@ -40,7 +46,7 @@ export async function searchEverything(api: ApiClient, term: string): Promise<Se
   const groups = await Promise.all([
     settle(async () => {
       const page = unwrap(
-        await api.GET('/api/v1/accounts', { params: { query: { q, limit: PER_KIND } } }),
+        await api.GET('/api/v1/accounts', { params: { query: { q, limit: PER_KIND, ...scope } } }),
       );
       return page.items.map((a) => ({
         kind: 'account' as const,
@@ -52,7 +58,7 @@ export async function searchEverything(api: ApiClient, term: string): Promise<Se
     }),
     settle(async () => {
       const page = unwrap(
-        await api.GET('/api/v1/hardware', { params: { query: { q, limit: PER_KIND } } }),
+        await api.GET('/api/v1/hardware', { params: { query: { q, limit: PER_KIND, ...scope } } }),
       );
       return page.items.map((h) => ({
         kind: 'hardware' as const,
@@ -64,10 +70,14 @@ export async function searchEverything(api: ApiClient, term: string): Promise<Se
     }),
     settle(async () => {
       const [byText, byVmid] = await Promise.all([
-        api.GET('/api/v1/vms', { params: { query: { q, limit: PER_KIND } } }).then(unwrap),
+        api
+          .GET('/api/v1/vms', { params: { query: { q, limit: PER_KIND, ...scope } } })
+          .then(unwrap),
         exactVmQuery
           ? api
-              .GET('/api/v1/vms', { params: { query: { ...exactVmQuery, limit: PER_KIND } } })
+              .GET('/api/v1/vms', {
+                params: { query: { ...exactVmQuery, limit: PER_KIND, ...scope } },
+              })
               .then(unwrap)
           : Promise.resolve({ items: [] }),
       ]);
@@ -85,7 +95,9 @@ export async function searchEverything(api: ApiClient, term: string): Promise<Se
     }),
     settle(async () => {
       const page = unwrap(
-        await api.GET('/api/v1/proxmox-nodes', { params: { query: { q, limit: PER_KIND } } }),
+        await api.GET('/api/v1/proxmox-nodes', {
+          params: { query: { q, limit: PER_KIND, ...scope } },
+        }),
       );
       return page.items.map((n) => ({
         kind: 'node' as const,
@@ -98,8 +110,12 @@ export async function searchEverything(api: ApiClient, term: string): Promise<Se
     settle(async () => {
       const [byCode, byHint] = await Promise.all([
         // The code goes in a body, never in a URL (access logs, proxies, browser history).
-        api.POST('/api/v1/cards/lookup', { body: { code: q, limit: PER_KIND } }).then(unwrap),
-        api.GET('/api/v1/cards', { params: { query: { q, limit: PER_KIND } } }).then(unwrap),
+        api
+          .POST('/api/v1/cards/lookup', { body: { code: q, limit: PER_KIND, ...scope } })
+          .then(unwrap),
+        api
+          .GET('/api/v1/cards', { params: { query: { q, limit: PER_KIND, ...scope } } })
+          .then(unwrap),
       ]);
       const seen = new Set<string>();
       return [...byCode.items, ...byHint.items]
@@ -122,10 +138,10 @@ export async function searchEverything(api: ApiClient, term: string): Promise<Se
   return groups.flat();
 }
 
-export function useGlobalSearch(term: string) {
+export function useGlobalSearch(term: string, all = false) {
   return useQuery({
-    queryKey: ['search', term.trim()],
-    queryFn: () => searchEverything(appApi, term),
+    queryKey: ['search', term.trim(), all],
+    queryFn: () => searchEverything(appApi, term, scopeQuery(all)),
     enabled: term.trim().length >= 2,
     staleTime: 10_000,
     placeholderData: (previous) => previous,

@@ -74,7 +74,10 @@ export function NewUserDialog({ open, onClose }: { open: boolean; onClose: () =>
           label="Role"
           options={[
             { value: 'user', label: 'user: their own inventory' },
-            { value: 'admin', label: 'admin: also manages users and sees everyone’s data' },
+            {
+              value: 'admin',
+              label: 'admin: also manages users; sees everyone’s data after choosing All users',
+            },
           ]}
           {...register('role')}
         />

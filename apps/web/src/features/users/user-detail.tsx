@@ -163,7 +163,7 @@ export function UserDetail({ id }: { id: string }) {
         message={
           user.role === 'admin'
             ? 'They keep their own data but can no longer manage users or see other users’ data. Their sessions end.'
-            : 'Admins manage users and can see and change every user’s data.'
+            : 'Admins manage users and can see and change every user’s data, after choosing All users; revealing another user’s secret asks for a reason that user sees.'
         }
         confirmLabel={user.role === 'admin' ? 'Make user' : 'Make admin'}
         busy={busy}

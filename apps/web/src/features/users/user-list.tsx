@@ -93,11 +93,12 @@ export function UserList() {
     <>
       <PageHeader
         title="Users"
-        description="Who can log in, and with which role. Each user sees only their own inventory."
+        description="Who can log in, and with which role. Each user sees only their own inventory. Admins too see their own by default, and everyone's only after choosing All users (scope=all in the API), with an owner column and filter; revealing another user's secret or 2FA code asks for a reason, which is audited and shows in that user's own audit log."
         actions={<Button onClick={() => setCreating(true)}>New user</Button>}
       />
       <NewUserDialog open={creating} onClose={() => setCreating(false)} />
       <ResourceList<User>
+        scoped={false}
         entity="users"
         queryKey={userKeys.all}
         fetchPage={fetchUsersPage}

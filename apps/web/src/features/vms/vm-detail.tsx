@@ -16,6 +16,7 @@ import { saveEdit } from '../../lib/save-edit';
 import { ago, duration } from '../../lib/time';
 import { AccountPicker } from '../accounts/account-picker';
 import { useNodeOptions } from '../nodes/queries';
+import { OwnerBanner } from '../scope/owner-banner';
 import { patchVm, useVm, useVmEvents, type VmPatch, vmKeys } from './queries';
 import { VmForm } from './vm-form';
 import { VmStatusBadge } from './vm-status-badge';
@@ -60,6 +61,7 @@ export function VmDetail({ id }: { id: string }) {
   const title = vm.name ?? `VM ${vm.vmid ?? ''}`;
   return (
     <div className="space-y-4">
+      <OwnerBanner owner={vm.owner} />
       <PageHeader
         title={
           <span className="flex flex-wrap items-center gap-3">

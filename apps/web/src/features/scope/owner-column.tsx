@@ -1,0 +1,38 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import type { Column, Filter } from '../../components/list/types';
+import { fetchUsersPage } from '../users/queries';
+import type { Owner } from './owner-banner';
+
+/** The owner of a row under "All users": the API's owner, else (audit entries) its owner_id. */
+function ownerText(row: { owner?: Owner; owner_id?: string | null }): string {
+  return row.owner?.username ?? row.owner_id ?? '—';
+}
+
+/** The column an admin's "All users" scope adds in front of every list. */
+export function ownerColumn<T>(): Column<T> {
+  return {
+    id: 'owner',
+    header: 'Owner',
+    width: 'minmax(7rem, 1fr)',
+    cell: (row) => <span data-testid="owner-cell">{ownerText(row as never)}</span>,
+    text: (row) => ownerText(row as never),
+  };
+}
+
+/** The owner filter of "All users": a select of the users (the first 500 by name). */
+export function useOwnerFilter(enabled: boolean): Filter | null {
+  const users = useQuery({
+    queryKey: ['users', 'owner-options'],
+    queryFn: () => fetchUsersPage({ query: {}, limit: 500 }),
+    enabled,
+    staleTime: 60_000,
+  });
+  if (!enabled) return null;
+  return {
+    name: 'owner_id',
+    label: 'Owner',
+    options: (users.data?.items ?? []).map((u) => ({ value: u.id, label: u.username })),
+  };
+}
