@@ -49,7 +49,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function renderList() {
+/** bare: rows carry only owner_id (as audit entries do), never an owner object. */
+function renderList(options: { bare?: boolean } = {}) {
   const calls: ApiListQuery[] = [];
   render(
     <QueryClientProvider client={new QueryClient()}>
@@ -65,7 +66,7 @@ function renderList() {
                 id: 'v1',
                 name: 'farm-1',
                 owner_id: 'u-alice',
-                ...(all ? { owner: { id: 'u-alice', username: 'alice' } } : {}),
+                ...(all && !options.bare ? { owner: { id: 'u-alice', username: 'alice' } } : {}),
               },
             ],
             next_cursor: null,
@@ -121,6 +122,12 @@ describe('the admin scope switch', () => {
     );
     await userEvent.selectOptions(filter, 'u-bob');
     expect(replace).toHaveBeenLastCalledWith('/vms?scope=all&owner_id=u-bob', { scroll: false });
+  });
+
+  it('names the owner of rows that carry only an owner_id (audit entries) from the user list', async () => {
+    search = new URLSearchParams('scope=all');
+    renderList({ bare: true });
+    await waitFor(() => expect(screen.getByTestId('owner-cell').textContent).toBe('alice'));
   });
 
   it('ignores scope=all in the URL of a user who is not an admin', async () => {

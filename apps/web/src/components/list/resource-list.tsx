@@ -93,7 +93,14 @@ export function ResourceList<T extends { id: string }, F extends string = 'csv' 
   const { params, update } = useListParams({ filterNames, defaultSort });
   const query = useMemo(() => ({ ...apiQuery(params), ...scopeQuery(all) }), [params, all]);
   const [visible, setVisible] = useVisibleColumns(entity, columns);
-  const shown = [...(all ? [ownerColumn<T>()] : []), ...columns.filter((c) => visible.has(c.id))];
+  const ownerNames = useMemo(
+    () => new Map((ownerFilter?.options ?? []).map((o) => [o.value, o.label])),
+    [ownerFilter],
+  );
+  const shown = [
+    ...(all ? [ownerColumn<T>(ownerNames)] : []),
+    ...columns.filter((c) => visible.has(c.id)),
+  ];
   const template = `2.75rem ${shown.map((c) => c.width).join(' ')}`;
 
   const poll = usePollInterval(props.pollMs ?? 0, props.pollWhileLiveMs ?? false);

@@ -5,19 +5,31 @@ import type { Column, Filter } from '../../components/list/types';
 import { fetchUsersPage } from '../users/queries';
 import type { Owner } from './owner-banner';
 
-/** The owner of a row under "All users": the API's owner, else (audit entries) its owner_id. */
-function ownerText(row: { owner?: Owner; owner_id?: string | null }): string {
-  return row.owner?.username ?? row.owner_id ?? '—';
+/**
+ * The owner of a row under "All users": the API's owner, else (audit entries, which carry
+ * only owner_id) the username the owner filter's user list knows, else the id. An entry about
+ * no known user (a failed login with an unknown name) has none.
+ */
+function ownerText(
+  row: { owner?: Owner; owner_id?: string | null },
+  names: ReadonlyMap<string, string>,
+): string {
+  if (row.owner) return row.owner.username;
+  if (!row.owner_id) return '—';
+  return names.get(row.owner_id) ?? row.owner_id;
 }
 
-/** The column an admin's "All users" scope adds in front of every list. */
-export function ownerColumn<T>(): Column<T> {
+/**
+ * The column an admin's "All users" scope adds in front of every list; `names` maps user ids
+ * to usernames for rows that carry only an owner_id.
+ */
+export function ownerColumn<T>(names: ReadonlyMap<string, string> = new Map()): Column<T> {
   return {
     id: 'owner',
     header: 'Owner',
     width: 'minmax(7rem, 1fr)',
-    cell: (row) => <span data-testid="owner-cell">{ownerText(row as never)}</span>,
-    text: (row) => ownerText(row as never),
+    cell: (row) => <span data-testid="owner-cell">{ownerText(row as never, names)}</span>,
+    text: (row) => ownerText(row as never, names),
   };
 }
 
