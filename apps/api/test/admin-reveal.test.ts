@@ -117,6 +117,67 @@ describe("revealing another user's secret", () => {
     ]);
   });
 
+  it("writes an export of everyone's secrets into the audit log of each owner it holds, with the reason", async () => {
+    const bobs = await call(bob, 'POST', '/accounts', { username: 'bob-main', password: 'bob-pw' });
+    expect(bobs.statusCode, bobs.body).toBe(201);
+    const before = (await aliceSees('account.export')).length;
+    const res = await call(
+      admin,
+      'GET',
+      '/accounts/export?format=json&include_secrets=true&scope=all&reason=audit%20sweep',
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.body).toContain(PASSWORD);
+    const mine = await aliceSees('account.export');
+    expect(mine).toHaveLength(before + 1);
+    expect(mine[0]).toMatchObject({
+      actor_id: admin.id,
+      owner_id: alice.id,
+      details: { reason: 'audit sweep', scope: 'all' },
+    });
+    const bobSees = await call(bob, 'GET', '/audit?action=account.export');
+    expect(bobSees.json().items).toMatchObject([
+      { actor_id: admin.id, owner_id: bob.id, details: { reason: 'audit sweep' } },
+    ]);
+    // A search that matches only Alice's account writes nothing into Bob's log.
+    const only = await call(
+      admin,
+      'GET',
+      '/accounts/export?format=json&include_secrets=true&scope=all&q=alice-main&reason=one',
+    );
+    expect(only.statusCode, only.body).toBe(200);
+    expect((await call(bob, 'GET', '/audit?action=account.export')).json().items).toHaveLength(1);
+    expect(await aliceSees('account.export')).toHaveLength(before + 2);
+  });
+
+  it("asks a reason of an admin claiming another user's account with its secrets, before anything is leased", async () => {
+    const claim = { owner_id: alice.id, include_secrets: true, lease_seconds: 60 };
+    expectProblem(await call(admin, 'POST', '/accounts/claim', claim), 400, 'reason_required');
+    expect(await aliceSees('account.claim')).toEqual([]);
+    const res = await call(admin, 'POST', '/accounts/claim', { ...claim, reason: 'support 7' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().secrets.password).toBe(PASSWORD);
+    expect(await aliceSees('account.claim')).toMatchObject([
+      { actor_id: admin.id, owner_id: alice.id, details: { reason: 'support 7' } },
+    ]);
+    // Without secrets, no reason is needed.
+    await call(admin, 'POST', `/accounts/${accountId}/release`, {});
+    const plain = await call(admin, 'POST', '/accounts/claim', { owner_id: alice.id });
+    expect(plain.statusCode, plain.body).toBe(200);
+  });
+
+  it("asks a reason of an admin claiming another user's card (the answer carries its codes)", async () => {
+    const claim = { owner_id: alice.id, lease_seconds: 60 };
+    expectProblem(await call(admin, 'POST', '/cards/claim', claim), 400, 'reason_required');
+    expect(await aliceSees('card.claim')).toEqual([]);
+    const res = await call(admin, 'POST', '/cards/claim', { ...claim, reason: 'refund 9' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().code1).toBe(CODE);
+    expect(await aliceSees('card.claim')).toMatchObject([
+      { actor_id: admin.id, owner_id: alice.id, details: { reason: 'refund 9' } },
+    ]);
+  });
+
   it('writes no secret into any audit entry', async () => {
     const text = await allAuditText(t.database);
     expect(text).not.toContain(PASSWORD);

@@ -113,6 +113,7 @@ export function revealReason(
   actor: Actor,
   ownerId: string,
   reason: string | undefined,
+  where: 'querystring' | 'body' = 'querystring',
 ): string | undefined {
   if (actor.kind !== 'user' || actor.userId === ownerId) return reason?.trim() || undefined;
   const trimmed = reason?.trim();
@@ -120,7 +121,7 @@ export function revealReason(
     throw new BadRequestError(
       "Revealing another user's secret needs a reason; it is written to their audit log.",
       'reason_required',
-      [{ path: '/querystring/reason', message: "is required for another user's object" }],
+      [{ path: `/${where}/reason`, message: "is required for another user's object" }],
     );
   }
   return trimmed;

@@ -1253,7 +1253,7 @@ export interface paths {
     put?: never;
     /**
      * Claim an account
-     * @description Leases one active, unclaimed account matching the filter to the caller for lease_seconds, atomically: concurrent claimers never get the same account. The least recently claimed account goes first. A lapsed lease makes the account claimable again. 404 nothing_to_claim when none is free. With include_secrets=true the answer carries the decrypted secrets (audited). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Leases one active, unclaimed account matching the filter to the caller for lease_seconds, atomically: concurrent claimers never get the same account. The least recently claimed account goes first. A lapsed lease makes the account claimable again. 404 nothing_to_claim when none is free. With include_secrets=true the answer carries the decrypted secrets (audited). An admin claiming with secrets for another user (owner_id) gives a reason (400 reason_required before anything is claimed), written to the audit entry that user reads. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -1300,6 +1300,8 @@ export interface paths {
              * @description Admins: claim one of this user's accounts
              */
             owner_id?: string;
+            /** @description Required when an admin reveals another user's secret: why (1–500 printable characters). Written to the audit entry the owner sees; not needed for your own objects. */
+            reason?: string;
           };
         };
       };
@@ -4619,7 +4621,7 @@ export interface paths {
     put?: never;
     /**
      * Claim a card
-     * @description Leases one available card (optionally of a currency, a minimum value or with tags) to the caller for lease_seconds and answers it with its codes (audited). Concurrent claimers never get the same card; unexpired cards expiring soonest go first. A lapsed lease makes the card available again. 404 nothing_to_claim when none is free. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Leases one available card (optionally of a currency, a minimum value or with tags) to the caller for lease_seconds and answers it with its codes (audited). Concurrent claimers never get the same card; unexpired cards expiring soonest go first. A lapsed lease makes the card available again. 404 nothing_to_claim when none is free. An admin claiming one of another user's cards (owner_id) gives a reason (400 reason_required before anything is leased), written to the audit entry that user reads. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -4656,8 +4658,13 @@ export interface paths {
             };
             /** @default 600 */
             lease_seconds: number;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description Admins: claim one of this user's cards
+             */
             owner_id?: string;
+            /** @description Required when an admin reveals another user's secret: why (1–500 printable characters). Written to the audit entry the owner sees; not needed for your own objects. */
+            reason?: string;
           };
         };
       };

@@ -664,19 +664,41 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         )
           .where(condition)
           .limit(1);
+        const details = {
+          format: query.format,
+          filters: Object.keys(query).filter((k) => k !== 'format' && k !== 'reason'),
+          ...(query.scope === 'all' ? { scope: 'all' } : {}),
+          ...(exporter?.auditDetails ?? {}),
+          ...(reason !== undefined ? { reason } : {}),
+        };
         await writeAudit(tx, auditContext(request), {
           action: `${entity}.export`,
           entityType: entity,
           // One user's objects (owner_id): the entry is theirs, so they see it.
           ...(owner !== null ? { ownerId: owner } : {}),
-          details: {
-            format: query.format,
-            filters: Object.keys(query).filter((k) => k !== 'format' && k !== 'reason'),
-            ...(query.scope === 'all' ? { scope: 'all' } : {}),
-            ...(exporter?.auditDetails ?? {}),
-            ...(reason !== undefined ? { reason } : {}),
-          },
+          details,
         });
+        // Everyone's secrets (scope=all): each other user whose objects the export holds gets
+        // the entry too, with the reason, in their own audit log.
+        if (reason !== undefined && owner === null) {
+          const others = await withSearch(
+            tx
+              .selectDistinct({ ownerId: table.ownerId } as never)
+              .from(table as never)
+              .$dynamic(),
+            spec,
+            query.q,
+          ).where(condition);
+          for (const { ownerId } of others as unknown as Array<{ ownerId: string }>) {
+            if (request.actor.kind === 'user' && ownerId === request.actor.userId) continue;
+            await writeAudit(tx, auditContext(request), {
+              action: `${entity}.export`,
+              entityType: entity,
+              ownerId,
+              details,
+            });
+          }
+        }
         return condition;
       });
       const pages = exportPages({

@@ -50,7 +50,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
           'Leases one active, unclaimed account matching the filter to the caller for lease_seconds, atomically: ' +
           'concurrent claimers never get the same account. The least recently claimed account goes first. A lapsed ' +
           'lease makes the account claimable again. 404 nothing_to_claim when none is free. With ' +
-          'include_secrets=true the answer carries the decrypted secrets (audited).',
+          'include_secrets=true the answer carries the decrypted secrets (audited). An admin claiming with secrets ' +
+          'for another user (owner_id) gives a reason (400 reason_required before anything is claimed), written to the audit entry that user reads.',
         body: Type.Object(
           {
             lease_seconds: Type.Integer({ minimum: 10, maximum: 7 * 86_400, default: 600 }),
@@ -77,6 +78,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
                 description: "Admins: claim one of this user's accounts",
               }),
             ),
+            reason: ReasonParam,
           },
           {
             additionalProperties: false,
@@ -103,6 +105,10 @@ const routes: FastifyPluginAsync = async (fastify) => {
       const body = request.body;
       const ownerId = ownerFor(request.actor, body.owner_id);
       const claimedBy = body.claimed_by ?? defaultHolder(request);
+      // Another user's secrets need a reason, asked before anything is leased.
+      const reason = body.include_secrets
+        ? revealReason(request.actor, ownerId, body.reason, 'body')
+        : body.reason?.trim() || undefined;
       return app.tenant(request, async (tx) => {
         const row = await claimAccount(tx, {
           ownerId,
@@ -115,6 +121,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
               claimed_by: claimedBy,
               lease_seconds: body.lease_seconds,
               include_secrets: body.include_secrets,
+              ...(reason ? { reason } : {}),
             },
           },
         });

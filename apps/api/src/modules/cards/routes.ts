@@ -13,7 +13,13 @@ import { problemResponses } from '../../http/problem.js';
 import { writeProblem } from '../../http/resource/errors.js';
 import { Tags } from '../../http/resource/fields.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
-import { scopeOwner, showsOthers, withOwners } from '../../http/scope.js';
+import {
+  ReasonParam,
+  revealReason,
+  scopeOwner,
+  showsOthers,
+  withOwners,
+} from '../../http/scope.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { importRoute } from './import-route.js';
 import { CardLookupBody, lookupCards, refuseCodeInUrl } from './lookup.js';
@@ -125,7 +131,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
           'Leases one available card (optionally of a currency, a minimum value or with tags) to the caller for ' +
           'lease_seconds and answers it with its codes (audited). Concurrent claimers never get the same card; ' +
           'unexpired cards expiring soonest go first. A lapsed lease makes the card available again. ' +
-          '404 nothing_to_claim when none is free.',
+          "404 nothing_to_claim when none is free. An admin claiming one of another user's cards (owner_id) gives a " +
+          'reason (400 reason_required before anything is leased), written to the audit entry that user reads.',
         body: Type.Object(
           {
             lease_seconds: Type.Integer({ minimum: 10, maximum: 7 * 86_400, default: 600 }),
@@ -140,7 +147,13 @@ const routes: FastifyPluginAsync = async (fastify) => {
                 { additionalProperties: false },
               ),
             ),
-            owner_id: Type.Optional(Type.String({ format: 'uuid' })),
+            owner_id: Type.Optional(
+              Type.String({
+                format: 'uuid',
+                description: "Admins: claim one of this user's cards",
+              }),
+            ),
+            reason: ReasonParam,
           },
           {
             additionalProperties: false,
@@ -161,6 +174,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
       const ownerId = ownerFor(request.actor, body.owner_id);
       const actor = request.actor;
       const claimedBy = body.claimed_by ?? (actor.kind === 'user' ? actor.username : 'unknown');
+      // The answer carries the codes: another user's need a reason, asked before the lease.
+      const reason = revealReason(actor, ownerId, body.reason, 'body');
       return app.tenant(request, async (tx) => {
         const conditions: Array<SQL | undefined> = [
           eq(cards.ownerId, ownerId),
@@ -194,7 +209,11 @@ const routes: FastifyPluginAsync = async (fastify) => {
           entityType: 'card',
           entityId: row.id,
           ownerId: row.ownerId,
-          details: { claimed_by: claimedBy, lease_seconds: body.lease_seconds },
+          details: {
+            claimed_by: claimedBy,
+            lease_seconds: body.lease_seconds,
+            ...(reason ? { reason } : {}),
+          },
         });
         return revealCard(row, { tx, request, keys });
       });
