@@ -407,6 +407,11 @@ program
       for (const e of shown) log(`  row ${e.row}: ${e.message}`);
       if (outcome.errorsTotal > shown.length)
         log(`  … and ${outcome.errorsTotal - shown.length} more`);
+      if (outcome.ignored.size > 0) {
+        log('ignored (not imported; AccountDB has no field for them):');
+        for (const [field, records] of outcome.ignored)
+          log(`  ${field} in ${records} ${records === 1 ? 'record' : 'records'}`);
+      }
       if (outcome.stoppedAfter !== undefined) {
         log(
           `stopped: the batch after the first ${outcome.stoppedAfter} records was refused and nothing of it ` +

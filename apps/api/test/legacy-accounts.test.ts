@@ -185,6 +185,101 @@ describe('earlier upload JSON', () => {
   });
 });
 
+describe('earlier upload JSON: what it cannot import is listed, not dropped', () => {
+  it('reads email and vault given as plain address strings', async () => {
+    const user = await createUser(t.app, admin);
+    const text = JSON.stringify([
+      {
+        id: '76561198000000901',
+        user: { username: 'plain-strings', password: 'pw' },
+        email: 'plain@example.com',
+        vault: 'vault@example.com',
+      },
+    ]);
+    const answer = await importAs(user, text, 'application/json');
+    expect(answer).toMatchObject({ created: 1, failed: 0, ignored_fields: [] });
+    const got = the(await accountsOf(user), '76561198000000901');
+    expect(got.account).toMatchObject({
+      email: 'plain@example.com',
+      attributes: { vault_address: 'vault@example.com' },
+    });
+  });
+
+  it('lists every field it reads past, with how many records had it, in the dry run too', async () => {
+    const user = await createUser(t.app, admin);
+    const record = (id: string, extra: Obj) => ({
+      id,
+      user: { username: `u${id.slice(-3)}`, password: 'pw', nickname: 'nick' },
+      email: { address: 'e@example.com', recovery: 'r@example.com' },
+      metadata: { createdAt: 1620000000, note: 'kept nowhere' },
+      // steamguard keeps unknown keys (in steam_guard): nothing to list there.
+      steamguard: { shared_secret: 'cnOgv/KdpLoP6Nbh0GMkXkPXALQ=', weird: 1 },
+      ...extra,
+    });
+    const text = JSON.stringify([
+      record('76561198000000911', { farm: 'eu-1' }),
+      record('76561198000000912', { farm: 'eu-2', banned: false }),
+    ]);
+    const dry = await importAs(user, text, 'application/json', '?dry_run=true');
+    expect(dry).toMatchObject({ dry_run: true, created: 2, failed: 0 });
+    expect(dry.ignored_fields).toEqual([
+      { field: 'farm', records: 2 },
+      { field: 'user.nickname', records: 2 },
+      { field: 'email.recovery', records: 2 },
+      { field: 'metadata.note', records: 2 },
+      { field: 'banned', records: 1 },
+    ]);
+    expect(dry.ignored_fields_truncated).toBe(false);
+    const real = await importAs(user, text, 'application/json');
+    expect(real.ignored_fields).toEqual(dry.ignored_fields);
+    expect(the(await accountsOf(user), '76561198000000911').secrets.steam_guard).toMatchObject({
+      weird: '1',
+    });
+  });
+
+  it('lists at most 50 names, each clipped, for records with thousands of unknown keys', async () => {
+    const user = await createUser(t.app, admin);
+    const keys = Object.fromEntries(
+      Array.from({ length: 2_000 }, (_, i) => [`k${i}_${'x'.repeat(300)}`, i]),
+    );
+    const text = JSON.stringify([
+      { id: '76561198000000921', user: { username: 'many-keys', password: 'pw' }, ...keys },
+    ]);
+    const answer = await importAs(user, text, 'application/json', '?dry_run=true');
+    expect(answer).toMatchObject({ created: 1, ignored_fields_truncated: true });
+    expect(answer.ignored_fields).toHaveLength(50);
+    expect(answer.ignored_fields[0]).toEqual({ field: `k0_${'x'.repeat(97)}…`, records: 1 });
+  });
+
+  it('the CLI prints the fields it read past', async () => {
+    const user = await createUser(t.app, admin);
+    const cli = await openCliSession({
+      config: t.config,
+      database: t.database,
+      login: user.username,
+    });
+    try {
+      const text = JSON.stringify([
+        { id: '76561198000000931', user: { username: 'cli-a', password: 'pw' }, farm: 'x' },
+        { id: '76561198000000932', user: { username: 'cli-b', password: 'pw' }, farm: 'y' },
+      ]);
+      const outcome = await importResource({
+        session: cli,
+        resource: 'accounts',
+        format: 'json',
+        text,
+        batchSize: 1,
+        dryRun: true,
+      });
+      expect(outcome).toMatchObject({ created: 2, failed: 0 });
+      // Summed over the batches (one record each).
+      expect([...outcome.ignored]).toEqual([['farm', 2]]);
+    } finally {
+      await cli.close();
+    }
+  });
+});
+
 describe('earlier upload CSV', () => {
   it('imports its dotted-header CSV: every cell equals the source', async () => {
     const user = await createUser(t.app, admin);

@@ -57,4 +57,46 @@ describe('ImportWizard', () => {
     await screen.findByTestId('import-summary');
     expect(screen.queryByTestId('import-errors-truncated')).toBeNull();
   });
+
+  it('lists the fields an import would read past, with their record counts', async () => {
+    renderWizard({
+      dry_run: true,
+      created: 2,
+      failed: 0,
+      errors: [],
+      errors_total: 0,
+      errors_truncated: false,
+      ignored_fields: [
+        { field: 'farm', records: 2 },
+        { field: 'metadata.note', records: 1 },
+      ],
+      ignored_fields_truncated: false,
+    });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Paste accounts'), 'x');
+    await user.click(screen.getByRole('button', { name: 'Check' }));
+    const box = await screen.findByTestId('import-ignored');
+    expect(box.textContent).toContain('These fields would not be imported');
+    expect([...box.querySelectorAll('li')].map((li) => li.textContent)).toEqual([
+      'farm in 2 records',
+      'metadata.note in 1 record',
+    ]);
+  });
+
+  it('shows no ignored-fields list when there are none', async () => {
+    renderWizard({
+      dry_run: true,
+      created: 1,
+      failed: 0,
+      errors: [],
+      errors_total: 0,
+      errors_truncated: false,
+      ignored_fields: [],
+    });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Paste accounts'), 'x');
+    await user.click(screen.getByRole('button', { name: 'Check' }));
+    await screen.findByTestId('import-summary');
+    expect(screen.queryByTestId('import-ignored')).toBeNull();
+  });
 });

@@ -89,6 +89,7 @@ export async function importMaFolder(options: {
     failed: 0,
     errors: [],
     errorsTotal: 0,
+    ignored: new Map(),
   };
   let done = 0;
   options.onProgress?.(0, total);

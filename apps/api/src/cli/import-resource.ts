@@ -20,6 +20,11 @@ export interface ImportOutcome {
    */
   errors: Array<{ row: number; message: string }>;
   errorsTotal: number;
+  /**
+   * Fields the import read past (accounts in the earlier upload format), with how many
+   * records had each, over every batch.
+   */
+  ignored: Map<string, number>;
   /** Set when a batch was refused as a whole: records before it were written, it and the rest not. */
   stoppedAfter?: number;
 }
@@ -204,6 +209,7 @@ export async function importResource(options: {
     failed: 0,
     errors: [],
     errorsTotal: 0,
+    ignored: new Map(),
   };
   const readOnly = route === 'bulk' ? await readOnlyFields(session, resource) : new Set<string>();
   let done = 0;
@@ -280,6 +286,7 @@ export async function importResource(options: {
         failed: number;
         errors: Array<{ row: number; message: string }>;
         errors_total: number;
+        ignored_fields?: Array<{ field: string; records: number }>;
       };
       outcome.created += result.created;
       outcome.updated += result.updated ?? 0;
@@ -287,6 +294,8 @@ export async function importResource(options: {
       outcome.unchanged += result.unchanged ?? 0;
       outcome.failed += result.failed;
       outcome.errorsTotal += result.errors_total;
+      for (const { field, records } of result.ignored_fields ?? [])
+        outcome.ignored.set(field, (outcome.ignored.get(field) ?? 0) + records);
       for (const e of result.errors)
         outcome.errors.push({ row: upload.rowOf(e.row), message: e.message });
     }

@@ -1552,7 +1552,9 @@ export interface paths {
              *         }
              *       ],
              *       "errors_total": 1,
-             *       "errors_truncated": false
+             *       "errors_truncated": false,
+             *       "ignored_fields": [],
+             *       "ignored_fields_truncated": false
              *     }
              */
             'application/json': {
@@ -1571,6 +1573,15 @@ export interface paths {
               failed: number;
               /** @description The format the upload was read in: json, jsonl or csv (AccountDB fields, .maFiles), or one of the earlier AccountDB's: legacy-json (its upload objects), legacy-table-json (rows of its accounts table), legacy-csv (its dotted-header upload CSV or template), legacy-table-csv (a CSV dump of its accounts table) */
               format: string;
+              /** @description Fields the import read past instead of importing (keys of the earlier upload format it does not know; other formats refuse unknown fields as a record's error), so that a dry run shows what would be left behind. The first 50 names. */
+              ignored_fields: {
+                /** @description The field as the records name it (dotted for nested keys: metadata.note) */
+                field: string;
+                /** @description How many records had it */
+                records: number;
+              }[];
+              /** @description More ignored fields than the list shows */
+              ignored_fields_truncated: boolean;
               /** @description Records read: created + updated + failed */
               total: number;
               updated: number;

@@ -15,6 +15,9 @@ export interface ImportOutcome {
   errors: Array<{ row: number; message: string }>;
   errors_total: number;
   errors_truncated: boolean;
+  /** Fields read past instead of imported (accounts in the earlier format), if the import says. */
+  ignored_fields?: Array<{ field: string; records: number }>;
+  ignored_fields_truncated?: boolean;
 }
 
 export interface ImportInput {
@@ -273,6 +276,29 @@ export function ImportWizard<R extends ImportOutcome>({
               {result.errors_truncated ? (
                 <p className="mt-2 text-xs text-zinc-500" data-testid="import-errors-truncated">
                   The first {result.errors.length} of {result.errors_total} errors are shown.
+                </p>
+              ) : null}
+            </div>
+          ) : null}
+          {result.ignored_fields?.length ? (
+            <div className="mt-3 text-sm" data-testid="import-ignored">
+              <p className="text-amber-800 dark:text-amber-300">
+                {step === 'preview'
+                  ? 'These fields would not be imported'
+                  : 'These fields were not imported'}{' '}
+                (AccountDB has no field for them):
+              </p>
+              <ul className="mt-1 list-disc pl-5">
+                {result.ignored_fields.map((f) => (
+                  <li key={f.field}>
+                    <code className="text-xs break-all">{f.field}</code> in {f.records}{' '}
+                    {f.records === 1 ? 'record' : 'records'}
+                  </li>
+                ))}
+              </ul>
+              {result.ignored_fields_truncated ? (
+                <p className="mt-1 text-xs text-zinc-500">
+                  The first {result.ignored_fields.length} are shown.
                 </p>
               ) : null}
             </div>

@@ -30,6 +30,34 @@ export interface ImportResult {
   errors: RowError[];
   errors_total: number;
   errors_truncated: boolean;
+  /**
+   * Fields of the records that the import read past (the earlier upload format's keys it does
+   * not know), with how many records had each: never dropped silently. The first
+   * IGNORED_LISTED names; ignored_fields_truncated says when there were more.
+   */
+  ignored_fields: Array<{ field: string; records: number }>;
+  ignored_fields_truncated: boolean;
+}
+
+/** How many distinct ignored field names an answer lists, and how long each may be. */
+export const IGNORED_LISTED = 50;
+const IGNORED_NAME_MAX = 100;
+
+/** The records, counting the fields each one's import reads past into `tally`. */
+function* tallied(
+  records: Iterable<ParsedRecord>,
+  tally: { fields: Map<string, number>; truncated: boolean },
+): Generator<ParsedRecord> {
+  for (const record of records) {
+    for (const field of record.ignored ?? []) {
+      const name = field.length > IGNORED_NAME_MAX ? `${field.slice(0, IGNORED_NAME_MAX)}…` : field;
+      const seen = tally.fields.get(name);
+      if (seen !== undefined) tally.fields.set(name, seen + 1);
+      else if (tally.fields.size < IGNORED_LISTED) tally.fields.set(name, 1);
+      else tally.truncated = true;
+    }
+    yield record;
+  }
 }
 
 const validateCreate = validatorFor(CreateAccount);
@@ -61,7 +89,8 @@ export async function importAccounts(
   /** external_id → the row that had it first, across batches. */
   const seen = new Map<string, number>();
   const counts = { total: 0, created: 0, updated: 0 };
-  const errors = await importInBatches(options.records, async (batch) => {
+  const ignored = { fields: new Map<string, number>(), truncated: false };
+  const errors = await importInBatches(tallied(options.records, ignored), async (batch) => {
     const done = await importBatch({ ...options, batch, seen });
     counts.total += batch.length;
     counts.created += done.created;
@@ -73,6 +102,8 @@ export async function importAccounts(
     format: options.format(),
     ...counts,
     ...errors.answer(),
+    ignored_fields: [...ignored.fields].map(([field, records]) => ({ field, records })),
+    ignored_fields_truncated: ignored.truncated,
   };
   if (options.dryRun) throw new DryRunRollback(result);
   return result;

@@ -7,6 +7,7 @@ import {
   LEGACY_UPLOAD_FIELD_NAMES,
   legacyAccountRowBody,
   legacyUploadBody,
+  legacyUploadIgnored,
 } from './legacy-account.js';
 import { isMaFile, maFileBody, maFileFieldNames } from './ma-file.js';
 
@@ -59,6 +60,8 @@ export interface ParsedRecord {
   body?: Record<string, unknown>;
   /** The record's names of the body's fields when they are not AccountDB's (for errors). */
   names?: FieldNames;
+  /** Fields of the record the import reads past (legacyUploadIgnored), to be listed. */
+  ignored?: string[];
   error?: string;
 }
 
@@ -78,15 +81,29 @@ function splitTags(v: unknown): string[] | undefined {
  * One record in any supported shape → a body in AccountDB's field names, with the record's
  * own names of those fields when they differ.
  */
-export function toAccountRecord(record: unknown): { body: Obj; names?: FieldNames } {
+export function toAccountRecord(record: unknown): {
+  body: Obj;
+  names?: FieldNames;
+  ignored?: string[];
+} {
   if (!isObj(record)) throw new Error('is not an object');
   const legacy = legacyShapeOf(record);
-  if (legacy === 'legacy-json')
-    return { body: legacyUploadBody(record), names: LEGACY_UPLOAD_FIELD_NAMES };
+  if (legacy === 'legacy-json') return legacyUploadRecord(record);
   if (legacy === 'legacy-table-json')
     return { body: legacyAccountRowBody(record), names: LEGACY_TABLE_FIELD_NAMES };
   if (isMaFile(record)) return { body: maFileBody(record), names: maFileFieldNames(record) };
   return { body: record };
+}
+
+/** An earlier upload object → its body, its field names and the fields read past. */
+export function legacyUploadRecord(record: Obj): {
+  body: Obj;
+  names: FieldNames;
+  ignored?: string[];
+} {
+  const body = legacyUploadBody(record);
+  const ignored = legacyUploadIgnored(record);
+  return { body, names: LEGACY_UPLOAD_FIELD_NAMES, ...(ignored.length > 0 ? { ignored } : {}) };
 }
 
 const CSV_ARRAY_FIELDS = new Set(['tags']);

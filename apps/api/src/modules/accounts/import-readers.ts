@@ -11,6 +11,7 @@ import {
   IMPORT_FORMATS,
   type ImportFormat,
   legacyShapeOf,
+  legacyUploadRecord,
   type ParsedRecord,
   toAccountRecord,
 } from './import-formats.js';
@@ -18,7 +19,6 @@ import {
   LEGACY_TABLE_FIELD_NAMES,
   LEGACY_UPLOAD_FIELD_NAMES,
   legacyAccountRowBody,
-  legacyUploadBody,
 } from './legacy-account.js';
 import { csvKindOf, legacyCsvBody } from './legacy-csv.js';
 import { isObj, LegacyFieldError } from './legacy-values.js';
@@ -281,7 +281,7 @@ function recordOf(row: number, value: unknown, format: ImportFormat): ParsedReco
     if (format === 'legacy-json' || format === 'legacy-table-json') {
       if (!isObj(value)) throw new Error('is not an object');
       return format === 'legacy-json'
-        ? { row, body: legacyUploadBody(value), names: LEGACY_UPLOAD_FIELD_NAMES }
+        ? { row, ...legacyUploadRecord(value) }
         : { row, body: legacyAccountRowBody(value), names: LEGACY_TABLE_FIELD_NAMES };
     }
     return { row, ...toAccountRecord(value) };

@@ -10,7 +10,12 @@ import { problemResponses } from '../../http/problem.js';
 import { type Upload, uploadParser, uploadValidatorCompiler } from '../../http/upload.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { encryptedMaFileAware } from './encrypted-upload.js';
-import { DryRunRollback, type ImportResult, importAccounts } from './import-accounts.js';
+import {
+  DryRunRollback,
+  IGNORED_LISTED,
+  type ImportResult,
+  importAccounts,
+} from './import-accounts.js';
 import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
 import {
   accountRecords,
@@ -45,6 +50,23 @@ const ImportAnswer = Type.Object(
     created: Type.Integer(),
     updated: Type.Integer(),
     ...importErrorFields('Records'),
+    ignored_fields: Type.Array(
+      Type.Object({
+        field: Type.String({
+          description: 'The field as the records name it (dotted for nested keys: metadata.note)',
+        }),
+        records: Type.Integer({ description: 'How many records had it' }),
+      }),
+      {
+        maxItems: IGNORED_LISTED,
+        description:
+          "Fields the import read past instead of importing (keys of the earlier upload format it does not know; other formats refuse unknown fields as a record's error), so that a dry run shows what would be left behind. The first " +
+          `${IGNORED_LISTED} names.`,
+      },
+    ),
+    ignored_fields_truncated: Type.Boolean({
+      description: 'More ignored fields than the list shows',
+    }),
   },
   {
     examples: [
@@ -58,6 +80,8 @@ const ImportAnswer = Type.Object(
         errors: [{ row: 4, message: 'username is required' }],
         errors_total: 1,
         errors_truncated: false,
+        ignored_fields: [],
+        ignored_fields_truncated: false,
       },
     ],
   },
@@ -206,5 +230,7 @@ function notJsonAnswer(options: {
     ],
     errors_total: 1,
     errors_truncated: false,
+    ignored_fields: [],
+    ignored_fields_truncated: false,
   };
 }

@@ -81,6 +81,49 @@ const part = (r: Obj, key: string): Obj => {
 };
 
 /**
+ * email and vault: `{address, password}`, or the address alone as a string (records written by
+ * hand or by other tools for the earlier system have `"email": "a@b.c"`).
+ */
+const addressPart = (r: Obj, key: 'email' | 'vault'): Obj =>
+  typeof r[key] === 'string' ? { address: r[key] } : part(r, key);
+
+/** The keys the earlier upload object has, per group; '' is the record itself. */
+const UPLOAD_KEYS: Record<string, ReadonlySet<string>> = {
+  '': new Set([
+    'id',
+    'user',
+    'email',
+    'vault',
+    'metadata',
+    'steamguard',
+    'prime',
+    'lock',
+    'perm_lock',
+  ]),
+  user: new Set(['username', 'password']),
+  email: new Set(['address', 'password']),
+  vault: new Set(['address', 'password']),
+  metadata: new Set(['createdAt', 'sessionStart', 'tags', 'guard']),
+};
+
+/**
+ * The fields of an earlier upload object that the import reads past (dotted: `foo`,
+ * `metadata.bar`), so that an import and its dry run can list them instead of dropping them
+ * silently. steamguard keeps every key (unknown ones in steam_guard), so it has none.
+ */
+export function legacyUploadIgnored(r: Obj): string[] {
+  const out: string[] = [];
+  const known = (group: string) => UPLOAD_KEYS[group] ?? new Set<string>();
+  for (const key of Object.keys(r)) if (!known('').has(key)) out.push(key);
+  for (const group of ['user', 'email', 'vault', 'metadata']) {
+    const v = r[group];
+    if (!isObj(v)) continue;
+    for (const key of Object.keys(v)) if (!known(group).has(key)) out.push(`${group}.${key}`);
+  }
+  return out;
+}
+
+/**
  * The earlier upload's names (JSON and dotted-header CSV) of the body's fields, for errors
  * (http/field-names.ts).
  */
@@ -111,8 +154,8 @@ export const LEGACY_UPLOAD_FIELD_NAMES: FieldNames = {
 /** One record of the earlier upload format → a create/update body. */
 export function legacyUploadBody(r: Obj): Obj {
   const user = part(r, 'user');
-  const email = part(r, 'email');
-  const vault = part(r, 'vault');
+  const email = addressPart(r, 'email');
+  const vault = addressPart(r, 'vault');
   const meta = part(r, 'metadata');
   const guard = part(r, 'steamguard');
   const attributes = compact({
