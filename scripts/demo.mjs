@@ -85,7 +85,10 @@ const pve = await new Promise((resolve) => {
 if (!pve) fail('the simulator did not start');
 say(`Proxmox simulator with ${guestCount} guests on ${NODES.join(', ')} at ${pve.PVE_URL}`);
 
-group.start('API', ['apps/api/dist/server.js'], {
+const DEMO_SYNC_S = 10;
+
+const api = group.start('API', ['apps/api/dist/server.js'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
   env: {
     ...quiet,
     NODE_ENV: 'development',
@@ -96,6 +99,10 @@ group.start('API', ['apps/api/dist/server.js'], {
     API_PORT: apiPort,
     TRUST_PROXY: 'loopback',
   },
+});
+// The demo creates the admin itself: the API's hint that the first visit does would be untrue.
+api.stdout.setEncoding('utf8').on('data', (chunk) => {
+  process.stdout.write(chunk.replace(/^The database is empty: .*\n\n?/m, ''));
 });
 if (!(await waitForHttp(`${apiUrl}/api/health`, group))) {
   if (!group.stopping) {
@@ -175,7 +182,13 @@ async function seed() {
     nodes.push(
       await call('POST', '/proxmox-nodes', {
         token,
-        body: { name, hostname: `${name}.demo.invalid`, cluster: 'demo' },
+        // AccountDB's interval wins over the agent's SYNC_INTERVAL once the agent knows it.
+        body: {
+          name,
+          hostname: `${name}.demo.invalid`,
+          cluster: 'demo',
+          sync_interval_s: DEMO_SYNC_S,
+        },
       }),
     );
   }
@@ -206,12 +219,12 @@ if (nodes && !group.stopping) {
           PVE_TOKEN_ID: pve.PVE_TOKEN_ID,
           PVE_TOKEN_SECRET: pve.PVE_TOKEN_SECRET,
           PVE_NODE: node.name,
-          SYNC_INTERVAL: '10',
+          SYNC_INTERVAL: String(DEMO_SYNC_S),
           HEALTH_PORT: 'off',
         },
       },
     );
-    say(`agent for ${node.name} started (syncs every 10 s)`);
+    say(`agent for ${node.name} started (syncs every ${DEMO_SYNC_S} s)`);
   }
 
   if (withWeb) {

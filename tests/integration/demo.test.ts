@@ -62,6 +62,10 @@ describe('npm run demo', () => {
       180_000,
     );
     expect(output).toMatch(/Log in: {2}demo \/ demo-password-123/);
+    // The demo made the admin: the API's "first visit creates the admin" would be untrue.
+    expect(output).toContain('AccountDB API');
+    expect(output).not.toContain('The database is empty');
+    expect(output).toContain('started (syncs every 10 s)');
 
     const api = `http://127.0.0.1:${port}/api/v1`;
     const login = await fetch(`${api}/auth/login`, {
@@ -93,8 +97,10 @@ describe('npm run demo', () => {
       return page.total === GUESTS ? page.items : undefined;
     });
     const nodes = (await get('/proxmox-nodes?limit=10')) as {
-      items: Array<{ name: string; status: string }>;
+      items: Array<{ name: string; status: string; sync_interval_s: number }>;
     };
+    // What the banner says is what AccountDB tells the agents (its interval wins).
+    expect(nodes.items.map((n) => n.sync_interval_s)).toEqual([10, 10, 10]);
     expect(nodes.items.map((n) => [n.name, n.status]).sort()).toEqual([
       ['pve1', 'online'],
       ['pve2', 'online'],
