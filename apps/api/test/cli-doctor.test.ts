@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,13 @@ describe('accountdb doctor', () => {
     ]) {
       expect(checks).toContain(check);
     }
+  });
+
+  it("prints the migrations line the README's doctor sample shows", async () => {
+    const readme = readFileSync(path.join(import.meta.dirname, '../../../README.md'), 'utf8');
+    const sample = /^✓ migrations: (.+)$/m.exec(readme)?.[1];
+    const found = (await runDoctor(env)).find((f) => f.check === 'migrations');
+    expect(found?.detail).toBe(sample);
   });
 
   it('checks the login requests use: provisioned on PostgreSQL, a warning on the embedded database', async () => {

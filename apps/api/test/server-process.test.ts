@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -31,6 +31,15 @@ async function setupNeeded(s: Server): Promise<boolean> {
 
 const FIRST_VISIT = /first visit creates the admin/;
 
+/** The lines of the README's "On a new data directory it prints:" block, but '…'. */
+function readmeStartLines(): string[] {
+  const readme = readFileSync(path.join(import.meta.dirname, '../../../README.md'), 'utf8');
+  const block = /On a new data directory it prints:\n\n```text\n([\s\S]*?)```/.exec(readme)?.[1];
+  const lines = (block ?? '').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('…'));
+  expect(lines.length).toBeGreaterThan(3);
+  return lines;
+}
+
 describe('server process on the embedded database', () => {
   it(
     'starts, answers health, says the first visit creates the admin, and exits 0 on SIGTERM',
@@ -49,6 +58,18 @@ describe('server process on the embedded database', () => {
       await until(server, 'the first-visit hint', () => FIRST_VISIT.test(server.stdout()));
       expect(server.stdout()).toContain(`http://127.0.0.1:${port}/api`);
       expect(server.stdout()).toContain('applied migration 0001_foundation.sql');
+      // What the README says a start on a new data directory prints, line by line (its port
+      // is the default 8080; '…' stands for the migrations between).
+      const lines = readmeStartLines();
+      for (const line of lines) {
+        expect(server.stdout()).toContain(line.replaceAll(':8080', `:${port}`));
+      }
+      const newest = readdirSync(path.join(import.meta.dirname, '../migrations'))
+        .sort()
+        .at(-1);
+      expect(lines.filter((l) => l.includes('applied migration')).at(-1)).toBe(
+        `accountdb: applied migration ${newest}`,
+      );
       // The embedded database and the generated keys live in the data dir, keys 0600.
       expect(existsSync(path.join(dataDir, 'pglite'))).toBe(true);
       for (const file of ['secret.key', 'jwt.key']) {
