@@ -61,6 +61,19 @@ const LOGIN_RESPONSE_KEYS = [
 ];
 
 describe('login', () => {
+  it('answers the user as of this login: last_login_at is now, not the login before', async () => {
+    await ownerQuery(
+      t.database,
+      "UPDATE users SET last_login_at = '2020-01-01T00:00:00Z' WHERE id = $1",
+      [user.id],
+    );
+    const res = await login(t.app, { username: user.username, password: user.password });
+    expect(res.statusCode, res.body).toBe(200);
+    const sinceLogin = Date.now() - Date.parse(res.json().user.last_login_at);
+    expect(sinceLogin).toBeGreaterThanOrEqual(-5_000);
+    expect(sinceLogin).toBeLessThan(60_000);
+  });
+
   it('logs in by username, ignoring case, with the documented response', async () => {
     const res = await login(t.app, {
       username: user.username.toUpperCase(),

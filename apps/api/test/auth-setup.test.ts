@@ -98,6 +98,10 @@ describe('first-admin setup', () => {
       user: { username: body.username, email: body.email, role: 'admin', is_active: true },
     });
     expect(json.user).not.toHaveProperty('password_hash');
+    // Setup is the admin's first login: "last login" is now, not "never".
+    const sinceLogin = Date.now() - Date.parse(json.user.last_login_at);
+    expect(sinceLogin).toBeGreaterThanOrEqual(-5_000);
+    expect(sinceLogin).toBeLessThan(60_000);
 
     // The tokens are real: the access token reaches an admin-only route.
     const meRes = await me(t.app, json.access_token);

@@ -105,6 +105,8 @@ describe('the admin scope switch', () => {
     const calls = renderList();
     await waitFor(() => expect(screen.getByText('farm-1')).toBeTruthy());
     expect(calls[0]?.scope).toBeUndefined();
+    // One row: the count's noun is singular.
+    expect(screen.getByTestId('vms-count').textContent).toBe('1 vm');
     expect(screen.queryByText('Owner')).toBeNull();
     expect(screen.queryByLabelText('Owner')).toBeNull();
   });

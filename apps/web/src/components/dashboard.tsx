@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import type { paths } from '../api/schema';
 import { useAdminScope } from '../features/scope/admin-scope';
 import { isVmStatus, VM_STATUS_HINTS } from '../features/vms/vm-states';
@@ -106,8 +107,11 @@ function NodeHealth({ nodes }: { nodes: DashboardData['nodes'] }) {
     <Card title="Node health" className="lg:col-span-2">
       {nodes.items.length === 0 ? (
         <p className="text-sm text-zinc-500">
-          No Proxmox nodes yet. Register one through the API (POST /api/v1/proxmox-nodes) and
-          install the agent on it.
+          No Proxmox nodes yet.{' '}
+          <Link href="/nodes/new" className="text-indigo-700 hover:underline dark:text-indigo-300">
+            Register a node
+          </Link>{' '}
+          and install the agent on it: the page shows its key and configuration.
         </p>
       ) : (
         <div className="overflow-x-auto">

@@ -102,12 +102,14 @@ export async function beginLogin(
 export async function loginSucceeded(
   database: TenantDatabase,
   options: { login: string; userId: string },
-): Promise<void> {
+): Promise<Date> {
   await beforeUser(
     database,
     sql`SELECT auth_login_succeeded(${options.login}, ${options.userId}::uuid)`,
     { kind: 'login' },
   );
+  // The user's last_login_at is now (the database's clock): what the answer's user shows.
+  return new Date();
 }
 
 /**

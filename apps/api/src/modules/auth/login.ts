@@ -148,6 +148,13 @@ export async function login(options: {
       return { kind: 'session', session };
     },
   );
-  if (outcome.kind === 'session') await loginSucceeded(database, { login: options.login, userId });
+  if (outcome.kind === 'session') {
+    // The user in the answer is this login's: last_login_at is now, not the one before.
+    const at = await loginSucceeded(database, { login: options.login, userId });
+    return {
+      ...outcome,
+      session: { ...outcome.session, user: { ...outcome.session.user, lastLoginAt: at } },
+    };
+  }
   return outcome;
 }

@@ -165,7 +165,12 @@ const routes: FastifyPluginAsync = async (fastify) => {
           scopes: ['read', 'write'],
         },
         async (tx) => {
-          const [user] = await tx.select().from(users).where(eq(users.id, id));
+          // Setup logs the admin in: their first login is now.
+          const [user] = await tx
+            .update(users)
+            .set({ lastLoginAt: sql`now()` })
+            .where(eq(users.id, id))
+            .returning();
           if (!user) throw new NotFoundError('user');
           const issued = await issueSession(tx, { user, jwtKey, client: client(request) });
           const ctx = {

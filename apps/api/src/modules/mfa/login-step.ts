@@ -190,8 +190,11 @@ export async function finishLogin(options: SecondStepOptions): Promise<SecondSte
     );
     throw outcome === 'wrong_code' ? wrongCode() : invalidChallenge();
   }
-  await loginSucceeded(database, { login: claims.login, userId: claims.userId });
-  return outcome;
+  const at = await loginSucceeded(database, { login: claims.login, userId: claims.userId });
+  return {
+    ...outcome,
+    session: { ...outcome.session, user: { ...outcome.session.user, lastLoginAt: at } },
+  };
 }
 
 /**

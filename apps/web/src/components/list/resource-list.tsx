@@ -17,6 +17,7 @@ import { ApiError, problemMessage } from '../../api/problem';
 import { scopeQuery, useAdminScope } from '../../features/scope/admin-scope';
 import { ownerColumn, useOwnerFilter } from '../../features/scope/owner-column';
 import { usePollInterval } from '../../lib/live-updates';
+import { singular } from '../../lib/plural';
 import { Button, cx } from '../ui';
 import { BulkBar } from './bulk-bar';
 import { ColumnChooser, useVisibleColumns } from './column-chooser';
@@ -223,7 +224,7 @@ export function ResourceList<T extends { id: string }, F extends string = 'csv' 
         <p aria-live="polite" data-testid={`${entity}-count`}>
           {list.isPending
             ? 'Loading…'
-            : `${countText(rows.length, total, list.hasNextPage)} ${entity}${filtered ? ' matching' : ''}`}
+            : `${countText(rows.length, total, list.hasNextPage)} ${countNoun(rows.length, total, list.hasNextPage, entity)}${filtered ? ' matching' : ''}`}
         </p>
         {selected.size > 0 ? (
           <BulkBar
@@ -485,6 +486,17 @@ function ExportMenu<F extends string>({
 }
 
 /** "120", "200 of 450", or "200+" where the route does not count. */
+/** The list's noun after countText: singular when exactly one row is counted ("1 VM"). */
+function countNoun(
+  loaded: number,
+  total: number | undefined,
+  more: boolean,
+  entity: string,
+): string {
+  const one = total === undefined ? loaded === 1 && !more : total === 1;
+  return one ? singular(entity) : entity;
+}
+
 function countText(loaded: number, total: number | undefined, more: boolean): string {
   if (total === undefined) return `${loaded}${more ? '+' : ''}`;
   return loaded === total ? String(total) : `${loaded} of ${total}`;

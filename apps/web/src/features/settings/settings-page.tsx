@@ -38,6 +38,17 @@ function ThemeChoice() {
   );
 }
 
+/** Who may change the profile's name, e-mail and role: an admin does it on their own page. */
+export function ProfileHint({ userRole }: { userRole: 'admin' | 'user' }) {
+  return (
+    <p className="mt-3 text-xs text-zinc-500" data-testid="profile-hint">
+      {userRole === 'admin'
+        ? 'As an admin, you change your name, e-mail and role on your page under Users (the last active admin stays one).'
+        : 'An administrator can change your name, e-mail and role.'}
+    </p>
+  );
+}
+
 /** Your profile, password, second factor, personal access tokens and appearance. */
 export function SettingsPage() {
   const session = useSession();
@@ -57,9 +68,7 @@ export function SettingsPage() {
               ['Member since', new Date(user.created_at).toLocaleDateString()],
             ]}
           />
-          <p className="mt-3 text-xs text-zinc-500">
-            An administrator can change your name, e-mail and role.
-          </p>
+          <ProfileHint userRole={user.role} />
         </Card>
         <Card title="Appearance">
           <ThemeChoice />
