@@ -7,4 +7,3 @@ export function singular(plural: string): string {
   if (plural.endsWith('s')) return plural.slice(0, -1);
   return plural;
 }
-
