@@ -13,6 +13,7 @@ import { Tags } from '../../http/resource/fields.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
 import { ReasonParam, revealReason } from '../../http/scope.js';
 import { writeAudit } from '../audit/write-audit.js';
+import { assertSecretsShared, withShares } from '../grants/shares.js';
 import { claimAccount, releaseAccount } from './claim-account.js';
 import { importRoute } from './import-route.js';
 import { maFileImportRoute } from './mafile-import-route.js';
@@ -159,7 +160,17 @@ const routes: FastifyPluginAsync = async (fastify) => {
         if (!row && heldBy)
           throw new ConflictError(`The lease is held by ${heldBy}.`, 'not_lease_holder');
         if (!row) throw new NotFoundError('account');
-        return toAccountDto(row);
+        // A grantee's release is in the owner's log (above) and in their own.
+        const actor = request.actor;
+        if (actor.kind === 'user' && actor.role !== 'admin' && row.ownerId !== actor.userId) {
+          await writeAudit(tx, auditContext(request), {
+            action: 'account.release',
+            entityType: 'account',
+            entityId: row.id,
+            details: { shared_owner_id: row.ownerId },
+          });
+        }
+        return (await withShares(tx, request.actor, 'account', [toAccountDto(row)]))[0] as never;
       });
     },
   );
@@ -173,16 +184,19 @@ const routes: FastifyPluginAsync = async (fastify) => {
         description:
           'The decrypted secrets (null where none is stored). Every reveal is written to the audit log first; if that ' +
           "fails, nothing is revealed. Answers carry Cache-Control: no-store. An admin revealing another user's " +
-          "account must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log.",
+          "account must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log. " +
+          'A grantee of a shared account reads them only when the share includes its secrets (403 secrets_not_shared ' +
+          "otherwise); the reveal is then in the owner's log and the grantee's.",
         params: IdParams,
         querystring: RevealQuery,
-        response: { 200: AccountSecrets, ...problemResponses(400, 401, 404) },
+        response: { 200: AccountSecrets, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
       return app.tenant(request, async (tx) => {
         const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
         if (!row) throw new NotFoundError('account');
+        await assertSecretsShared(tx, request.actor, row);
         const reason = revealReason(request.actor, row.ownerId, request.query.reason);
         await writeAudit(tx, auditContext(request), {
           action: 'account.reveal_secrets',
@@ -191,7 +205,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           ownerId: row.ownerId,
           details: { fields: row.secretFields, ...(reason !== undefined ? { reason } : {}) },
         });
-        const secrets = await openSecrets({ tx, keys, row });
+        const secrets = await openSecrets({ tx, keys, row, actor: request.actor });
         return Object.fromEntries(SECRET_FIELDS.map((f) => [f, secrets[f] ?? null])) as never;
       });
     },
@@ -207,7 +221,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
           "The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret " +
           '(kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited. ' +
           "Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time. " +
-          "An admin asking for another user's code must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log.",
+          "An admin asking for another user's code must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log. " +
+          'A grantee of a shared account gets the code only when the share includes its secrets (403 secrets_not_shared otherwise).',
         params: IdParams,
         querystring: RevealQuery,
         response: {
@@ -220,7 +235,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
             },
             { examples: [{ code: 'K7R2D', period: 30, remaining_s: 17, kind: 'steam' }] },
           ),
-          ...problemResponses(400, 401, 404, 409),
+          ...problemResponses(400, 401, 403, 404, 409),
         },
       },
     },
@@ -228,8 +243,9 @@ const routes: FastifyPluginAsync = async (fastify) => {
       return app.tenant(request, async (tx) => {
         const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
         if (!row) throw new NotFoundError('account');
+        await assertSecretsShared(tx, request.actor, row);
         const reason = revealReason(request.actor, row.ownerId, request.query.reason);
-        const secrets = await openSecrets({ tx, keys, row });
+        const secrets = await openSecrets({ tx, keys, row, actor: request.actor });
         const code = currentCode(secrets, steamClock.codeClock());
         if (!code)
           throw new ConflictError(

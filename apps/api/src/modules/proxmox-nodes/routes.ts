@@ -61,13 +61,28 @@ const routes: FastifyPluginAsync = async (fastify) => {
         tags: ['proxmox-nodes'],
         summary: "Rotate a node's agent key",
         description:
-          'Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once.',
+          'Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once. ' +
+          'Agent keys are never shared: a user the node is shared with gets 403 owner_only.',
         params: IdParams,
-        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+        response: { 200: NodeRef, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
       const answer = await app.tenant(request, async (tx) => {
+        // A node's agent key is never shared (migration 0020): a grantee gets 403 owner_only.
+        const [owned] = await tx
+          .select({ ownerId: proxmoxNodes.ownerId })
+          .from(proxmoxNodes)
+          .where(eq(proxmoxNodes.id, request.params.id));
+        const actor = request.actor;
+        if (
+          owned &&
+          actor.kind === 'user' &&
+          actor.role !== 'admin' &&
+          owned.ownerId !== actor.userId
+        ) {
+          throw new ForbiddenError("Only the node's owner may rotate its agent key.", 'owner_only');
+        }
         const key = newNodeKey();
         const [row] = (await tx
           .update(proxmoxNodes)
@@ -125,6 +140,15 @@ const routes: FastifyPluginAsync = async (fastify) => {
     },
     async (request, reply) => {
       const answer = await app.tenant(request, async (tx) => {
+        // Read first without a lock: a node shared read-only is visible but not lockable,
+        // and its grantee gets owner_only like any other non-owner.
+        const [seen] = await tx
+          .select({ ownerId: proxmoxNodes.ownerId })
+          .from(proxmoxNodes)
+          .where(eq(proxmoxNodes.id, request.params.id));
+        if (seen && (request.actor.kind !== 'user' || seen.ownerId !== request.actor.userId)) {
+          throw new ForbiddenError("Only the node's owner may ask it to sync.", 'owner_only');
+        }
         const [row] = await tx
           .select({ ownerId: proxmoxNodes.ownerId })
           .from(proxmoxNodes)
