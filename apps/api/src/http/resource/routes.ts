@@ -358,13 +358,17 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       schema: {
         tags: [path],
         summary: `Update ${a(label)}`,
-        description: `Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.`,
+        description:
+          `Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.` +
+          (spec.share
+            ? ` A ${label} shared with you read-only answers 403 share_read_only; a read-write share may change it.`
+            : ''),
         params: IdParams,
         headers: Type.Object({
           'if-match': Type.Optional(Type.String({ description: 'ETag from a GET' })),
         }),
         body: spec.updateBody,
-        response: { 200: dtoRef, ...problemResponses(400, 401, 404, 409, 412, 422) },
+        response: { 200: dtoRef, ...problemResponses(400, 401, 403, 404, 409, 412, 422) },
       },
     },
     async (request, reply) => {
@@ -416,10 +420,14 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       schema: {
         tags: [path],
         summary: `Delete ${a(label)}`,
-        description: `Deletes the ${label}; links pointing at it are cleared. With If-Match, a stale ETag answers 412.`,
+        description:
+          `Deletes the ${label}; links pointing at it are cleared. With If-Match, a stale ETag answers 412.` +
+          (spec.share
+            ? ` Only its owner (or an admin) deletes it: a user it is shared with gets 403 (owner_only, or share_read_only for a read-only share).`
+            : ''),
         params: IdParams,
         headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
-        response: { 204: Type.Null(), ...problemResponses(400, 401, 404, 412) },
+        response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 412) },
       },
     },
     async (request, reply) => {

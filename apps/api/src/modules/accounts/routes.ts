@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { accountStatusEvents, accounts } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
 import { registerJsonBodyParser } from '../../http/json-body.js';
 import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { ownerFor } from '../../http/owner-for.js';
@@ -147,7 +147,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
             { additionalProperties: false, examples: [{ claimed_by: 'worker-3' }] },
           ),
         ),
-        response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 404, 409) },
+        response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
@@ -159,7 +159,19 @@ const routes: FastifyPluginAsync = async (fastify) => {
         });
         if (!row && heldBy)
           throw new ConflictError(`The lease is held by ${heldBy}.`, 'not_lease_holder');
-        if (!row) throw new NotFoundError('account');
+        if (!row) {
+          // Visible but not lockable: shared read-only (migration 0020).
+          const [seen] = await tx
+            .select({ id: accounts.id })
+            .from(accounts)
+            .where(eq(accounts.id, request.params.id));
+          if (seen)
+            throw new ForbiddenError(
+              'This account is shared with you read-only.',
+              'share_read_only',
+            );
+          throw new NotFoundError('account');
+        }
         // A grantee's release is in the owner's log (above) and in their own.
         const actor = request.actor;
         if (actor.kind === 'user' && actor.role !== 'admin' && row.ownerId !== actor.userId) {

@@ -35,7 +35,19 @@ const routes: FastifyPluginAsync = async (fastify) => {
         .from(proxmoxNodes)
         .where(eq(proxmoxNodes.id, id))
         .for('update');
-      if (!row) throw new NotFoundError('Proxmox node');
+      if (!row) {
+        // Visible but not lockable: shared read-only (migration 0020).
+        const [seen] = await tx
+          .select({ id: proxmoxNodes.id })
+          .from(proxmoxNodes)
+          .where(eq(proxmoxNodes.id, id));
+        if (seen)
+          throw new ForbiddenError(
+            'This Proxmox node is shared with you read-only.',
+            'share_read_only',
+          );
+        throw new NotFoundError('Proxmox node');
+      }
       const whitelist = uniqueVmids(change(row.whitelist));
       const [updated] = (await tx
         .update(proxmoxNodes)
@@ -192,7 +204,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           },
           { additionalProperties: false, examples: [{ vmids: [101, 102, 105] }] },
         ),
-        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+        response: { 200: NodeRef, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) => changeWhitelist(request, request.params.id, () => request.body.vmids),
@@ -206,7 +218,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: "Add a VMID to a node's whitelist",
         description: 'Idempotent: adding a listed VMID changes nothing.',
         params: VmidParams,
-        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+        response: { 200: NodeRef, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) =>
@@ -221,7 +233,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: "Remove a VMID from a node's whitelist",
         description: 'Idempotent: removing an unlisted VMID changes nothing.',
         params: VmidParams,
-        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+        response: { 200: NodeRef, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) =>
