@@ -17,6 +17,8 @@ import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
 import { OwnerBanner } from '../scope/owner-banner';
 import { ReasonDialog } from '../scope/reason-dialog';
+import { ShareButton } from '../sharing/share-dialog';
+import { SharedBanner } from '../sharing/shared-badge';
 import { AccountForm, SECRET_FIELDS } from './account-form';
 import { LinkedRecords } from './linked-records';
 import {
@@ -92,6 +94,11 @@ export function AccountDetail({ id }: { id: string }) {
   return (
     <div className="space-y-4">
       <OwnerBanner owner={account.owner} />
+      <SharedBanner
+        sharedBy={account.shared_by}
+        permission={account.permission}
+        secrets={account.secrets_shared}
+      />
       <PageHeader
         title={
           <span className="flex items-center gap-3">
@@ -114,20 +121,27 @@ export function AccountDetail({ id }: { id: string }) {
                   Release
                 </Button>
               ) : null}
-              <Button variant="secondary" onClick={() => setEditing(true)}>
-                Edit
-              </Button>
-              <DeleteButton
-                title={`Delete ${account.username}?`}
-                message="The account and its stored secrets are removed for good; links from hardware, VMs and cards are cleared."
-                confirmLabel="Delete account"
-                done={`Deleted ${account.username}.`}
-                remove={async () =>
-                  unwrap(await api.DELETE('/api/v1/accounts/{id}', { params: { path: { id } } }))
-                }
-                listHref="/accounts"
-                queryKeys={{ list: accountKeys.all, one: accountKeys.one(id) }}
-              />
+              {!account.shared_by || account.permission === 'write' ? (
+                <Button variant="secondary" onClick={() => setEditing(true)}>
+                  Edit
+                </Button>
+              ) : null}
+              {!account.shared_by && !account.owner ? (
+                <ShareButton objectType="account" objectId={id} name={account.username} />
+              ) : null}
+              {account.shared_by ? null : (
+                <DeleteButton
+                  title={`Delete ${account.username}?`}
+                  message="The account and its stored secrets are removed for good; links from hardware, VMs and cards are cleared."
+                  confirmLabel="Delete account"
+                  done={`Deleted ${account.username}.`}
+                  remove={async () =>
+                    unwrap(await api.DELETE('/api/v1/accounts/{id}', { params: { path: { id } } }))
+                  }
+                  listHref="/accounts"
+                  queryKeys={{ list: accountKeys.all, one: accountKeys.one(id) }}
+                />
+              )}
             </>
           )
         }
