@@ -114,13 +114,15 @@ CREATE TRIGGER accounts_forget_grants AFTER DELETE ON accounts
   FOR EACH ROW EXECUTE FUNCTION app_grants_forget_object('account');
 
 -- ---------------------------------------------------------------------------------------
--- What the policies consult. The grantee is the user of the verified context
+-- What the policies consult, PARALLEL SAFE like app_context_claim (a parallel worker verifies
+-- its leader's context), so a policy that calls them keeps a plan parallel. The grantee is the
+-- user of the verified context
 -- (app_context_claim, migration 0007: app_user_id() reads NULL inside a definer function);
 -- agents, logins and anonymous requests have none and are granted nothing. The grant must
 -- be the object's current owner's.
 -- ---------------------------------------------------------------------------------------
 CREATE FUNCTION app_granted(p_type text, p_id uuid, p_owner uuid, p_write boolean) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = ''
 AS $$
   SELECT p_id IS NOT NULL AND EXISTS (
@@ -132,7 +134,7 @@ $$;
 
 -- A VM is shared by a grant on it or on its node.
 CREATE FUNCTION app_vm_granted(p_vm_id uuid, p_owner uuid, p_write boolean) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = ''
 AS $$
   SELECT public.app_granted('vm', p_vm_id, p_owner, p_write)
@@ -141,7 +143,7 @@ $$;
 
 -- An account shared with its secrets.
 CREATE FUNCTION app_secrets_granted(p_account_id uuid, p_owner uuid) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = ''
 AS $$
   SELECT EXISTS (
@@ -153,7 +155,7 @@ $$;
 
 -- Does p_owner share some account with its secrets with the caller (their data key row)?
 CREATE FUNCTION app_data_key_granted(p_owner uuid) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = ''
 AS $$
   SELECT EXISTS (
@@ -164,7 +166,7 @@ $$;
 
 -- Is there a grant between the caller and p_user, either way (who may write to whose log)?
 CREATE FUNCTION app_shares_with(p_user uuid) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = ''
 AS $$
   SELECT EXISTS (

@@ -347,6 +347,32 @@ describe('sharing an account', () => {
   });
 });
 
+describe('share policies and parallel plans', () => {
+  it('keeps a grantee’s query parallel on PostgreSQL (the grant functions are parallel safe)', async () => {
+    if (s.t.database.raw.kind === 'pglite') return; // the embedded database plans no workers
+    const vm = await created(alice, '/vms', { name: 'parallel-vm' });
+    const grant = await share({ object_type: 'vm', object_id: vm, grantee: bob.username });
+    const settings = [
+      sql`SELECT set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true), set_config('min_parallel_table_scan_size', '0', true)`,
+    ];
+    const [forced] = await asUser<{ setting: string }>(
+      bob,
+      sql`SELECT name AS setting FROM pg_settings WHERE name IN ('debug_parallel_query', 'force_parallel_mode')`,
+    );
+    const force = sql.raw(`SET LOCAL ${forced?.setting ?? 'force_parallel_mode'} = on`);
+    const plan = await asUser<{ 'QUERY PLAN': string }>(
+      bob,
+      ...settings,
+      force,
+      sql`EXPLAIN (ANALYZE, COSTS OFF) SELECT id FROM vms`,
+    );
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Gather/);
+    const rows = await asUser<{ id: string }>(bob, ...settings, force, sql`SELECT id FROM vms`);
+    expect(rows.map((r) => r.id).sort()).toEqual([bobsVm, vm].sort());
+    expect((await s.call(alice, 'DELETE', `/grants/${grant.id}`)).statusCode).toBe(204);
+  });
+});
+
 describe('grants: bad input and limits', () => {
   it('answers clear 4xx problems', async () => {
     expectProblem(

@@ -5493,7 +5493,32 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-0000-7000-8000-0000000000f1",
+             *           "object_type": "vm",
+             *           "object_id": "0194c3a2-0000-7000-8000-0000000000b1",
+             *           "object_name": "farm-01",
+             *           "owner": {
+             *             "id": "0194c3a2-0000-7000-8000-000000000001",
+             *             "username": "alice"
+             *           },
+             *           "grantee": {
+             *             "id": "0194c3a2-0000-7000-8000-000000000002",
+             *             "username": "bob"
+             *           },
+             *           "permission": "read",
+             *           "secrets": false,
+             *           "created_at": "2026-12-06T12:00:00.000Z",
+             *           "updated_at": "2026-12-06T12:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
             'application/json': {
+              /** @description Newest first */
               items: components['schemas']['Grant'][];
             };
           };
@@ -5649,6 +5674,10 @@ export interface paths {
         query?: never;
         header?: never;
         path: {
+          /**
+           * @description Grant id
+           * @example 0194c3a2-0000-7000-8000-0000000000f1
+           */
           id: string;
         };
         cookie?: never;
@@ -5702,6 +5731,10 @@ export interface paths {
         query?: never;
         header?: never;
         path: {
+          /**
+           * @description Grant id
+           * @example 0194c3a2-0000-7000-8000-0000000000f1
+           */
           id: string;
         };
         cookie?: never;

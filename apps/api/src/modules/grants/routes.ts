@@ -19,7 +19,13 @@ import { MAX_GRANTS_PER_OBJECT, shareUsernames } from './shares.js';
 
 type Row = typeof grants.$inferSelect;
 
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const IdParams = Type.Object({
+  id: Type.String({
+    format: 'uuid',
+    description: 'Grant id',
+    examples: ['0194c3a2-0000-7000-8000-0000000000f1'],
+  }),
+});
 
 const LABEL: Record<GrantObjectType, string> = {
   proxmox_node: 'Proxmox node',

@@ -153,4 +153,7 @@ export const GrantListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const GrantList = Type.Object({ items: Type.Array(Type.Ref('Grant')) });
+export const GrantList = Type.Object(
+  { items: Type.Array(Type.Ref('Grant'), { description: 'Newest first' }) },
+  { examples: [{ items: (Grant as { examples?: unknown[] }).examples ?? [] }] },
+);
