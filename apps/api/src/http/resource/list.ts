@@ -202,7 +202,9 @@ export async function filterCondition(
   // In the caller's own scope, objects other users shared with them (migration 0020) come too
   // unless shared=exclude; the share policies decide what is visible, this only says which.
   if (owner !== null && spec.share && actor.kind === 'user' && owner === actor.userId) {
-    conditions.push(ownScopeCondition(spec.share, spec.table as never, owner, query.shared));
+    conditions.push(
+      await ownScopeCondition(ctx.tx, spec.share, spec.table as never, owner, query.shared),
+    );
   } else if (owner !== null) conditions.push(eq(spec.table.ownerId, owner));
   // q is not a condition here: its matches are joined (withSearch), ranked by the database.
   if (query.tag !== undefined) {

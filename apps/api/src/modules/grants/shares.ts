@@ -46,22 +46,32 @@ export function sharedWithMe(type: GrantObjectType, columns: ShareColumns, me: s
   return direct;
 }
 
-/** The owner condition of a list in the caller's own scope, by the shared parameter. */
-export function ownScopeCondition(
+/**
+ * The owner condition of a list in the caller's own scope, by the shared parameter. A user
+ * who has received no share of the type (the usual case, one look-up in the grantee's index)
+ * gets the plain `owner_id = me`, which the (owner_id, …) indexes serve in order; with shares
+ * the condition is an OR the planner answers with a bitmap and a sort (docs/api.md).
+ */
+export async function ownScopeCondition(
+  tx: Tx,
   type: GrantObjectType,
   columns: ShareColumns,
   me: string,
   mode: SharedMode | undefined,
-): SQL {
+): Promise<SQL> {
   const own = eq(columns.ownerId, me);
-  switch (mode ?? 'include') {
-    case 'exclude':
-      return own;
-    case 'only':
-      return and(sql`${columns.ownerId} <> ${me}`, sharedWithMe(type, columns, me)) as SQL;
-    default:
-      return or(own, sharedWithMe(type, columns, me)) as SQL;
+  if (mode === 'exclude') return own;
+  const types: GrantObjectType[] = type === 'vm' ? ['vm', 'proxmox_node'] : [type];
+  const [any] = await tx
+    .select({ id: grants.id })
+    .from(grants)
+    .where(and(eq(grants.granteeId, me), inArray(grants.objectType, types)))
+    .limit(1);
+  if (!any) return mode === 'only' ? sql`false` : own;
+  if (mode === 'only') {
+    return and(sql`${columns.ownerId} <> ${me}`, sharedWithMe(type, columns, me)) as SQL;
   }
+  return or(own, sharedWithMe(type, columns, me)) as SQL;
 }
 
 export interface ShareInfo {
