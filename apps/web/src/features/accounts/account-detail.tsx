@@ -88,6 +88,8 @@ export function AccountDetail({ id }: { id: string }) {
 
   const owner = account.owner;
   const gated = owner !== undefined && reason === null;
+  // An account shared with you without its secrets (the API answers 403 secrets_not_shared).
+  const noSecrets = account.shared_by !== undefined && account.secrets_shared !== true;
   const reveal = (field: (typeof SECRET_FIELDS)[number][0]) => async () =>
     (await revealSecrets(id, reason ?? undefined))[field];
 
@@ -211,7 +213,11 @@ export function AccountDetail({ id }: { id: string }) {
                 Every reveal and copy is written to the audit log. Shown values hide after 30
                 seconds.
               </p>
-              {gated ? (
+              {noSecrets ? (
+                <p className="text-sm text-zinc-500" data-testid="secrets-not-shared">
+                  {account.shared_by?.username} shared this account without its secrets.
+                </p>
+              ) : gated ? (
                 <Button variant="secondary" onClick={() => setAskingReason(true)}>
                   Reveal {owner.username}'s secrets and 2FA code…
                 </Button>
@@ -226,7 +232,7 @@ export function AccountDetail({ id }: { id: string }) {
                 ))
               )}
             </Card>
-            {account.has_totp ? (
+            {account.has_totp && !noSecrets ? (
               <Card title="2FA code">
                 {gated ? (
                   <p className="text-sm text-zinc-500">
