@@ -34,6 +34,20 @@ beforeAll(async () => {
   admin = await setupAdmin(t.app);
   legacy = await createLegacyDb();
   seed = await seedLegacy(legacy, { takenUsername: admin.username });
+  // The earlier whitelist (vm_id → vms, user_id → users: VMs shared with other users; the
+  // shape is /work/shared/LEGACY.md's): the seed shares Alice's first five VMs with Bob; two
+  // rows more that cannot come across: one with a user who is not migrated (an invalid
+  // username), one with the VM's own owner.
+  await legacy.query(
+    `INSERT INTO whitelist (vm_id, user_id)
+     SELECT id, $1 FROM vms WHERE owner_id = $2 ORDER BY id LIMIT 1`,
+    [seed.badName.id, seed.alice.id],
+  );
+  await legacy.query(
+    `INSERT INTO whitelist (vm_id, user_id)
+     SELECT id, $1 FROM vms WHERE owner_id = $1 ORDER BY id DESC LIMIT 1`,
+    [seed.alice.id],
+  );
 });
 afterAll(async () => {
   await legacy?.drop();
@@ -112,6 +126,8 @@ describe.skipIf(noServer !== null)(
       expect(await count('SELECT count(*)::int AS n FROM vms')).toBe(0);
       expect(await count('SELECT count(*)::int AS n FROM accounts')).toBe(0);
       expect(await count('SELECT count(*)::int AS n FROM cards')).toBe(0);
+      expect(counts(report, 'whitelist')).toMatchObject({ read: 7, created: 5, skipped: 2 });
+      expect(await count('SELECT count(*)::int AS n FROM grants')).toBe(0);
     });
 
     it('brings users over with their bcrypt hashes, roles, deactivation and a placeholder e-mail', async () => {
@@ -229,10 +245,22 @@ describe.skipIf(noServer !== null)(
         unchanged: 0,
         skipped: 2,
       });
-      expect(counts(report, 'whitelist')).toMatchObject({ read: 5, skipped: 5 });
-      expect(report.tables.whitelist?.reasons[0]?.reason).toMatch(
-        /sharing between users is not in AccountDB yet/,
+      // The whitelist: VM grants (read) from Alice to Bob; the two rows that cannot come
+      // across are skipped with their reasons.
+      expect(counts(report, 'whitelist')).toEqual({
+        read: 7,
+        created: 5,
+        updated: 0,
+        unchanged: 0,
+        skipped: 2,
+      });
+      const whitelistReasons = report.tables.whitelist?.reasons.map((r) => r.reason).join('\n');
+      expect(whitelistReasons).toMatch(
+        new RegExp(
+          `the user it shares the VM with \\(earlier user ${seed.badName.id}\\) was not migrated`,
+        ),
       );
+      expect(whitelistReasons).toMatch(/shares the VM with its own owner/);
       expect(report.tables.nodes?.reasons[0]?.reason).toMatch(/owner .* was not migrated/);
 
       // Fresh keys, none the earlier plain-text one; each works for its own node only.
@@ -273,7 +301,20 @@ describe.skipIf(noServer !== null)(
         password: LEGACY_PASSWORD,
       });
       const bobToken = bobLogin.json().access_token as string;
-      expect((await api(bobToken, 'GET', '/vms?limit=1&count=true')).json().total).toBe(60);
+      expect(
+        (await api(bobToken, 'GET', '/vms?limit=1&count=true&shared=exclude')).json().total,
+      ).toBe(60);
+      // …and the five VMs Alice shared with him on the earlier whitelist, read-only.
+      const shared = (await api(bobToken, 'GET', '/vms?shared=only&limit=500')).json().items;
+      expect(shared).toHaveLength(5);
+      expect(
+        shared.every(
+          (v: { owner_id: string; shared_by?: { username: string }; permission?: string }) =>
+            v.owner_id === aliceUser?.id &&
+            v.shared_by?.username === seed.alice.username &&
+            v.permission === 'read',
+        ),
+      ).toBe(true);
       (globalThis as { bobToken?: string }).bobToken = bobToken;
 
       // VMs: fields as the earlier row had them, manual until the agent reports them.
@@ -534,6 +575,7 @@ describe.skipIf(noServer !== null)(
 
     it('changes nothing on a second run and updates only an earlier row changed since', async () => {
       const again = await run();
+      expect(counts(again, 'whitelist')).toMatchObject({ created: 0, unchanged: 5, skipped: 2 });
       for (const table of ['users', 'nodes', 'accounts', 'vms', 'hardware', 'cards'] as const) {
         expect({
           table,

@@ -21,6 +21,10 @@ let t: TestApp;
 let admin: TestUser;
 let alice: TestUser;
 let bob: TestUser;
+/** Alice shares her account, VM and node with Grace (the sharing columns below). */
+let grace: TestUser;
+/** The user of Alice's grant object (a share of another VM of hers). */
+let other: TestUser;
 const marker = randomName('aliceonly');
 /** Alice's object per resource (first path segment under /api/v1). */
 const ids: Record<string, string> = {};
@@ -50,6 +54,12 @@ const factories: Record<string, (user: TestUser) => Promise<string>> = {
   'proxmox-nodes': async (u) =>
     (await post(u, '/proxmox-nodes', { name: marker, tags: [marker] })).id,
   tokens: async (u) => (await createToken(t.app, u, { name: marker })).id,
+  grants: async (u) => {
+    const vm = await post(u, '/vms', { name: randomName('granted') });
+    return (
+      await post(u, '/grants', { object_type: 'vm', object_id: vm.id, grantee: other.username })
+    ).id;
+  },
   users: async (u) => u.id,
 };
 
@@ -98,12 +108,13 @@ let idRoutes: Operation[];
 async function snapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [resource, id] of Object.entries(ids)) {
-    if (resource === 'users' || resource === 'tokens') continue;
+    if (resource === 'users' || resource === 'tokens' || resource === 'grants') continue;
     const res = await call(alice, 'GET', `/api/v1/${resource}/${id}`);
     expect(res.statusCode).toBe(200);
     out[resource] = res.body;
   }
   out.tokens = (await call(alice, 'GET', '/api/v1/tokens')).body;
+  out.grants = (await call(alice, 'GET', '/api/v1/grants')).body;
   out.me = JSON.stringify((await call(alice, 'GET', '/api/v1/auth/me')).json().user);
   return out;
 }
@@ -113,6 +124,8 @@ beforeAll(async () => {
   admin = await setupAdmin(t.app);
   alice = await createUser(t.app, admin);
   bob = await createUser(t.app, admin);
+  grace = await createUser(t.app, admin);
+  other = await createUser(t.app, admin);
   idRoutes = operations(t.app).filter(
     (op) => op.path.startsWith('/api/v1/') && op.path.includes('{id}'),
   );
@@ -291,7 +304,8 @@ describe('tenancy matrix (from the route table)', () => {
     const results: string[] = [];
     for (const op of idRoutes.filter((o) => o.method === 'GET')) {
       const resource = resourceOf(op);
-      if (resource === 'tokens') continue; // tokens are their owner's only, admins included
+      // Tokens are their owner's only, admins included; grants are their two users' only.
+      if (resource === 'tokens' || resource === 'grants') continue;
       const url = fillPath(op.path, { id: ids[resource] ?? '', vmid: 101 });
       const reveal = op.parameters.some((p) => p.in === 'query' && p.name === 'reason');
       const res = await call(admin, 'GET', url);
@@ -330,5 +344,101 @@ describe('tenancy matrix (from the route table)', () => {
       if (res.statusCode === 422 && res.json().code === 'invalid_reference') refused.push(url);
     }
     expect(refused).toHaveLength(attempts.length);
+  });
+});
+
+/**
+ * Sharing (migration 0020): Alice shares her account, VM and node with Grace, first read-only,
+ * then read-write; Bob stays a stranger. The expected answer of every route taking an id of a
+ * shareable resource, per permission, is written down here (a new route of these resources
+ * fails until it has its line); every other route answers Grace as it answers a stranger.
+ */
+const SHARED: Record<string, { read: number; write: number }> = {
+  'GET /api/v1/accounts/{id}': { read: 200, write: 200 },
+  'PATCH /api/v1/accounts/{id}': { read: 403, write: 200 },
+  'DELETE /api/v1/accounts/{id}': { read: 403, write: 403 },
+  'POST /api/v1/accounts/{id}/release': { read: 403, write: 200 },
+  'GET /api/v1/accounts/{id}/secrets': { read: 403, write: 403 }, // shared without secrets
+  'GET /api/v1/accounts/{id}/totp': { read: 403, write: 403 },
+  'GET /api/v1/accounts/{id}/events': { read: 200, write: 200 },
+  'GET /api/v1/vms/{id}': { read: 200, write: 200 },
+  'PATCH /api/v1/vms/{id}': { read: 403, write: 200 },
+  'DELETE /api/v1/vms/{id}': { read: 403, write: 403 },
+  'GET /api/v1/vms/{id}/events': { read: 200, write: 200 },
+  'GET /api/v1/proxmox-nodes/{id}': { read: 200, write: 200 },
+  'PATCH /api/v1/proxmox-nodes/{id}': { read: 403, write: 200 },
+  'DELETE /api/v1/proxmox-nodes/{id}': { read: 403, write: 403 },
+  'POST /api/v1/proxmox-nodes/{id}/rotate-key': { read: 403, write: 403 }, // keys are never shared
+  'POST /api/v1/proxmox-nodes/{id}/sync-now': { read: 403, write: 403 },
+  'PUT /api/v1/proxmox-nodes/{id}/whitelist': { read: 403, write: 200 },
+  'POST /api/v1/proxmox-nodes/{id}/whitelist/{vmid}': { read: 403, write: 200 },
+  'DELETE /api/v1/proxmox-nodes/{id}/whitelist/{vmid}': { read: 403, write: 200 },
+};
+const SHAREABLE: Record<string, string> = {
+  accounts: 'account',
+  vms: 'vm',
+  'proxmox-nodes': 'proxmox_node',
+};
+
+describe('tenancy matrix: shares (grantee read, grantee write, stranger)', () => {
+  it('answers every route taking an id as written down, for each permission', async () => {
+    const grants: string[] = [];
+    for (const [resource, objectType] of Object.entries(SHAREABLE)) {
+      const res = await call(alice, 'POST', '/api/v1/grants', {
+        object_type: objectType,
+        object_id: ids[resource],
+        grantee: grace.username,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      grants.push(res.json().id);
+    }
+    const missing = idRoutes
+      .filter((op) => resourceOf(op) in SHAREABLE && !SHARED[`${op.method} ${op.path}`])
+      .map((op) => `${op.method} ${op.path}`);
+    expect(missing, 'write down what a grantee gets').toEqual([]);
+    const results: string[] = [];
+    const pass = async (who: TestUser, label: string, expected: (op: Operation) => number) => {
+      for (const op of idRoutes) {
+        const url = fillPath(op.path, { id: ids[resourceOf(op)] ?? '', vmid: 101 });
+        // A PATCH of a shared object sends a change that is valid as such (the generated
+        // sample may name objects that do not exist, a 422 whoever asks).
+        const body =
+          op.method === 'PATCH' && resourceOf(op) in SHAREABLE
+            ? { notes: `changed by ${label}` }
+            : op.body
+              ? sample(op.body.schema)
+              : undefined;
+        const res = await call(who, op.method, url, body);
+        const want = expected(op);
+        results.push(
+          `${label} ${op.method} ${op.path} → ${res.statusCode}${res.statusCode === want ? '' : ` (expected ${want}: ${res.body})`}`,
+        );
+      }
+    };
+    const stranger = (op: Operation) => (adminOnly(op) ? 403 : 404);
+    const shared = (perm: 'read' | 'write') => (op: Operation) =>
+      SHARED[`${op.method} ${op.path}`]?.[perm] ?? stranger(op);
+    await pass(bob, 'stranger', stranger);
+    await pass(grace, 'read', shared('read'));
+    for (const id of grants) {
+      const res = await call(alice, 'PATCH', `/api/v1/grants/${id}`, { permission: 'write' });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    await pass(grace, 'write', shared('write'));
+    await pass(bob, 'stranger', stranger);
+    expect(results.filter((r) => r.includes('expected'))).toEqual([]);
+    // Nothing a grantee did deleted anything.
+    for (const resource of Object.keys(SHAREABLE)) {
+      expect((await call(alice, 'GET', `/api/v1/${resource}/${ids[resource]}`)).statusCode).toBe(
+        200,
+      );
+    }
+    // Revoked: the next request is a stranger's again.
+    for (const id of grants) {
+      expect((await call(alice, 'DELETE', `/api/v1/grants/${id}`)).statusCode).toBe(204);
+    }
+    results.length = 0;
+    await pass(grace, 'revoked', stranger);
+    expect(results.filter((r) => r.includes('expected'))).toEqual([]);
   });
 });

@@ -37,11 +37,25 @@ export class DataKeyStore {
     return key;
   }
 
-  /** The owner's data key, creating it when the owner has none yet. */
-  async forOwner(tx: Tx, ownerId: string): Promise<DataKey> {
+  /**
+   * The owner's data key, creating it when the owner has none yet. `shared`: the caller is
+   * not the owner (a grantee of a shared account, migration 0020): the key row is read again
+   * through the caller's tenant transaction whatever this process keeps, so the database's
+   * policy (a grant with secrets, or an admin) decides, and a revoked grant counts at once;
+   * no key is ever made for another user. Refused with `onRefused()`'s error.
+   */
+  async forOwner(tx: Tx, ownerId: string, shared?: { onRefused: () => Error }): Promise<DataKey> {
+    if (shared) {
+      const [visible] = await tx
+        .select({ id: dataKeys.id })
+        .from(dataKeys)
+        .where(eq(dataKeys.ownerId, ownerId));
+      if (!visible) throw shared.onRefused();
+    }
     const cached = this.byOwner.get(ownerId);
     if (cached) return cached;
     let [row] = await tx.select().from(dataKeys).where(eq(dataKeys.ownerId, ownerId));
+    if (!row && shared) throw shared.onRefused();
     if (!row) {
       const fresh = randomBytes(32);
       [row] = await tx

@@ -378,6 +378,24 @@ export const appSettings = pgTable('app_settings', {
   updatedBy: uuid('updated_by'),
 });
 
+/** Shares of a node, VM or account with another user (migration 0020). */
+export const GRANT_OBJECT_TYPES = ['proxmox_node', 'vm', 'account'] as const;
+export type GrantObjectType = (typeof GRANT_OBJECT_TYPES)[number];
+
+export const grants = pgTable('grants', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  granteeId: uuid('grantee_id').notNull(),
+  objectType: text('object_type', { enum: GRANT_OBJECT_TYPES }).notNull(),
+  objectId: uuid('object_id').notNull(),
+  permission: text('permission', { enum: ['read', 'write'] })
+    .notNull()
+    .default('read'),
+  secrets: boolean('secrets').notNull().default(false),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
 export const schema = {
   users,
   loginLockouts,
@@ -398,5 +416,6 @@ export const schema = {
   mfaRecoveryCodes,
   loginChallenges,
   appSettings,
+  grants,
 };
 export type Schema = typeof schema;

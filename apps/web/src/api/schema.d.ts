@@ -132,6 +132,8 @@ export interface paths {
           /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
           scope?: 'all';
           service?: string;
+          /** @description Objects other users shared with you: include (default: yours and theirs, each shared one with shared_by), exclude (yours only) or only (theirs only). Applies to your own scope (not to scope=all or owner_id). A search (q) covers your own objects only. */
+          shared?: 'include' | 'exclude' | 'only';
           /** @description Comma-separated fields, "-" for descending. Allowed: created_at, updated_at, username, service, status, external_id. Default created_at. */
           sort?: string;
           /** @description Status as it stands now */
@@ -427,7 +429,7 @@ export interface paths {
     post?: never;
     /**
      * Delete an account
-     * @description Deletes the account; links pointing at it are cleared. With If-Match, a stale ETag answers 412.
+     * @description Deletes the account; links pointing at it are cleared. With If-Match, a stale ETag answers 412. Only its owner (or an admin) deletes it: a user it is shared with gets 403 (owner_only, or share_read_only for a read-only share).
      */
     delete: {
       parameters: {
@@ -471,6 +473,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Not Found */
         404: {
           headers: {
@@ -495,7 +506,7 @@ export interface paths {
     head?: never;
     /**
      * Update an account
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. A account shared with you read-only answers 403 share_read_only; a read-write share may change it. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -581,6 +592,15 @@ export interface paths {
         };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -786,6 +806,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Not Found */
         404: {
           headers: {
@@ -821,7 +850,7 @@ export interface paths {
     };
     /**
      * Reveal an account's secrets
-     * @description The decrypted secrets (null where none is stored). Every reveal is written to the audit log first; if that fails, nothing is revealed. Answers carry Cache-Control: no-store. An admin revealing another user's account must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log.
+     * @description The decrypted secrets (null where none is stored). Every reveal is written to the audit log first; if that fails, nothing is revealed. Answers carry Cache-Control: no-store. An admin revealing another user's account must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log. A grantee of a shared account reads them only when the share includes its secrets (403 secrets_not_shared otherwise); the reveal is then in the owner's log and the grantee's.
      */
     get: {
       parameters: {
@@ -889,6 +918,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Not Found */
         404: {
           headers: {
@@ -917,7 +955,7 @@ export interface paths {
     };
     /**
      * Current 2FA code
-     * @description The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret (kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited. Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time. An admin asking for another user's code must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log.
+     * @description The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret (kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited. Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time. An admin asking for another user's code must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log. A grantee of a shared account gets the code only when the share includes its secrets (403 secrets_not_shared otherwise).
      */
     get: {
       parameters: {
@@ -966,6 +1004,15 @@ export interface paths {
         };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -1422,6 +1469,8 @@ export interface paths {
           /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
           scope?: 'all';
           service?: string;
+          /** @description Objects other users shared with you: include (default: yours and theirs, each shared one with shared_by), exclude (yours only) or only (theirs only). Applies to your own scope (not to scope=all or owner_id). A search (q) covers your own objects only. */
+          shared?: 'include' | 'exclude' | 'only';
           sort?: string;
           /** @description Status as it stands now */
           status?: 'active' | 'locked' | 'disabled' | 'banned';
@@ -3990,6 +4039,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Not Found */
         404: {
           headers: {
@@ -4081,6 +4139,15 @@ export interface paths {
         };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -5409,6 +5476,352 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/grants': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List shares
+     * @description The shares you made (direction=given, default) or that other users made to you (direction=received), newest first, optionally of one object.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description given: the shares you made; received: the shares made to you */
+          direction: 'given' | 'received';
+          /** @description At most this many, newest first */
+          limit: number;
+          /** @description Only the grants of this object */
+          object_id?: string;
+          /** @description proxmox_node (the node and every VM on it), vm or account */
+          object_type?: 'proxmox_node' | 'vm' | 'account';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-0000-7000-8000-0000000000f1",
+             *           "object_type": "vm",
+             *           "object_id": "0194c3a2-0000-7000-8000-0000000000b1",
+             *           "object_name": "farm-01",
+             *           "owner": {
+             *             "id": "0194c3a2-0000-7000-8000-000000000001",
+             *             "username": "alice"
+             *           },
+             *           "grantee": {
+             *             "id": "0194c3a2-0000-7000-8000-000000000002",
+             *             "username": "bob"
+             *           },
+             *           "permission": "read",
+             *           "secrets": false,
+             *           "created_at": "2026-12-06T12:00:00.000Z",
+             *           "updated_at": "2026-12-06T12:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              /** @description Newest first */
+              items: components['schemas']['Grant'][];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Share an object
+     * @description Shares one of your Proxmox nodes (with every VM on it), VMs or accounts with another user, read or read-write; an account optionally with its secrets. The grantee sees it at their next request, marked shared_by. Audited in both users' logs (grant.create). 404 when the object is not yours or no active user has that username; 409 grant_exists when it is already shared with them (change it with PATCH); 422 too_many_grants beyond 100 grants on one object. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The username of the user to share with (case-insensitive; an active user) */
+            grantee: string;
+            /**
+             * Format: uuid
+             * @description One of your own objects
+             */
+            object_id: string;
+            /** @description proxmox_node (the node and every VM on it), vm or account */
+            object_type: 'proxmox_node' | 'vm' | 'account';
+            /** @description read: the grantee sees the object; write: the grantee may also change it (never delete it, move it to another owner or share it again) */
+            permission?: 'read' | 'write';
+            /** @description Accounts only: the grantee may read the password and 2FA secrets and get live codes (default false) */
+            secrets?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description A share of one object with one other user */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Grant'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unprocessable Content */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/grants/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke or leave a share
+     * @description The owner revokes a share; the grantee may also leave it. Takes effect at the next request. Audited in both users' logs (grant.delete, with left: true when the grantee left). Another user's grant answers 404.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Grant id
+           * @example 0194c3a2-0000-7000-8000-0000000000f1
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /**
+     * Change a share
+     * @description Changes a share you made: its permission and (accounts) secrets flag. Takes effect at the grantee's next request. Audited in both users' logs (grant.update). The grantee gets 403 owner_only; another user's grant answers 404. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Grant id
+           * @example 0194c3a2-0000-7000-8000-0000000000f1
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "permission": "write"
+           *     }
+           */
+          'application/json': {
+            /** @description read: the grantee sees the object; write: the grantee may also change it (never delete it, move it to another owner or share it again) */
+            permission?: 'read' | 'write';
+            /** @description Accounts only */
+            secrets?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description A share of one object with one other user */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Grant'];
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
   '/api/v1/hardware': {
     parameters: {
       query?: never;
@@ -5781,6 +6194,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Not Found */
         404: {
           headers: {
@@ -5877,6 +6299,15 @@ export interface paths {
         };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -6553,6 +6984,8 @@ export interface paths {
           q?: string;
           /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
           scope?: 'all';
+          /** @description Objects other users shared with you: include (default: yours and theirs, each shared one with shared_by), exclude (yours only) or only (theirs only). Applies to your own scope (not to scope=all or owner_id). A search (q) covers your own objects only. */
+          shared?: 'include' | 'exclude' | 'only';
           /** @description Comma-separated fields, "-" for descending. Allowed: created_at, name, status, last_seen_at. Default name. */
           sort?: string;
           /** @description pending: the agent never reported; online; stale: no report for 3 sync intervals; offline: for 10; error: the agent reports a problem (judged by the server's clock) */
@@ -6828,7 +7261,7 @@ export interface paths {
     post?: never;
     /**
      * Delete a Proxmox node
-     * @description Deletes the Proxmox node; links pointing at it are cleared. With If-Match, a stale ETag answers 412.
+     * @description Deletes the Proxmox node; links pointing at it are cleared. With If-Match, a stale ETag answers 412. Only its owner (or an admin) deletes it: a user it is shared with gets 403 (owner_only, or share_read_only for a read-only share).
      */
     delete: {
       parameters: {
@@ -6872,6 +7305,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Not Found */
         404: {
           headers: {
@@ -6896,7 +7338,7 @@ export interface paths {
     head?: never;
     /**
      * Update a Proxmox node
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. A Proxmox node shared with you read-only answers 403 share_read_only; a read-write share may change it. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -6972,6 +7414,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Not Found */
         404: {
           headers: {
@@ -7023,7 +7474,7 @@ export interface paths {
     put?: never;
     /**
      * Rotate a node's agent key
-     * @description Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once. Agent keys are never shared: a user the node is shared with gets 403 owner_only. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -7056,6 +7507,15 @@ export interface paths {
         };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -7230,6 +7690,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Not Found */
         404: {
           headers: {
@@ -7300,6 +7769,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Not Found */
         404: {
           headers: {
@@ -7347,6 +7825,15 @@ export interface paths {
         };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -7627,6 +8114,8 @@ export interface paths {
           q?: string;
           /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
           scope?: 'all';
+          /** @description Objects other users shared with you: include (default: yours and theirs, each shared one with shared_by), exclude (yours only) or only (theirs only). Applies to your own scope (not to scope=all or owner_id). A search (q) covers your own objects only. */
+          shared?: 'include' | 'exclude' | 'only';
           sort?: string;
           /** @description pending: the agent never reported; online; stale: no report for 3 sync intervals; offline: for 10; error: the agent reports a problem (judged by the server's clock) */
           status?: 'pending' | 'online' | 'stale' | 'error' | 'offline';
@@ -8780,6 +9269,8 @@ export interface paths {
           q?: string;
           /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
           scope?: 'all';
+          /** @description Objects other users shared with you: include (default: yours and theirs, each shared one with shared_by), exclude (yours only) or only (theirs only). Applies to your own scope (not to scope=all or owner_id). A search (q) covers your own objects only. */
+          shared?: 'include' | 'exclude' | 'only';
           /**
            * @description UUID, with or without braces; stored lower-case
            * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
@@ -9093,7 +9584,7 @@ export interface paths {
     post?: never;
     /**
      * Delete a VM
-     * @description Deletes the VM; links pointing at it are cleared. With If-Match, a stale ETag answers 412.
+     * @description Deletes the VM; links pointing at it are cleared. With If-Match, a stale ETag answers 412. Only its owner (or an admin) deletes it: a user it is shared with gets 403 (owner_only, or share_read_only for a read-only share).
      */
     delete: {
       parameters: {
@@ -9137,6 +9628,15 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
         /** @description Not Found */
         404: {
           headers: {
@@ -9161,7 +9661,7 @@ export interface paths {
     head?: never;
     /**
      * Update a VM
-     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing. A VM shared with you read-only answers 403 share_read_only; a read-write share may change it. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     patch: {
       parameters: {
@@ -9244,6 +9744,15 @@ export interface paths {
         };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -9658,6 +10167,8 @@ export interface paths {
           q?: string;
           /** @description Admins: every user's objects (each with its owner). Without it an admin sees only their own, like every user. */
           scope?: 'all';
+          /** @description Objects other users shared with you: include (default: yours and theirs, each shared one with shared_by), exclude (yours only) or only (theirs only). Applies to your own scope (not to scope=all or owner_id). A search (q) covers your own objects only. */
+          shared?: 'include' | 'exclude' | 'only';
           /**
            * @description UUID, with or without braces; stored lower-case
            * @example 4c4c4544-0042-3510-8052-b4c04f4e4d32
@@ -9853,7 +10364,17 @@ export interface components {
       };
       /** Format: uuid */
       owner_id: string;
+      /** @description On an object shared with you: what the share allows (for a VM, the wider of its own grant and its node's). */
+      permission?: 'read' | 'write';
+      /** @description On an account shared with you: whether the share lets you read its secrets (GET /accounts/{id}/secrets, /totp, export with include_secrets). */
+      secrets_shared?: boolean;
       service: string;
+      /** @description Set on an object another user shared with you (shown "shared by <username>"): its owner. Absent on your own objects. */
+      shared_by?: {
+        /** Format: uuid */
+        id: string;
+        username: string;
+      };
       /** @description active | locked (until locked_until, then active again by itself) | disabled | banned */
       status: 'active' | 'locked' | 'disabled' | 'banned';
       status_reason: string | null;
@@ -9937,6 +10458,55 @@ export interface components {
       /** Format: date-time */
       updated_at: string;
       value: number | null;
+    };
+    /**
+     * @description A share of one object with one other user
+     * @example {
+     *       "id": "0194c3a2-0000-7000-8000-0000000000f1",
+     *       "object_type": "vm",
+     *       "object_id": "0194c3a2-0000-7000-8000-0000000000b1",
+     *       "object_name": "farm-01",
+     *       "owner": {
+     *         "id": "0194c3a2-0000-7000-8000-000000000001",
+     *         "username": "alice"
+     *       },
+     *       "grantee": {
+     *         "id": "0194c3a2-0000-7000-8000-000000000002",
+     *         "username": "bob"
+     *       },
+     *       "permission": "read",
+     *       "secrets": false,
+     *       "created_at": "2026-12-06T12:00:00.000Z",
+     *       "updated_at": "2026-12-06T12:00:00.000Z"
+     *     }
+     */
+    Grant: {
+      /** Format: date-time */
+      created_at: string;
+      grantee: {
+        /** Format: uuid */
+        id: string;
+        username: string;
+      };
+      /** Format: uuid */
+      id: string;
+      /** Format: uuid */
+      object_id: string;
+      /** @description The name of the object (account username, VM name, node name) when known */
+      object_name: string | null;
+      /** @description proxmox_node (the node and every VM on it), vm or account */
+      object_type: 'proxmox_node' | 'vm' | 'account';
+      owner: {
+        /** Format: uuid */
+        id: string;
+        username: string;
+      };
+      /** @description read: the grantee sees the object; write: the grantee may also change it (never delete it, move it to another owner or share it again) */
+      permission: 'read' | 'write';
+      /** @description Accounts only: whether the grantee may read the secrets (always false otherwise) */
+      secrets: boolean;
+      /** Format: date-time */
+      updated_at: string;
     };
     /**
      * @description A hardware profile: the identifiers a machine presents
@@ -10098,8 +10668,16 @@ export interface components {
       };
       /** Format: uuid */
       owner_id: string;
+      /** @description On an object shared with you: what the share allows (for a VM, the wider of its own grant and its node's). */
+      permission?: 'read' | 'write';
       port: number;
       pve_version: string | null;
+      /** @description Set on an object another user shared with you (shown "shared by <username>"): its owner. Absent on your own objects. */
+      shared_by?: {
+        /** Format: uuid */
+        id: string;
+        username: string;
+      };
       /** @description VMIDs the agent saw but did not sync (whitelist mode) */
       skipped_vmids: number[];
       /** @description pending: the agent never reported; online; stale: no report for 3 sync intervals; offline: for 10; error: the agent reports a problem (judged by the server's clock) */
@@ -10218,8 +10796,16 @@ export interface components {
       };
       /** Format: uuid */
       owner_id: string;
+      /** @description On an object shared with you: what the share allows (for a VM, the wider of its own grant and its node's). */
+      permission?: 'read' | 'write';
       pve_lock: string | null;
       pve_tags: string[];
+      /** @description Set on an object another user shared with you (shown "shared by <username>"): its owner. Absent on your own objects. */
+      shared_by?: {
+        /** Format: uuid */
+        id: string;
+        username: string;
+      };
       smbios_uuid: string | null;
       source: 'agent' | 'manual';
       /**

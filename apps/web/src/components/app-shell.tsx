@@ -20,6 +20,7 @@ const NAV: ReadonlyArray<{ href: string; label: string; admin?: boolean }> = [
   { href: '/cards', label: 'Cards' },
   { href: '/vms', label: 'VMs' },
   { href: '/nodes', label: 'Nodes' },
+  { href: '/shared', label: 'Shared with me' },
   { href: '/audit', label: 'Audit' },
   { href: '/admin/users', label: 'Users', admin: true },
 ];

@@ -2,6 +2,7 @@ import { and, arrayContains, eq, or, type SQL, sql } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
 import { type TObject, type TSchema, Type } from 'typebox';
 import type { Actor } from '../../db/tenant.js';
+import { ownScopeCondition, type SharedMode, SharedParam } from '../../modules/grants/shares.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { BadRequestError } from '../errors.js';
 import { OwnerIdParam, ScopeParam, scopeOwner } from '../scope.js';
@@ -35,6 +36,7 @@ export function filterProperties(spec: AnySpec): Record<string, TSchema> {
     tag: Type.Optional(TagParam),
     scope: ScopeParam,
     owner_id: OwnerIdParam,
+    ...(spec.share ? { shared: SharedParam } : {}),
   };
   for (const [name, f] of Object.entries(spec.filters)) props[name] = Type.Optional(f.schema);
   return props;
@@ -155,7 +157,12 @@ export function searchTotal(
   query: FilterQuery,
   options: { rows: Array<Record<string, unknown>>; actor: Actor },
 ): number | undefined {
-  if (query.q === undefined || query.tag !== undefined || query.owner_id !== undefined) {
+  if (
+    query.q === undefined ||
+    query.tag !== undefined ||
+    query.owner_id !== undefined ||
+    query.shared === 'only'
+  ) {
     return undefined;
   }
   // An admin's search function matches every owner's rows: its count is the list's only
@@ -172,6 +179,7 @@ export type FilterQuery = Record<string, unknown> & {
   tag?: string | string[];
   scope?: 'all';
   owner_id?: string;
+  shared?: SharedMode;
 };
 
 /**
@@ -191,7 +199,13 @@ export async function filterCondition(
   // Saying the same in the query lets the planner use the (owner_id, …) indexes. An admin's
   // policy shows every row: the scope restricts them to their own unless scope=all.
   const owner = scopeOwner(actor, query);
-  if (owner !== null) conditions.push(eq(spec.table.ownerId, owner));
+  // In the caller's own scope, objects other users shared with them (migration 0020) come too
+  // unless shared=exclude; the share policies decide what is visible, this only says which.
+  if (owner !== null && spec.share && actor.kind === 'user' && owner === actor.userId) {
+    conditions.push(
+      await ownScopeCondition(ctx.tx, spec.share, spec.table as never, owner, query.shared),
+    );
+  } else if (owner !== null) conditions.push(eq(spec.table.ownerId, owner));
   // q is not a condition here: its matches are joined (withSearch), ranked by the database.
   if (query.tag !== undefined) {
     const tags = Array.isArray(query.tag) ? query.tag : [query.tag];

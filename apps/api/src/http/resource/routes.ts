@@ -6,10 +6,11 @@ import { type TObject, type TSchema, Type } from 'typebox';
 import type { Tx } from '../../db/tenant.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { writeAudit } from '../../modules/audit/write-audit.js';
+import { withShares } from '../../modules/grants/shares.js';
 import { auditContext } from '../auth-hooks.js';
 import { validatorFor } from '../body-validator.js';
 import { loggableError } from '../error-handler.js';
-import { AppError, NotFoundError, PreconditionFailedError } from '../errors.js';
+import { AppError, ForbiddenError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { ownerFor } from '../owner-for.js';
 import { problemResponses } from '../problem.js';
@@ -128,6 +129,43 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
   const readCtx = (tx: Tx, request: FastifyRequest): ReadContext => ({ tx, request, keys });
   const toDto = (row: Versioned<object>, ctx: ReadContext) =>
     spec.toDto(stripVersion(row) as never, ctx);
+  /** Objects shared with the caller carry shared_by and permission (migration 0020). */
+  const shared = <T extends { id: string; owner_id: string }>(
+    tx: Tx,
+    request: FastifyRequest,
+    items: T[],
+  ): Promise<T[]> =>
+    spec.share ? withShares(tx, request.actor, spec.share, items) : Promise.resolve(items);
+  /**
+   * The row a PATCH or DELETE changes, locked. A share that does not allow it: a read share
+   * answers 403 share_read_only (the lock, which needs the write policy, finds nothing, a
+   * plain read does), and a DELETE of another user's object by a user who is not an admin
+   * 403 owner_only (a grantee never deletes; the database would delete nothing).
+   */
+  const lockForWrite = async (
+    tx: Tx,
+    request: FastifyRequest,
+    id: string,
+    deleting: boolean,
+  ): Promise<Versioned<{ id: string; ownerId: string }>> => {
+    const row = await loadRow<{ id: string; ownerId: string }>(tx, table, id, { forUpdate: true });
+    const actor = request.actor;
+    if (!row) {
+      if (spec.share && (await loadRow(tx, table, id))) {
+        throw new ForbiddenError(`This ${label} is shared with you read-only.`, 'share_read_only');
+      }
+      throw new NotFoundError(label);
+    }
+    if (
+      deleting &&
+      actor.kind === 'user' &&
+      actor.role !== 'admin' &&
+      row.ownerId !== actor.userId
+    ) {
+      throw new ForbiddenError(`Only the owner may delete this ${label}.`, 'owner_only');
+    }
+    return row;
+  };
 
   app.get(
     base,
@@ -193,9 +231,11 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
                   )));
         const ctx = readCtx(tx, request);
         await spec.prepareRead?.(page.map((r) => stripVersion(r)) as never, ctx);
-        const items = (await mapInOrder(page, (r) => toDto(r, ctx))) as Array<{
-          owner_id: string;
-        }>;
+        const items = await shared(
+          tx,
+          request,
+          (await mapInOrder(page, (r) => toDto(r, ctx))) as Array<{ id: string; owner_id: string }>,
+        );
         return {
           // Everyone's objects (an admin's scope=all or owner_id): each says whose it is.
           items: showsOthers(request.actor, scopeOwner(request.actor, query))
@@ -289,17 +329,24 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
         await spec.prepareRead?.([stripVersion(row)] as never, ctx);
         const actor = request.actor;
         const others = actor.kind === 'user' && row.ownerId !== actor.userId;
+        const admin = actor.kind === 'user' && actor.role === 'admin';
         const asked = (request.query as { reason?: string } | undefined)?.reason;
-        // Another user's secrets are revealed only with a reason (written to the owner's
-        // audit log by toDetail); without one the object answers as lists show it.
-        const reveal = spec.toDetail && (!others || asked !== undefined);
+        // Another user's secrets are revealed to an admin only with a reason (written to the
+        // owner's audit log by toDetail); without one the object answers as lists show it.
+        // An object shared with a grantee answers as lists show it (secrets have their own
+        // routes, which check the share).
+        const reveal = spec.toDetail && (!others || (admin && asked !== undefined));
         if (reveal) ctx.reason = revealReason(actor, row.ownerId, asked);
         const dto = (
           reveal && spec.toDetail
             ? await spec.toDetail(stripVersion(row) as never, ctx)
             : await toDto(row, ctx)
         ) as { owner_id: string };
-        return { row, dto: others ? (await withOwners(tx, [dto]))[0] : dto };
+        const [withShare] = await shared(tx, request, [dto as { id: string; owner_id: string }]);
+        return {
+          row,
+          dto: others && admin ? (await withOwners(tx, [withShare ?? dto]))[0] : (withShare ?? dto),
+        };
       });
       return reply.header('etag', etagOf(row._version)).send(dto);
     },
@@ -311,26 +358,24 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       schema: {
         tags: [path],
         summary: `Update ${a(label)}`,
-        description: `Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.`,
+        description:
+          `Changes the fields sent; others stay. With If-Match, a stale ETag answers 412 and changes nothing.` +
+          (spec.share
+            ? ` A ${label} shared with you read-only answers 403 share_read_only; a read-write share may change it.`
+            : ''),
         params: IdParams,
         headers: Type.Object({
           'if-match': Type.Optional(Type.String({ description: 'ETag from a GET' })),
         }),
         body: spec.updateBody,
-        response: { 200: dtoRef, ...problemResponses(400, 401, 404, 409, 412, 422) },
+        response: { 200: dtoRef, ...problemResponses(400, 401, 403, 404, 409, 412, 422) },
       },
     },
     async (request, reply) => {
       const expected = ifMatchVersion(request.headers['if-match']);
       const { row, dto } = await app
         .tenant(request, async (tx) => {
-          const current = await loadRow<{ id: string; ownerId: string }>(
-            tx,
-            table,
-            request.params.id,
-            { forUpdate: true },
-          );
-          if (!current) throw new NotFoundError(label);
+          const current = await lockForWrite(tx, request, request.params.id, false);
           if (expected !== null && expected !== current._version)
             throw new PreconditionFailedError();
           const ctx: WriteContext = {
@@ -359,7 +404,10 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
             ownerId: current.ownerId,
             details: { fields: Object.keys(request.body as object) },
           });
-          return { row, dto: await toDto(row, readCtx(tx, request)) };
+          const [dto] = await shared(tx, request, [
+            (await toDto(row, readCtx(tx, request))) as { id: string; owner_id: string },
+          ]);
+          return { row, dto };
         })
         .catch((err) => rethrowWrite(spec, err));
       return reply.header('etag', etagOf(row._version)).send(dto);
@@ -372,22 +420,20 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
       schema: {
         tags: [path],
         summary: `Delete ${a(label)}`,
-        description: `Deletes the ${label}; links pointing at it are cleared. With If-Match, a stale ETag answers 412.`,
+        description:
+          `Deletes the ${label}; links pointing at it are cleared. With If-Match, a stale ETag answers 412.` +
+          (spec.share
+            ? ` Only its owner (or an admin) deletes it: a user it is shared with gets 403 (owner_only, or share_read_only for a read-only share).`
+            : ''),
         params: IdParams,
         headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
-        response: { 204: Type.Null(), ...problemResponses(400, 401, 404, 412) },
+        response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 412) },
       },
     },
     async (request, reply) => {
       const expected = ifMatchVersion(request.headers['if-match']);
       await app.tenant(request, async (tx) => {
-        const current = await loadRow<{ id: string; ownerId: string }>(
-          tx,
-          table,
-          request.params.id,
-          { forUpdate: true },
-        );
-        if (!current) throw new NotFoundError(label);
+        const current = await lockForWrite(tx, request, request.params.id, true);
         if (expected !== null && expected !== current._version) throw new PreconditionFailedError();
         await tx.delete(table).where(eq(table.id, current.id));
         await writeAudit(tx, auditContext(request), {

@@ -3,6 +3,7 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyRequest } from 'fastify';
 import type { TObject, TSchema } from 'typebox';
 import type { DataKeyStore } from '../../crypto/data-keys.js';
+import type { GrantObjectType } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 
 /** A sort key a list may be ordered by: a non-null expression and its SQL type. */
@@ -76,6 +77,12 @@ export interface ResourceSpec<Row extends { id: string; ownerId: string }, Dto, 
    * term, a name similar to it). Its fields are listed in docs/api.md.
    */
   search: `search_${string}`;
+  /**
+   * The object type of its grants when other users may share these objects with the caller
+   * (migration 0020): lists then take `shared` and items shared with the caller carry
+   * shared_by and permission.
+   */
+  share?: GrantObjectType;
   /**
    * Runs once before a page of rows (a list page, an export page, one GET) goes through
    * toDto, in the same transaction: loads what the rows' API shape needs from elsewhere in

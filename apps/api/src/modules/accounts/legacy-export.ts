@@ -39,7 +39,12 @@ export function legacyExport(options: { includeSecrets: boolean }) {
     auditDetails: { include_secrets: options.includeSecrets },
     toRow: async (row: Row, ctx: ReadContext) => {
       const secrets = options.includeSecrets
-        ? ((await openSecrets({ tx: ctx.tx, keys: ctx.keys, row })) as LegacySecrets)
+        ? ((await openSecrets({
+            tx: ctx.tx,
+            keys: ctx.keys,
+            row,
+            actor: ctx.request.actor,
+          })) as LegacySecrets)
         : null;
       return legacyUploadRecord(toAccountDto(row) as LegacySource, secrets);
     },

@@ -126,7 +126,7 @@ export async function accountUpdateValues(
   const out = { ...plainValues(rest as Update), ...statusValues(rest as Update, current) };
   if (Object.keys(changes).length > 0) {
     const secrets = applySecretChanges(
-      await openSecrets({ tx: ctx.tx, keys: ctx.keys, row: current }),
+      await openSecrets({ tx: ctx.tx, keys: ctx.keys, row: current, actor: ctx.request.actor }),
       changes,
     );
     Object.assign(
@@ -137,6 +137,7 @@ export async function accountUpdateValues(
         rowId: current.id,
         ownerId: current.ownerId,
         secrets,
+        actor: ctx.request.actor,
       }),
     );
   }
@@ -200,6 +201,7 @@ export const accountSpec: ResourceSpec<Row, Dto, Create, Update> = {
     },
   },
   search: 'search_accounts',
+  share: 'account',
   uniques: { accounts_owner_external_key: 'external_id' },
   toDto: toAccountDto,
   toInsert: accountInsertValues,
@@ -253,7 +255,12 @@ export const accountSpec: ResourceSpec<Row, Dto, Create, Update> = {
     return {
       auditDetails: { include_secrets: true },
       toRow: async (row, ctx) => {
-        const secrets = await openSecrets({ tx: ctx.tx, keys: ctx.keys, row });
+        const secrets = await openSecrets({
+          tx: ctx.tx,
+          keys: ctx.keys,
+          row,
+          actor: ctx.request.actor,
+        });
         return {
           ...toAccountDto(row),
           secrets: Object.fromEntries(SECRET_FIELDS.map((f) => [f, secrets[f] ?? null])),

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { accountStatusEvents, accounts } from '../../db/schema.js';
 import { auditContext } from '../../http/auth-hooks.js';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
 import { registerJsonBodyParser } from '../../http/json-body.js';
 import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { ownerFor } from '../../http/owner-for.js';
@@ -13,6 +13,7 @@ import { Tags } from '../../http/resource/fields.js';
 import { registerResourceRoutes } from '../../http/resource/routes.js';
 import { ReasonParam, revealReason } from '../../http/scope.js';
 import { writeAudit } from '../audit/write-audit.js';
+import { assertSecretsShared, withShares } from '../grants/shares.js';
 import { claimAccount, releaseAccount } from './claim-account.js';
 import { importRoute } from './import-route.js';
 import { maFileImportRoute } from './mafile-import-route.js';
@@ -153,7 +154,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
             { additionalProperties: false, examples: [{ claimed_by: 'worker-3' }] },
           ),
         ),
-        response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 404, 409) },
+        response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
@@ -165,8 +166,30 @@ const routes: FastifyPluginAsync = async (fastify) => {
         });
         if (!row && heldBy)
           throw new ConflictError(`The lease is held by ${heldBy}.`, 'not_lease_holder');
-        if (!row) throw new NotFoundError('account');
-        return toAccountDto(row);
+        if (!row) {
+          // Visible but not lockable: shared read-only (migration 0020).
+          const [seen] = await tx
+            .select({ id: accounts.id })
+            .from(accounts)
+            .where(eq(accounts.id, request.params.id));
+          if (seen)
+            throw new ForbiddenError(
+              'This account is shared with you read-only.',
+              'share_read_only',
+            );
+          throw new NotFoundError('account');
+        }
+        // A grantee's release is in the owner's log (above) and in their own.
+        const actor = request.actor;
+        if (actor.kind === 'user' && actor.role !== 'admin' && row.ownerId !== actor.userId) {
+          await writeAudit(tx, auditContext(request), {
+            action: 'account.release',
+            entityType: 'account',
+            entityId: row.id,
+            details: { shared_owner_id: row.ownerId },
+          });
+        }
+        return (await withShares(tx, request.actor, 'account', [toAccountDto(row)]))[0] as never;
       });
     },
   );
@@ -180,16 +203,19 @@ const routes: FastifyPluginAsync = async (fastify) => {
         description:
           'The decrypted secrets (null where none is stored). Every reveal is written to the audit log first; if that ' +
           "fails, nothing is revealed. Answers carry Cache-Control: no-store. An admin revealing another user's " +
-          "account must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log.",
+          "account must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log. " +
+          'A grantee of a shared account reads them only when the share includes its secrets (403 secrets_not_shared ' +
+          "otherwise); the reveal is then in the owner's log and the grantee's.",
         params: IdParams,
         querystring: RevealQuery,
-        response: { 200: AccountSecrets, ...problemResponses(400, 401, 404) },
+        response: { 200: AccountSecrets, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
       return app.tenant(request, async (tx) => {
         const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
         if (!row) throw new NotFoundError('account');
+        await assertSecretsShared(tx, request.actor, row);
         const reason = revealReason(request.actor, row.ownerId, request.query.reason);
         await writeAudit(tx, auditContext(request), {
           action: 'account.reveal_secrets',
@@ -198,7 +224,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           ownerId: row.ownerId,
           details: { fields: row.secretFields, ...(reason !== undefined ? { reason } : {}) },
         });
-        const secrets = await openSecrets({ tx, keys, row });
+        const secrets = await openSecrets({ tx, keys, row, actor: request.actor });
         return Object.fromEntries(SECRET_FIELDS.map((f) => [f, secrets[f] ?? null])) as never;
       });
     },
@@ -214,7 +240,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
           "The current code from the account's Steam shared_secret (kind steam: 5 characters) or else its TOTP secret " +
           '(kind totp, RFC 6238), with the seconds it stays valid. 409 no_totp_secret when the account has neither. Audited. ' +
           "Steam codes are made at Steam's time (the local clock plus the offset from the Steam time source, see steam_time in GET /api/health); TOTP codes at the local time. " +
-          "An admin asking for another user's code must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log.",
+          "An admin asking for another user's code must give a reason (400 reason_required without one); the entry, with the reason, is in the owner's audit log. " +
+          'A grantee of a shared account gets the code only when the share includes its secrets (403 secrets_not_shared otherwise).',
         params: IdParams,
         querystring: RevealQuery,
         response: {
@@ -227,7 +254,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
             },
             { examples: [{ code: 'K7R2D', period: 30, remaining_s: 17, kind: 'steam' }] },
           ),
-          ...problemResponses(400, 401, 404, 409),
+          ...problemResponses(400, 401, 403, 404, 409),
         },
       },
     },
@@ -235,8 +262,9 @@ const routes: FastifyPluginAsync = async (fastify) => {
       return app.tenant(request, async (tx) => {
         const [row] = await tx.select().from(accounts).where(eq(accounts.id, request.params.id));
         if (!row) throw new NotFoundError('account');
+        await assertSecretsShared(tx, request.actor, row);
         const reason = revealReason(request.actor, row.ownerId, request.query.reason);
-        const secrets = await openSecrets({ tx, keys, row });
+        const secrets = await openSecrets({ tx, keys, row, actor: request.actor });
         const code = currentCode(secrets, steamClock.codeClock());
         if (!code)
           throw new ConflictError(

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { FreeJsonObject } from '../../http/free-json.js';
 import { Notes, Nullable, Tags, Timestamp, UuidString } from '../../http/resource/fields.js';
 import { OwnerRef } from '../../http/scope.js';
+import { accountSharedFields } from '../grants/schemas.js';
 
 export const ACCOUNT_STATUSES = ['active', 'locked', 'disabled', 'banned'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
@@ -180,6 +181,7 @@ export const Account = Type.Object(
     id: UuidString,
     owner_id: UuidString,
     owner: Type.Optional(OwnerRef),
+    ...accountSharedFields(),
     external_id: Nullable(Type.String()),
     service: Type.String(),
     username: Type.String(),

@@ -6,9 +6,10 @@ import {
   SecretsError,
   secretAad,
 } from '../../crypto/envelope.js';
-import type { Tx } from '../../db/tenant.js';
+import type { Actor, Tx } from '../../db/tenant.js';
 import type { FieldError } from '../../http/errors.js';
 import { ValidationError } from '../../http/errors.js';
+import { secretsNotShared } from '../grants/shares.js';
 import { SECRET_FIELDS, type SECRET_STRING_FIELDS, type SecretField } from './schemas.js';
 import { normalizeSteamSecret, SteamSecretError } from './steam-secret.js';
 import { parseTotpSecret, TotpSecretError } from './totp.js';
@@ -80,10 +81,16 @@ export async function sealSecrets(options: {
   rowId: string;
   ownerId: string;
   secrets: Secrets;
+  /** Who asks: another user than the owner reaches the key only through a share. */
+  actor?: Actor;
 }): Promise<{ secretsEnc: string | null; secretFields: string[] }> {
   const fields = SECRET_FIELDS.filter((f) => options.secrets[f] !== undefined);
   if (fields.length === 0) return { secretsEnc: null, secretFields: [] };
-  const key = await options.keys.forOwner(options.tx, options.ownerId);
+  const key = await options.keys.forOwner(
+    options.tx,
+    options.ownerId,
+    sharedKey(options.actor, options.ownerId),
+  );
   return {
     secretsEnc: encryptValue(
       key,
@@ -94,14 +101,31 @@ export async function sealSecrets(options: {
   };
 }
 
+/**
+ * Another user's key used by a user who is not an admin (a grantee of a shared account): read
+ * through the caller's transaction every time, so the database's policy decides (migration
+ * 0020). Admins read every key through their own policy.
+ */
+function sharedKey(actor: Actor | undefined, ownerId: string) {
+  return actor?.kind === 'user' && actor.role !== 'admin' && actor.userId !== ownerId
+    ? { onRefused: secretsNotShared }
+    : undefined;
+}
+
 export async function openSecrets(options: {
   tx: Tx;
   keys: DataKeyStore;
   row: { id: string; ownerId: string; secretsEnc: string | null };
+  /** Who asks: another user than the owner reaches the key only through a share. */
+  actor?: Actor;
 }): Promise<Secrets> {
   const { row } = options;
   if (!row.secretsEnc) return {};
-  const key = await options.keys.forOwner(options.tx, row.ownerId);
+  const key = await options.keys.forOwner(
+    options.tx,
+    row.ownerId,
+    sharedKey(options.actor, row.ownerId),
+  );
   if (ciphertextKeyId(row.secretsEnc) !== key.id)
     throw new SecretsError('account secrets use an unknown data key');
   return JSON.parse(decryptValue(key, row.secretsEnc, aad(row.id, row.ownerId))) as Secrets;

@@ -16,6 +16,12 @@ export interface AuditEntry {
   ownerId?: string | null;
   /** Never a secret: names of changed fields, counts, ids. */
   details?: Record<string, unknown>;
+  /**
+   * A second user whose log gets a copy of the entry (the other side of a share, migration
+   * 0020). Without it, a user who is not an admin acting on another user's object (a
+   * grantee's write or reveal of a shared object) gets the copy in their own log.
+   */
+  alsoFor?: string;
 }
 
 function actorColumns(actor: Actor): {
@@ -63,5 +69,19 @@ export function auditRow(ctx: AuditContext, entry: AuditEntry) {
  * it records commit together (and a failed audit write fails the change).
  */
 export async function writeAudit(tx: Tx, ctx: AuditContext, entry: AuditEntry): Promise<void> {
-  await tx.insert(auditLog).values(auditRow(ctx, entry));
+  const row = auditRow(ctx, entry);
+  const copyFor = entry.alsoFor ?? sharedActorCopy(ctx.actor, row.ownerId);
+  await tx
+    .insert(auditLog)
+    .values(
+      copyFor !== undefined && copyFor !== row.ownerId
+        ? [row, { ...row, ownerId: copyFor }]
+        : [row],
+    );
+}
+
+/** A grantee acting on a shared object: their own log keeps a copy of the owner's entry. */
+function sharedActorCopy(actor: Actor, ownerId: string | null): string | undefined {
+  if (actor.kind !== 'user' || actor.role === 'admin' || ownerId === null) return undefined;
+  return ownerId === actor.userId ? undefined : actor.userId;
 }

@@ -9,10 +9,11 @@ import { ownerActor, throughDoor } from './door.js';
 import { migrateHardware } from './hardware.js';
 import { migrateNodes } from './nodes.js';
 import type { StepContext } from './owner-batches.js';
-import { type MigrationReport, newReport, type ReportTable, skip, tableReport } from './report.js';
+import { type MigrationReport, newReport, type ReportTable, tableReport } from './report.js';
 import { type LegacySource, type LegacyTable, openLegacySource } from './source.js';
 import { migrateUsers, type Owner, ownerMap, resolveAdmin } from './users.js';
 import { migrateVms } from './vms.js';
+import { migrateWhitelist } from './whitelist.js';
 
 /**
  * The tables `--only` names, in the order they are migrated: links point backwards (a VM to
@@ -148,25 +149,11 @@ export async function migrateLegacy(options: MigrateOptions): Promise<MigrationR
       if (options.only.has('cards') && source.has('cards')) {
         await step('cards', (p) => migrateCards(ctx(p), { report: tableReport(report, 'cards') }));
       }
-      if (source.has('whitelist')) {
-        // VM sharing between users arrives with sharing (issue 16), which maps these rows
-        // onto VM grants; until then they are reported, not stored anywhere.
-        await step('whitelist', async (onProgress) => {
-          const t = tableReport(report, 'whitelist');
-          for await (const page of source.pages(
-            'SELECT id, vm_id, user_id FROM public.whitelist ORDER BY id',
-          )) {
-            for (const row of page) {
-              t.read++;
-              skip(
-                t,
-                row.id,
-                `VM ${String(row.vm_id)} shared with user ${String(row.user_id)}: sharing between users is not in AccountDB yet (planned: VM grants); not carried over`,
-              );
-            }
-            onProgress(t.read);
-          }
-        });
+      // VM sharing: the earlier whitelist becomes VM grants, with the VMs it names.
+      if (options.only.has('vms') && source.has('whitelist')) {
+        await step('whitelist', (p) =>
+          migrateWhitelist(ctx(p), { report: tableReport(report, 'whitelist') }),
+        );
       }
       return report;
     });

@@ -87,6 +87,7 @@ export const nodeSpec: ResourceSpec<Row, Dto, Create, Update> = {
     },
   },
   search: 'search_proxmox_nodes',
+  share: 'proxmox_node',
   uniques: { proxmox_nodes_owner_name_key: 'name' },
   toDto: toNodeDto,
   toInsert: async (body, ctx) => {

@@ -35,7 +35,19 @@ const routes: FastifyPluginAsync = async (fastify) => {
         .from(proxmoxNodes)
         .where(eq(proxmoxNodes.id, id))
         .for('update');
-      if (!row) throw new NotFoundError('Proxmox node');
+      if (!row) {
+        // Visible but not lockable: shared read-only (migration 0020).
+        const [seen] = await tx
+          .select({ id: proxmoxNodes.id })
+          .from(proxmoxNodes)
+          .where(eq(proxmoxNodes.id, id));
+        if (seen)
+          throw new ForbiddenError(
+            'This Proxmox node is shared with you read-only.',
+            'share_read_only',
+          );
+        throw new NotFoundError('Proxmox node');
+      }
       const whitelist = uniqueVmids(change(row.whitelist));
       const [updated] = (await tx
         .update(proxmoxNodes)
@@ -61,13 +73,28 @@ const routes: FastifyPluginAsync = async (fastify) => {
         tags: ['proxmox-nodes'],
         summary: "Rotate a node's agent key",
         description:
-          'Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once.',
+          'Issues a new agent key and answers it once with a fresh agent configuration; the old key stops working at once. ' +
+          'Agent keys are never shared: a user the node is shared with gets 403 owner_only.',
         params: IdParams,
-        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+        response: { 200: NodeRef, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
       const answer = await app.tenant(request, async (tx) => {
+        // A node's agent key is never shared (migration 0020): a grantee gets 403 owner_only.
+        const [owned] = await tx
+          .select({ ownerId: proxmoxNodes.ownerId })
+          .from(proxmoxNodes)
+          .where(eq(proxmoxNodes.id, request.params.id));
+        const actor = request.actor;
+        if (
+          owned &&
+          actor.kind === 'user' &&
+          actor.role !== 'admin' &&
+          owned.ownerId !== actor.userId
+        ) {
+          throw new ForbiddenError("Only the node's owner may rotate its agent key.", 'owner_only');
+        }
         const key = newNodeKey();
         const [row] = (await tx
           .update(proxmoxNodes)
@@ -125,6 +152,15 @@ const routes: FastifyPluginAsync = async (fastify) => {
     },
     async (request, reply) => {
       const answer = await app.tenant(request, async (tx) => {
+        // Read first without a lock: a node shared read-only is visible but not lockable,
+        // and its grantee gets owner_only like any other non-owner.
+        const [seen] = await tx
+          .select({ ownerId: proxmoxNodes.ownerId })
+          .from(proxmoxNodes)
+          .where(eq(proxmoxNodes.id, request.params.id));
+        if (seen && (request.actor.kind !== 'user' || seen.ownerId !== request.actor.userId)) {
+          throw new ForbiddenError("Only the node's owner may ask it to sync.", 'owner_only');
+        }
         const [row] = await tx
           .select({ ownerId: proxmoxNodes.ownerId })
           .from(proxmoxNodes)
@@ -168,7 +204,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           },
           { additionalProperties: false, examples: [{ vmids: [101, 102, 105] }] },
         ),
-        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+        response: { 200: NodeRef, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) => changeWhitelist(request, request.params.id, () => request.body.vmids),
@@ -182,7 +218,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: "Add a VMID to a node's whitelist",
         description: 'Idempotent: adding a listed VMID changes nothing.',
         params: VmidParams,
-        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+        response: { 200: NodeRef, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) =>
@@ -197,7 +233,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         summary: "Remove a VMID from a node's whitelist",
         description: 'Idempotent: removing an unlisted VMID changes nothing.',
         params: VmidParams,
-        response: { 200: NodeRef, ...problemResponses(400, 401, 404) },
+        response: { 200: NodeRef, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (request) =>

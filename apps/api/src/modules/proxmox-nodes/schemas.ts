@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { Notes, Nullable, Tags, Timestamp, UuidString } from '../../http/resource/fields.js';
 import { OwnerRef } from '../../http/scope.js';
 import { NO_CONTROL_CHARACTERS } from '../../http/text-patterns.js';
+import { sharedFields } from '../grants/schemas.js';
 
 export const NodeStatus = Type.Union(
   [
@@ -89,6 +90,7 @@ export const ProxmoxNode = Type.Object(
     id: UuidString,
     owner_id: UuidString,
     owner: Type.Optional(OwnerRef),
+    ...sharedFields(),
     name: Type.String(),
     hostname: Nullable(Type.String()),
     port: Type.Integer(),

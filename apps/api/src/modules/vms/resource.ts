@@ -166,6 +166,7 @@ export const vmSpec: ResourceSpec<Row, Dto, Create, Partial<Create>> = {
     },
   },
   search: 'search_vms',
+  share: 'vm',
   links: { node_id: 'Proxmox node', account_id: 'account' },
   uniques: { vms_node_vmid_owner_key: 'vmid' },
   toDto: toVmDto,

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { Notes, Nullable, Tags, Timestamp, UuidString } from '../../http/resource/fields.js';
 import { OwnerRef } from '../../http/scope.js';
+import { sharedFields } from '../grants/schemas.js';
 import { VmStatus } from './vm-status.js';
 
 export { VmStatus };
@@ -81,6 +82,7 @@ export const Vm = Type.Object(
     id: UuidString,
     owner_id: UuidString,
     owner: Type.Optional(OwnerRef),
+    ...sharedFields(),
     node_id: Nullable(UuidString),
     vmid: Nullable(Type.Integer()),
     type: VmType,

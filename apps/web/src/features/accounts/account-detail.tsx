@@ -17,6 +17,8 @@ import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
 import { OwnerBanner } from '../scope/owner-banner';
 import { ReasonDialog } from '../scope/reason-dialog';
+import { ShareButton } from '../sharing/share-dialog';
+import { SharedBanner } from '../sharing/shared-badge';
 import { AccountForm, SECRET_FIELDS } from './account-form';
 import { LinkedRecords } from './linked-records';
 import {
@@ -86,12 +88,19 @@ export function AccountDetail({ id }: { id: string }) {
 
   const owner = account.owner;
   const gated = owner !== undefined && reason === null;
+  // An account shared with you without its secrets (the API answers 403 secrets_not_shared).
+  const noSecrets = account.shared_by !== undefined && account.secrets_shared !== true;
   const reveal = (field: (typeof SECRET_FIELDS)[number][0]) => async () =>
     (await revealSecrets(id, reason ?? undefined))[field];
 
   return (
     <div className="space-y-4">
       <OwnerBanner owner={account.owner} />
+      <SharedBanner
+        sharedBy={account.shared_by}
+        permission={account.permission}
+        secrets={account.secrets_shared}
+      />
       <PageHeader
         title={
           <span className="flex items-center gap-3">
@@ -114,20 +123,27 @@ export function AccountDetail({ id }: { id: string }) {
                   Release
                 </Button>
               ) : null}
-              <Button variant="secondary" onClick={() => setEditing(true)}>
-                Edit
-              </Button>
-              <DeleteButton
-                title={`Delete ${account.username}?`}
-                message="The account and its stored secrets are removed for good; links from hardware, VMs and cards are cleared."
-                confirmLabel="Delete account"
-                done={`Deleted ${account.username}.`}
-                remove={async () =>
-                  unwrap(await api.DELETE('/api/v1/accounts/{id}', { params: { path: { id } } }))
-                }
-                listHref="/accounts"
-                queryKeys={{ list: accountKeys.all, one: accountKeys.one(id) }}
-              />
+              {!account.shared_by || account.permission === 'write' ? (
+                <Button variant="secondary" onClick={() => setEditing(true)}>
+                  Edit
+                </Button>
+              ) : null}
+              {!account.shared_by && !account.owner ? (
+                <ShareButton objectType="account" objectId={id} name={account.username} />
+              ) : null}
+              {account.shared_by ? null : (
+                <DeleteButton
+                  title={`Delete ${account.username}?`}
+                  message="The account and its stored secrets are removed for good; links from hardware, VMs and cards are cleared."
+                  confirmLabel="Delete account"
+                  done={`Deleted ${account.username}.`}
+                  remove={async () =>
+                    unwrap(await api.DELETE('/api/v1/accounts/{id}', { params: { path: { id } } }))
+                  }
+                  listHref="/accounts"
+                  queryKeys={{ list: accountKeys.all, one: accountKeys.one(id) }}
+                />
+              )}
             </>
           )
         }
@@ -197,7 +213,11 @@ export function AccountDetail({ id }: { id: string }) {
                 Every reveal and copy is written to the audit log. Shown values hide after 30
                 seconds.
               </p>
-              {gated ? (
+              {noSecrets ? (
+                <p className="text-sm text-zinc-500" data-testid="secrets-not-shared">
+                  {account.shared_by?.username} shared this account without its secrets.
+                </p>
+              ) : gated ? (
                 <Button variant="secondary" onClick={() => setAskingReason(true)}>
                   Reveal {owner.username}'s secrets and 2FA code…
                 </Button>
@@ -212,7 +232,7 @@ export function AccountDetail({ id }: { id: string }) {
                 ))
               )}
             </Card>
-            {account.has_totp ? (
+            {account.has_totp && !noSecrets ? (
               <Card title="2FA code">
                 {gated ? (
                   <p className="text-sm text-zinc-500">

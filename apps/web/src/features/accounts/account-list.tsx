@@ -9,6 +9,7 @@ import { EmptyState, PageHeader, StatusBadge, Tags } from '../../components/ui';
 import { api } from '../../lib/api';
 import { saveExport } from '../../lib/download';
 import { ago } from '../../lib/time';
+import { SHARED_FILTER, SharedBadge } from '../sharing/shared-badge';
 import {
   ACCOUNT_STATUSES,
   type Account,
@@ -32,6 +33,7 @@ const FILTERS: Filter[] = [
   },
   { name: 'has_totp', label: '2FA', options: yesNo },
   { name: 'claimed', label: 'Claimed', options: yesNo },
+  SHARED_FILTER,
 ];
 
 const COLUMNS: Column<Account>[] = [
@@ -41,12 +43,15 @@ const COLUMNS: Column<Account>[] = [
     width: 'minmax(12rem, 2fr)',
     sortable: true,
     cell: (a) => (
-      <Link
-        href={`/accounts/${a.id}`}
-        className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
-      >
-        {a.username}
-      </Link>
+      <span className="flex flex-wrap items-center gap-2">
+        <Link
+          href={`/accounts/${a.id}`}
+          className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+        >
+          {a.username}
+        </Link>
+        <SharedBadge sharedBy={a.shared_by} permission={a.permission} />
+      </span>
     ),
     text: (a) => a.username,
   },

@@ -13,6 +13,8 @@ import { api, unwrap, useSession } from '../../lib/api';
 import { saveEdit } from '../../lib/save-edit';
 import { ago } from '../../lib/time';
 import { OwnerBanner } from '../scope/owner-banner';
+import { ShareButton } from '../sharing/share-dialog';
+import { SharedBanner } from '../sharing/shared-badge';
 import { AgentKeyPanel } from './agent-key-panel';
 import { NodeForm } from './node-form';
 import { nodeKeys, type ProxmoxNode, patchNode, useNode } from './queries';
@@ -112,6 +114,7 @@ export function NodeDetail({ id }: { id: string }) {
   return (
     <div className="space-y-4">
       <OwnerBanner owner={node.owner} />
+      <SharedBanner sharedBy={node.shared_by} permission={node.permission} />
       <PageHeader
         title={
           <span className="flex items-center gap-3">
@@ -145,25 +148,34 @@ export function NodeDetail({ id }: { id: string }) {
                   {node.sync_requested_at !== null ? 'Sync requested…' : 'Sync now'}
                 </Button>
               ) : null}
-              <Button variant="secondary" onClick={() => setEditing(true)}>
-                Edit
-              </Button>
-              <Button variant="secondary" onClick={() => setConfirmRotate(true)}>
-                Rotate key
-              </Button>
-              <DeleteButton
-                title={`Delete ${node.name}?`}
-                message="Its agent key stops working. The VMs synced from it stay, without their node."
-                confirmLabel="Delete node"
-                done={`Deleted ${node.name}.`}
-                remove={async () =>
-                  unwrap(
-                    await api.DELETE('/api/v1/proxmox-nodes/{id}', { params: { path: { id } } }),
-                  )
-                }
-                listHref="/nodes"
-                queryKeys={{ list: nodeKeys.all, one: nodeKeys.one(id) }}
-              />
+              {!node.shared_by || node.permission === 'write' ? (
+                <Button variant="secondary" onClick={() => setEditing(true)}>
+                  Edit
+                </Button>
+              ) : null}
+              {!node.shared_by && !node.owner ? (
+                <ShareButton objectType="proxmox_node" objectId={id} name={node.name} />
+              ) : null}
+              {node.shared_by ? null : (
+                <Button variant="secondary" onClick={() => setConfirmRotate(true)}>
+                  Rotate key
+                </Button>
+              )}
+              {node.shared_by ? null : (
+                <DeleteButton
+                  title={`Delete ${node.name}?`}
+                  message="Its agent key stops working. The VMs synced from it stay, without their node."
+                  confirmLabel="Delete node"
+                  done={`Deleted ${node.name}.`}
+                  remove={async () =>
+                    unwrap(
+                      await api.DELETE('/api/v1/proxmox-nodes/{id}', { params: { path: { id } } }),
+                    )
+                  }
+                  listHref="/nodes"
+                  queryKeys={{ list: nodeKeys.all, one: nodeKeys.one(id) }}
+                />
+              )}
             </>
           )
         }

@@ -8,10 +8,12 @@ import { EmptyState, PageHeader, StatusBadge, Tags } from '../../components/ui';
 import { api, unwrap } from '../../lib/api';
 import { saveExport } from '../../lib/download';
 import { ago } from '../../lib/time';
+import { SHARED_FILTER, SharedBadge } from '../sharing/shared-badge';
 import { fetchNodesPage, NODE_STATUSES, nodeKeys, type ProxmoxNode, patchNode } from './queries';
 
 const FILTERS: Filter[] = [
   { name: 'status', label: 'Status', options: NODE_STATUSES.map((s) => ({ value: s, label: s })) },
+  SHARED_FILTER,
 ];
 
 const stat = (n: ProxmoxNode, key: string) => {
@@ -26,12 +28,15 @@ const COLUMNS: Column<ProxmoxNode>[] = [
     width: 'minmax(9rem, 1fr)',
     sortable: true,
     cell: (n) => (
-      <Link
-        href={`/nodes/${n.id}`}
-        className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
-      >
-        {n.name}
-      </Link>
+      <span className="flex flex-wrap items-center gap-2">
+        <Link
+          href={`/nodes/${n.id}`}
+          className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+        >
+          {n.name}
+        </Link>
+        <SharedBadge sharedBy={n.shared_by} permission={n.permission} />
+      </span>
     ),
     text: (n) => n.name,
   },

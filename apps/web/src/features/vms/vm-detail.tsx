@@ -17,6 +17,8 @@ import { ago, duration } from '../../lib/time';
 import { AccountPicker } from '../accounts/account-picker';
 import { useNodeOptions } from '../nodes/queries';
 import { OwnerBanner } from '../scope/owner-banner';
+import { ShareButton } from '../sharing/share-dialog';
+import { SharedBanner } from '../sharing/shared-badge';
 import { patchVm, useVm, useVmEvents, type VmPatch, vmKeys } from './queries';
 import { VmForm } from './vm-form';
 import { VmStatusBadge } from './vm-status-badge';
@@ -62,6 +64,7 @@ export function VmDetail({ id }: { id: string }) {
   return (
     <div className="space-y-4">
       <OwnerBanner owner={vm.owner} />
+      <SharedBanner sharedBy={vm.shared_by} permission={vm.permission} />
       <PageHeader
         title={
           <span className="flex flex-wrap items-center gap-3">
@@ -90,26 +93,31 @@ export function VmDetail({ id }: { id: string }) {
         actions={
           editing ? null : (
             <>
-              {vm.source === 'manual' ? (
+              {vm.source === 'manual' && (!vm.shared_by || vm.permission === 'write') ? (
                 <Button variant="secondary" onClick={() => setEditing(true)}>
                   Edit
                 </Button>
               ) : null}
-              <DeleteButton
-                title={`Delete ${title}?`}
-                message={
-                  vm.source === 'agent'
-                    ? 'It is removed with its status history. If it still exists on its node, the agent brings it back with the next sync (without your notes and tags).'
-                    : 'It is removed with its status history.'
-                }
-                confirmLabel="Delete VM"
-                done={`Deleted ${title}.`}
-                remove={async () =>
-                  unwrap(await api.DELETE('/api/v1/vms/{id}', { params: { path: { id } } }))
-                }
-                listHref="/vms"
-                queryKeys={{ list: vmKeys.all, one: vmKeys.one(id) }}
-              />
+              {!vm.shared_by && !vm.owner ? (
+                <ShareButton objectType="vm" objectId={id} name={title} />
+              ) : null}
+              {vm.shared_by ? null : (
+                <DeleteButton
+                  title={`Delete ${title}?`}
+                  message={
+                    vm.source === 'agent'
+                      ? 'It is removed with its status history. If it still exists on its node, the agent brings it back with the next sync (without your notes and tags).'
+                      : 'It is removed with its status history.'
+                  }
+                  confirmLabel="Delete VM"
+                  done={`Deleted ${title}.`}
+                  remove={async () =>
+                    unwrap(await api.DELETE('/api/v1/vms/{id}', { params: { path: { id } } }))
+                  }
+                  listHref="/vms"
+                  queryKeys={{ list: vmKeys.all, one: vmKeys.one(id) }}
+                />
+              )}
             </>
           )
         }

@@ -10,6 +10,7 @@ import { api, unwrap } from '../../lib/api';
 import { saveExport } from '../../lib/download';
 import { ago } from '../../lib/time';
 import { useNodeOptions } from '../nodes/queries';
+import { SHARED_FILTER, SharedBadge } from '../sharing/shared-badge';
 import { fetchVmsPage, patchVm, VM_STATUSES, type Vm, type VmListQuery, vmKeys } from './queries';
 import { VmStatusBadge } from './vm-status-badge';
 
@@ -37,13 +38,17 @@ function columns(nodeNames: Map<string, string>): Column<Vm>[] {
       width: 'minmax(10rem, 2fr)',
       sortable: true,
       cell: (v) => (
-        <Link
-          href={`/vms/${v.id}`}
-          className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
-        >
-          {v.name ?? `VM ${v.vmid ?? ''}`}
-        </Link>
+        <span className="flex flex-wrap items-center gap-2">
+          <Link
+            href={`/vms/${v.id}`}
+            className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+          >
+            {v.name ?? `VM ${v.vmid ?? ''}`}
+          </Link>
+          <SharedBadge sharedBy={v.shared_by} permission={v.permission} />
+        </span>
       ),
+
       text: (v) => v.name ?? '',
     },
     {
@@ -187,6 +192,7 @@ export function VmList() {
           { value: 'lxc', label: 'container (lxc)' },
         ],
       },
+      SHARED_FILTER,
       { name: 'assigned', label: 'Assigned', options: yesNo },
       { name: 'absent', label: 'Absent', options: yesNo },
       { name: 'template', label: 'Template', options: yesNo },
