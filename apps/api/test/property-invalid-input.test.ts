@@ -59,6 +59,7 @@ const WRITTEN_TABLES = [
   'vms',
   'vm_status_events',
   'proxmox_nodes',
+  'grants',
 ];
 
 /** ajv-formats' uuid: what the request validators accept as format "uuid". */
@@ -175,6 +176,18 @@ const factories: Record<string, (u: TestUser) => Promise<string>> = {
   },
   tokens: async (u) => (await createToken(t.app, u)).id,
   users: async (u) => u.id,
+  // A share of one of u's accounts with another user (u owns the grant).
+  grants: async (u) => {
+    const grantee = await createUser(t.app, admin);
+    const account = await post(u, '/accounts', { username: randomName('shared') });
+    const grant = await post(u, '/grants', {
+      object_type: 'account',
+      object_id: account.id,
+      grantee: grantee.username,
+      permission: 'read',
+    });
+    return grant.id ?? '';
+  },
 };
 
 let nextPasswordUser = 0;
@@ -1057,6 +1070,17 @@ describe('invalid input: always a 4xx problem, never a 5xx, never a write', () =
     expect(config.statusCode, config.body).toBe(200);
     for (const [resource, id] of Object.entries(ids)) {
       if (resource === 'tokens' || resource === 'users') continue;
+      if (resource === 'grants') {
+        // Grants have no GET by id: the grant is still among the ones the user gave.
+        const given = await t.app.inject({
+          method: 'GET',
+          url: '/api/v1/grants?direction=given',
+          headers: bearer(user.accessToken),
+        });
+        expect(given.statusCode, given.body).toBe(200);
+        expect(given.json().items.map((g: { id: string }) => g.id)).toContain(id);
+        continue;
+      }
       const res = await t.app.inject({
         method: 'GET',
         url: `/api/v1/${resource}/${id}`,
