@@ -793,6 +793,60 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.waitForURL('**/login');
   }, 120_000);
 
+  it('sharing: the admin shares an account with bob read-only, bob sees it marked and without its secrets, and loses it when the admin revokes it', async () => {
+    const logInAs = async (on: Page, username: string, password: string) => {
+      await on.goto(`${webUrl}/login`);
+      await on.getByLabel('Username or e-mail').fill(username);
+      await on.getByLabel('Password').fill(password);
+      await on.getByRole('button', { name: 'Log in' }).click();
+      await on.waitForURL((url) => !url.pathname.startsWith('/login'));
+    };
+
+    await logInAs(page, ADMIN.username, ADMIN.password);
+    await page.goto(`${webUrl}${accountUrl}`);
+    await page.getByRole('button', { name: 'Share' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Share with (username)').fill('bob');
+    await dialog.getByRole('button', { name: 'Share' }).click();
+    await dialog.getByTestId('grant').filter({ hasText: 'bob' }).waitFor();
+    await shot('27-share-dialog');
+
+    // Bob, in a browser of his own, while the admin's stays open on the dialog.
+    const bobContext = await browser?.newContext({ viewport: { width: 1280, height: 800 } });
+    if (!bobContext) throw new Error('no browser');
+    const bob = await bobContext.newPage();
+    bob.setDefaultTimeout(20_000);
+    try {
+      await logInAs(bob, 'bob', 'bobs long passphrase');
+      await bob.goto(`${webUrl}/accounts`);
+      await bob.getByText('e2e_main').first().waitFor();
+      expect(await bob.getByTestId('shared-badge').first().textContent()).toContain(
+        `Shared by ${ADMIN.username}`,
+      );
+      // "Mine" leaves it out; bob's own account stays.
+      await bob.getByLabel('Shared', { exact: true }).selectOption('exclude');
+      await bob.getByText('bobs_account').waitFor();
+      await expect.poll(() => bob.getByText('e2e_main').count()).toBe(0);
+      await bob.goto(`${webUrl}${accountUrl}`);
+      await bob.getByTestId('shared-banner').waitFor();
+      await bob.getByText(`${ADMIN.username} shared this account without its secrets.`).waitFor();
+      await bob.screenshot({ path: path.join(SHOTS, 'web-28-shared-account.png') });
+      expect(await bob.content()).not.toContain('hunter2 but longer');
+
+      // The admin revokes it: bob's next request no longer reaches it.
+      await dialog.getByRole('button', { name: "Revoke bob's share" }).click();
+      await expect.poll(() => dialog.getByTestId('grant').count()).toBe(0);
+      await bob.reload();
+      await bob.getByText('Account not found').waitFor();
+    } finally {
+      await bobContext.close();
+    }
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await page.getByLabel(`User menu for ${ADMIN.username}`).click();
+    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.waitForURL('**/login');
+  }, 120_000);
+
   it('sets up an authenticator app in Settings, then logs in with a code from it', async () => {
     const loginAs = async (username: string, password: string) => {
       await page.goto(`${webUrl}/login`);
