@@ -164,6 +164,22 @@ describe('sharing a node', () => {
     expect(await auditActions(alice, vmOnNode)).toContain(`vm.update:${bob.id}`);
     expect(await auditActions(bob, vmOnNode)).toContain(`vm.update:${bob.id}`);
 
+    // The VM's links to Alice's other objects are hers: 403 owner_only, nothing written.
+    for (const body of [
+      { node_id: null },
+      { account_id: accountId },
+      { notes: 'x', node_id: null },
+    ]) {
+      const res = await s.call(bob, 'PATCH', `/vms/${vmOnNode}`, body);
+      expectProblem(res, 403, 'owner_only');
+      expect(res.json().detail).toContain(
+        Object.keys(body).includes('node_id') ? 'node_id' : 'account_id',
+      );
+    }
+    expect((await s.call(alice, 'GET', `/vms/${vmOnNode}`)).json()).toMatchObject({
+      node_id: nodeId,
+      notes: 'bob was here',
+    });
     expectProblem(await s.call(bob, 'DELETE', `/vms/${vmOnNode}`), 403, 'owner_only');
     expectProblem(await s.call(bob, 'DELETE', `/proxmox-nodes/${nodeId}`), 403, 'owner_only');
     expect((await s.call(bob, 'POST', '/vms/bulk-delete', { ids: [vmOnNode] })).json()).toEqual({
@@ -189,6 +205,17 @@ describe('sharing a node', () => {
         sql`UPDATE proxmox_nodes SET api_key_hash = '\\x00'::bytea WHERE id = ${nodeId}`,
       ),
     ).toBe('42501');
+    // Nor does he move the VM under another of Alice's nodes, or unlink its node or account
+    // (migration 0021); its own fields he may change.
+    expect(await sqlError(bob, sql`UPDATE vms SET node_id = NULL WHERE id = ${vmOnNode}`)).toBe(
+      '42501',
+    );
+    expect(
+      await sqlError(bob, sql`UPDATE vms SET account_id = ${accountId} WHERE id = ${vmOnNode}`),
+    ).toBe('42501');
+    expect(
+      await asUser(bob, sql`UPDATE vms SET notes = 'sql note' WHERE id = ${vmOnNode} RETURNING id`),
+    ).toHaveLength(1);
     const deleted = await asUser<{ id: string }>(
       bob,
       sql`DELETE FROM vms WHERE id = ${vmOnNode} RETURNING id`,

@@ -167,6 +167,26 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
     return row;
   };
 
+  /**
+   * A grantee with a read-write share changes the object's own fields, never its links to
+   * the owner's other objects (a VM's node or account), which they cannot see: 403
+   * owner_only (migration 0021 refuses it in the database too).
+   */
+  const refuseSharedLinks = (request: FastifyRequest, ownerId: string) => {
+    const actor = request.actor;
+    if (!spec.share || actor.kind !== 'user' || actor.role === 'admin') return;
+    if (ownerId === actor.userId) return;
+    const sent = Object.keys(spec.links ?? {}).filter(
+      (field) => field in ((request.body ?? {}) as object),
+    );
+    if (sent.length > 0) {
+      throw new ForbiddenError(
+        `Only the owner links this ${label} to their other objects (${sent.join(', ')}).`,
+        'owner_only',
+      );
+    }
+  };
+
   app.get(
     base,
     {
@@ -385,6 +405,7 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
             keys,
             rowId: current.id,
           };
+          refuseSharedLinks(request, current.ownerId);
           const before = stripVersion(current);
           const changes = await spec.toUpdate(request.body, before, ctx);
           let row: typeof current | undefined = current;
