@@ -433,6 +433,13 @@ describe('accounts: export', () => {
       `SELECT details FROM audit_log WHERE action = 'account.export' AND owner_id = '${user.id}' ORDER BY at`,
     );
     expect(audit.map((a) => a.details.include_secrets ?? false)).toEqual([false, true]);
+    // "filters" names the list filters given, not what the export left out or its format.
+    const filtered = await call(user, 'GET', '/accounts/export?format=csv&status=active&tag=x');
+    expect(filtered.statusCode).toBe(200);
+    const [, , last] = await ownerQuery<{ details: Record<string, unknown> }>(
+      `SELECT details FROM audit_log WHERE action = 'account.export' AND owner_id = '${user.id}' ORDER BY at`,
+    );
+    expect(last?.details).toEqual({ format: 'csv', filters: ['status', 'tag'] });
   });
 });
 

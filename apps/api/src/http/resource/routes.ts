@@ -630,6 +630,13 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
 
   const extraFormats = spec.exportFormats ?? {};
   const formatNames = ['csv', 'json', ...Object.keys(extraFormats)];
+  /** The list filters an export takes, with their defaults (a default is not a filter given). */
+  const exportFilterDefaults = new Map(
+    Object.entries(filterProperties(spec)).map(([name, schema]) => [
+      name,
+      (schema as { default?: unknown }).default,
+    ]),
+  );
   const exportQuery = Type.Object(
     {
       format: Type.Union(
@@ -733,7 +740,15 @@ export function registerResourceRoutes(fastify: FastifyInstance, spec: AnySpec):
           .limit(1);
         const details = {
           format: query.format,
-          filters: Object.keys(query).filter((k) => k !== 'format' && k !== 'reason'),
+          // The list filters given (names only); what the export included (include_secrets,
+          // include_codes) is its own detail, only when asked, and scope is too.
+          filters: Object.keys(query).filter(
+            (k) =>
+              exportFilterDefaults.has(k) &&
+              k !== 'scope' &&
+              query[k] !== undefined &&
+              query[k] !== exportFilterDefaults.get(k),
+          ),
           ...(query.scope === 'all' ? { scope: 'all' } : {}),
           ...(exporter?.auditDetails ?? {}),
           ...(reason !== undefined ? { reason } : {}),
