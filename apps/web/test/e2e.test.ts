@@ -290,7 +290,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByText('Base32 letters and digits 2-7, or an otpauth://totp/ URI.').waitFor();
 
     await page.getByLabel('Username').fill('e2e_main');
-    await page.getByLabel('Email', { exact: true }).fill('e2e_main@example.com');
+    await page.getByLabel('E-mail', { exact: true }).fill('e2e_main@example.com');
     await page.getByLabel('Password', { exact: true }).fill('hunter2 but longer');
     await page.getByLabel('2FA secret').fill(TOTP_SECRET);
     await page.getByRole('button', { name: 'Create account' }).click();

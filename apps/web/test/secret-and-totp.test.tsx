@@ -2,7 +2,7 @@ import { act, cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Toaster } from 'sonner';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SecretField } from '../src/components/secret-field';
+import { SecretField, spokenName } from '../src/components/secret-field';
 import { TOTP_LIVE_PERIODS, type TotpAnswer, TotpCode } from '../src/components/totp-code';
 
 let clipboard = '';
@@ -148,5 +148,29 @@ describe('TotpCode', () => {
       <TotpCode load={async () => Promise.reject(new Error('The account has no 2FA secret.'))} />,
     );
     expect((await screen.findByRole('alert')).textContent).toBe('The account has no 2FA secret.');
+  });
+});
+
+describe('secret names in buttons and messages', () => {
+  it('reads every account secret label the same way: first word lower case unless a name', () => {
+    expect(
+      [
+        'Password',
+        'E-mail password',
+        'Vault password',
+        '2FA secret',
+        'Steam shared secret',
+        'Steam identity secret',
+        'Revocation code',
+      ].map(spokenName),
+    ).toEqual([
+      'password',
+      'e-mail password',
+      'vault password',
+      '2FA secret',
+      'Steam shared secret',
+      'Steam identity secret',
+      'revocation code',
+    ]);
   });
 });

@@ -8,6 +8,16 @@ import { Button } from './ui';
 export const SECRET_VISIBLE_S = 30;
 
 /**
+ * A field's label as it reads inside a sentence ("Reveal password", "No e-mail password is
+ * stored"): the first word in lower case, unless it is a name or an abbreviation (Steam, 2FA).
+ */
+export function spokenName(label: string): string {
+  const [first = '', ...rest] = label.split(' ');
+  const keep = first === 'Steam' || first !== first[0] + first.slice(1).toLowerCase();
+  return [keep ? first : first.toLowerCase(), ...rest].join(' ');
+}
+
+/**
  * One stored secret: hidden by default; "Reveal" asks the API (which audits every reveal) and
  * shows the value for 30 seconds with a countdown, then hides it and forgets it. "Copy" asks
  * the API the same way and copies without showing; the clipboard is cleared after 30 s when
@@ -26,8 +36,7 @@ export function SecretField({
   const [value, setValue] = useState<string | null>(null);
   const [left, setLeft] = useState(0);
   const [busy, setBusy] = useState(false);
-  // "Password" → "password", but "2FA secret" stays as it is.
-  const name = /^[A-Z][a-z]/.test(label) ? label[0]?.toLowerCase() + label.slice(1) : label;
+  const name = spokenName(label);
 
   useEffect(() => {
     if (value === null) return;
@@ -79,12 +88,13 @@ export function SecretField({
               <Button
                 variant="secondary"
                 className="px-2 py-1 text-xs"
+                aria-label={`Hide ${name}`}
                 onClick={() => {
                   setValue(null);
                   setLeft(0);
                 }}
               >
-                Hide {name}
+                Hide
               </Button>
             </>
           ) : (
@@ -92,6 +102,7 @@ export function SecretField({
               variant="secondary"
               className="px-2 py-1 text-xs"
               disabled={busy}
+              aria-label={`Reveal ${name}`}
               onClick={async () => {
                 const secret = await fetchValue();
                 if (secret !== null) {
@@ -100,20 +111,21 @@ export function SecretField({
                 }
               }}
             >
-              Reveal {name}
+              Reveal
             </Button>
           )}
           <Button
             variant="secondary"
             className="px-2 py-1 text-xs"
             disabled={busy}
+            aria-label={`Copy ${name}`}
             onClick={async () => {
               const secret = value ?? (await fetchValue());
               if (secret !== null)
                 await copyText(secret, { what: name, clearAfterS: SECRET_VISIBLE_S });
             }}
           >
-            Copy {name}
+            Copy
           </Button>
         </>
       )}

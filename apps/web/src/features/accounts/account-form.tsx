@@ -8,6 +8,7 @@ import { TagInput } from '../../components/tag-input';
 import { Field, FormActions, SelectField, TextAreaField } from '../../components/ui';
 import { showProblem } from '../../lib/forms';
 import { ACCOUNT_STATUSES, type Account, type AccountPatch, type NewAccount } from './queries';
+import { STEAM_SECRET_HINT, steamSecretProblem } from './steam-secret';
 
 /** The secret fields of an account, with the label the form and the detail page show. */
 export const SECRET_FIELDS = [
@@ -20,6 +21,12 @@ export const SECRET_FIELDS = [
   ['revocation_code', 'Revocation code'],
 ] as const;
 export type SecretField = (typeof SECRET_FIELDS)[number][0];
+
+/** A Steam secret's problem as a form error (the API would refuse it the same way). */
+function steamSecretIssue(value: string, ctx: z.RefinementCtx) {
+  const problem = steamSecretProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+}
 
 const optionalText = (max: number) => z.string().trim().max(max, `At most ${max} characters.`);
 const secret = z.string().max(4096, 'At most 4096 characters.');
@@ -49,8 +56,8 @@ export const accountFormSchema = z
       (v) => v === '' || /^otpauth:\/\/totp\//i.test(v) || /^[A-Za-z2-7\s=-]+$/.test(v),
       'Base32 letters and digits 2-7, or an otpauth://totp/ URI.',
     ),
-    shared_secret: secret,
-    identity_secret: secret,
+    shared_secret: secret.superRefine(steamSecretIssue),
+    identity_secret: secret.superRefine(steamSecretIssue),
     revocation_code: secret,
     clear: z.array(z.string()),
   })
@@ -182,7 +189,7 @@ export function AccountForm({
           error={errors.username?.message}
         />
         <Field
-          label="Email"
+          label="E-mail"
           type="email"
           autoComplete="off"
           {...register('email')}
@@ -255,6 +262,9 @@ export function AccountForm({
                     : ''
                 }
                 {...register(field)}
+                {...(field === 'shared_secret' || field === 'identity_secret'
+                  ? { hint: STEAM_SECRET_HINT }
+                  : {})}
                 error={errors[field]?.message}
               />
               {stored ? (
