@@ -34,7 +34,9 @@ vi.mock('../src/features/users/queries', () => ({
 }));
 
 type Vm = { id: string; name: string; owner_id: string; owner?: { id: string; username: string } };
-const columns: Column<Vm>[] = [{ id: 'name', header: 'Name', width: '1fr', cell: (r) => r.name }];
+const columns: Column<Vm>[] = [
+  { id: 'name', header: 'Name', width: '1fr', cell: (r) => r.name, text: (r) => r.name },
+];
 
 beforeEach(() => {
   replace.mockReset();
@@ -105,8 +107,11 @@ describe('the admin scope switch', () => {
     const calls = renderList();
     await waitFor(() => expect(screen.getByText('farm-1')).toBeTruthy());
     expect(calls[0]?.scope).toBeUndefined();
-    // One row: the count's noun is singular.
+    // One row: the count's noun is singular; its checkbox is named after the row.
     expect(screen.getByTestId('vms-count').textContent).toBe('1 vm');
+    expect(screen.getAllByRole('checkbox').map((c) => c.getAttribute('aria-label'))).toContain(
+      'Select farm-1',
+    );
     expect(screen.queryByText('Owner')).toBeNull();
     expect(screen.queryByLabelText('Owner')).toBeNull();
   });

@@ -103,6 +103,13 @@ export function ResourceList<T extends { id: string }, F extends string = 'csv' 
     ...columns.filter((c) => visible.has(c.id)),
   ];
   const template = `2.75rem ${shown.map((c) => c.width).join(' ')}`;
+  /** What a row is called for a screen reader: its first column's text (a name), else its place. */
+  const naming = columns.find((c) => c.text && visible.has(c.id));
+  const rowName = (row: T, index: number): string => {
+    const text = naming?.text?.(row);
+    const name = Array.isArray(text) ? text.join(', ') : (text as string | undefined);
+    return name?.trim() ? name.trim() : `row ${index + 1}`;
+  };
 
   const poll = usePollInterval(props.pollMs ?? 0, props.pollWhileLiveMs ?? false);
   const list = useInfiniteQuery({
@@ -347,7 +354,7 @@ export function ResourceList<T extends { id: string }, F extends string = 'csv' 
                       <input
                         type="checkbox"
                         tabIndex={-1}
-                        aria-label={`Select row ${item.index + 1}`}
+                        aria-label={`Select ${rowName(row, item.index)}`}
                         checked={isSelected}
                         onChange={() => undefined}
                         onClick={(event) => {
