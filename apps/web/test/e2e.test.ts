@@ -75,6 +75,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   let browser: Browser | undefined;
   let page: Page;
   const cspViolations: string[] = [];
+  const missingFiles: string[] = [];
   /** The agent key of the node registered below. */
   let nodeKey = '';
 
@@ -142,10 +143,19 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
         cspViolations.push(message.text());
       }
     });
+    // Files of the web UI that are not there (a missing icon, a link to no page). The API's
+    // 404s are answers (another user's object) and are not counted.
+    page.on('response', (response) => {
+      const url = new URL(response.url());
+      if (response.status() === 404 && url.origin === new URL(webUrl).origin) {
+        if (!url.pathname.startsWith('/api/')) missingFiles.push(url.pathname);
+      }
+    });
   }, 600_000);
 
   afterEach(() => {
     expect(cspViolations.splice(0), 'Content Security Policy violations').toEqual([]);
+    expect(missingFiles.splice(0), 'web UI files answered 404').toEqual([]);
   });
 
   afterAll(async () => {
