@@ -92,6 +92,11 @@ describe('SecretField', () => {
 });
 
 describe('TotpCode', () => {
+  /** Renders the code and asks for it, as a person does. */
+  const shown = async (load: () => Promise<TotpAnswer>) => {
+    render(<TotpCode load={load} />);
+    await user().click(screen.getByRole('button', { name: 'Show 2FA code' }));
+  };
   const answer = (code: string, remaining: number): TotpAnswer => ({
     code,
     period: 30,
@@ -104,7 +109,7 @@ describe('TotpCode', () => {
       .fn<() => Promise<TotpAnswer>>()
       .mockResolvedValueOnce(answer('123456', 5))
       .mockResolvedValueOnce(answer('654321', 30));
-    render(<TotpCode load={load} />);
+    await shown(load);
     expect((await screen.findByTestId('totp-code')).textContent).toBe('123456');
     const ring = screen.getByTestId('totp-ring');
     expect(ring.getAttribute('data-remaining')).toBe('5');
@@ -122,7 +127,7 @@ describe('TotpCode', () => {
   });
 
   it('copies the code', async () => {
-    render(<TotpCode load={async () => answer('777777', 20)} />);
+    await shown(async () => answer('777777', 20));
     await screen.findByText('777777');
     await user().click(screen.getByRole('button', { name: 'Copy 2FA code' }));
     expect(clipboard).toBe('777777');
@@ -131,7 +136,7 @@ describe('TotpCode', () => {
   it(`pauses after ${TOTP_LIVE_PERIODS} codes in a row (each read is audited) until resumed`, async () => {
     let n = 0;
     const load = vi.fn(async () => answer(String(100000 + n++), 1));
-    render(<TotpCode load={load} />);
+    await shown(load);
     await screen.findByTestId('totp-code');
     for (let i = 0; i < TOTP_LIVE_PERIODS + 3; i++) {
       await act(async () => {
@@ -144,10 +149,21 @@ describe('TotpCode', () => {
   });
 
   it('shows why there is no code', async () => {
-    render(
-      <TotpCode load={async () => Promise.reject(new Error('The account has no 2FA secret.'))} />,
-    );
+    await shown(async () => Promise.reject(new Error('The account has no 2FA secret.')));
     expect((await screen.findByRole('alert')).textContent).toBe('The account has no 2FA secret.');
+  });
+
+  it('reads no code until asked: opening the page is not a reveal', async () => {
+    const load = vi.fn(async () => answer('111111', 20));
+    render(<TotpCode load={load} />);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(5_000);
+    });
+    expect(load).not.toHaveBeenCalled();
+    expect(screen.queryByTestId('totp-code')).toBeNull();
+    await user().click(screen.getByRole('button', { name: 'Show 2FA code' }));
+    expect((await screen.findByTestId('totp-code')).textContent).toBe('111111');
+    expect(load).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -15,9 +15,10 @@ export interface TotpAnswer {
 export const TOTP_LIVE_PERIODS = 10;
 
 /**
- * The current 2FA code with a ring that empties as the code's time runs out; at the end of
- * the period the next code is fetched. After ten codes in a row it pauses, so a forgotten tab
- * does not keep reading the secret; "Resume" starts again.
+ * The current 2FA code, on request ("Show 2FA code": every code read is audited, so merely
+ * opening the page reads none), with a ring that empties as the code's time runs out; at the
+ * end of the period the next code is fetched. After ten codes in a row it pauses, so a
+ * forgotten tab does not keep reading the secret; "Resume" starts again.
  */
 export function TotpCode({ load }: { load: () => Promise<TotpAnswer> }) {
   const [answer, setAnswer] = useState<TotpAnswer | null>(null);
@@ -25,11 +26,12 @@ export function TotpCode({ load }: { load: () => Promise<TotpAnswer> }) {
   const [error, setError] = useState<string | null>(null);
   const [fetched, setFetched] = useState(0);
   const [round, setRound] = useState(0);
+  const [started, setStarted] = useState(false);
   const paused = fetched >= TOTP_LIVE_PERIODS;
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: refetch once per round
   useEffect(() => {
-    if (paused) return;
+    if (!started || paused) return;
     let cancelled = false;
     load().then(
       (next) => {
@@ -47,7 +49,7 @@ export function TotpCode({ load }: { load: () => Promise<TotpAnswer> }) {
     return () => {
       cancelled = true;
     };
-  }, [round]);
+  }, [round, started]);
 
   useEffect(() => {
     if (!answer || paused) return;
@@ -68,6 +70,16 @@ export function TotpCode({ load }: { load: () => Promise<TotpAnswer> }) {
       <p role="alert" className="text-sm text-red-600 dark:text-red-400">
         {error}
       </p>
+    );
+  }
+  if (!started) {
+    return (
+      <div className="flex flex-wrap items-center gap-3">
+        <Button variant="secondary" onClick={() => setStarted(true)}>
+          Show 2FA code
+        </Button>
+        <span className="text-xs text-zinc-500">Each code shown is recorded in the audit log.</span>
+      </div>
     );
   }
   if (!answer) return <p className="text-sm text-zinc-500">Reading the code…</p>;
