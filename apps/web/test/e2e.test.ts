@@ -210,7 +210,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
 
     // Log out through the user menu.
     await page.getByLabel(`User menu for ${ADMIN.username}`).click();
-    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.waitForURL('**/login');
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
     // The session is gone: the dashboard sends back to login, with the way back.
@@ -720,7 +720,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByText(/Created bob/).waitFor();
 
     await page.getByLabel(`User menu for ${ADMIN.username}`).click();
-    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.waitForURL('**/login');
     await page.getByLabel('Username or e-mail').fill('bob');
     await page.getByLabel('Password').fill('bobs long passphrase');
@@ -741,7 +741,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await shot('19-second-user');
 
     await page.getByLabel('User menu for bob').click();
-    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.waitForURL('**/login');
     await page.goto(`${webUrl}/accounts`);
     await page.waitForURL('**/login?next=%2Faccounts');
@@ -801,7 +801,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     expect(JSON.stringify(seen.items)).not.toContain('bobs secret password');
     await page.getByRole('button', { name: 'My inventory' }).click();
     await page.getByLabel(`User menu for ${ADMIN.username}`).click();
-    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.waitForURL('**/login');
   }, 120_000);
 
@@ -855,7 +855,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     }
     await dialog.getByRole('button', { name: 'Done' }).click();
     await page.getByLabel(`User menu for ${ADMIN.username}`).click();
-    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.waitForURL('**/login');
   }, 120_000);
 
@@ -886,7 +886,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByText(/An authenticator app is on/).waitFor();
 
     await page.getByLabel('User menu for bob').click();
-    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.waitForURL('**/login');
     await loginAs('bob', 'bobs long passphrase');
     await page.getByLabel('Authentication code').waitFor();
@@ -902,7 +902,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 
     await page.getByLabel('User menu for bob').click();
-    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.waitForURL('**/login');
   }, 120_000);
 });

@@ -1,36 +1,72 @@
 'use client';
 
 import Link from 'next/link';
-import { useEffect, useRef } from 'react';
+import { type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
 import type { User } from '../api/session';
 
-/** The logged-in user with their role, and the way out. */
-export function UserMenu({ user }: { user: User }) {
-  const ref = useRef<HTMLDetailsElement>(null);
+/**
+ * The logged-in user with their role, and the way out: a menu button (WAI-ARIA APG's menu
+ * button pattern). Opening it focuses the first item; arrow keys, Home and End move between
+ * the items; Escape closes it and returns to the button; a click elsewhere or Tab closes it.
+ */
+/** The items of an open menu, in order. */
+const menuItems = (menu: HTMLElement | null) => [
+  ...(menu?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? []),
+];
 
-  // Close on a click elsewhere or on Escape, like any menu.
+export function UserMenu({ user }: { user: User }) {
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+  const menuId = useId();
+
   useEffect(() => {
-    const close = (event: Event) => {
-      const el = ref.current;
-      if (!el?.open) return;
-      if (
-        event instanceof KeyboardEvent ? event.key === 'Escape' : !el.contains(event.target as Node)
-      )
-        el.open = false;
+    if (!open) return;
+    menuItems(menu.current)[0]?.focus();
+    const close = (event: MouseEvent) => {
+      const target = event.target as Node;
+      if (!menu.current?.contains(target) && !button.current?.contains(target)) setOpen(false);
     };
     document.addEventListener('click', close);
-    document.addEventListener('keydown', close);
-    return () => {
-      document.removeEventListener('click', close);
-      document.removeEventListener('keydown', close);
-    };
-  }, []);
+    return () => document.removeEventListener('click', close);
+  }, [open]);
 
+  const onKeyDown = (event: KeyboardEvent) => {
+    const all = menuItems(menu.current);
+    const at = all.indexOf(document.activeElement as HTMLElement);
+    const focus = (i: number) => {
+      event.preventDefault();
+      all[(i + all.length) % all.length]?.focus();
+    };
+    if (event.key === 'Escape') {
+      setOpen(false);
+      button.current?.focus();
+    } else if (event.key === 'ArrowDown') focus(at + 1);
+    else if (event.key === 'ArrowUp') focus(at - 1);
+    else if (event.key === 'Home') focus(0);
+    else if (event.key === 'End') focus(all.length - 1);
+    else if (event.key === 'Tab') setOpen(false);
+  };
+
+  const itemClass =
+    'mt-1 block rounded px-2 py-1.5 hover:bg-zinc-100 focus:bg-zinc-100 focus:outline-none dark:hover:bg-zinc-800 dark:focus:bg-zinc-800';
   return (
-    <details ref={ref} className="relative">
-      <summary
-        className="flex cursor-pointer list-none items-center gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-zinc-200 dark:hover:bg-zinc-800"
+    <div className="relative">
+      <button
+        ref={button}
+        type="button"
+        className="flex cursor-pointer items-center gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-zinc-200 dark:hover:bg-zinc-800"
         aria-label={`User menu for ${user.username}`}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-controls={open ? menuId : undefined}
+        onClick={() => setOpen((o) => !o)}
+        onKeyDown={(event) => {
+          if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+            event.preventDefault();
+            setOpen(true);
+          }
+        }}
       >
         <span
           aria-hidden="true"
@@ -39,26 +75,35 @@ export function UserMenu({ user }: { user: User }) {
           {user.username.slice(0, 2)}
         </span>
         <span className="hidden sm:inline">{user.username}</span>
-      </summary>
-      <div className="absolute right-0 z-20 mt-2 w-56 rounded-md border border-zinc-200 bg-white p-2 text-sm shadow-lg dark:border-zinc-800 dark:bg-zinc-900">
-        <div className="border-b border-zinc-200 px-2 pb-2 dark:border-zinc-800">
-          <p className="font-medium">{user.username}</p>
-          <p className="truncate text-zinc-500">{user.email}</p>
-          <p className="mt-1 text-xs text-zinc-500">Role: {user.role}</p>
+      </button>
+      {open ? (
+        <div
+          ref={menu}
+          id={menuId}
+          role="menu"
+          aria-label={`${user.username}'s menu`}
+          tabIndex={-1}
+          onKeyDown={onKeyDown}
+          className="absolute right-0 z-20 mt-2 w-56 rounded-md border border-zinc-200 bg-white p-2 text-sm shadow-lg dark:border-zinc-800 dark:bg-zinc-900"
+        >
+          <div className="border-b border-zinc-200 px-2 pb-2 dark:border-zinc-800" role="none">
+            <p className="font-medium">{user.username}</p>
+            <p className="truncate text-zinc-500">{user.email}</p>
+            <p className="mt-1 text-xs text-zinc-500">Role: {user.role}</p>
+          </div>
+          <Link
+            href="/settings"
+            role="menuitem"
+            className={itemClass}
+            onClick={() => setOpen(false)}
+          >
+            Settings
+          </Link>
+          <Link href="/logout" role="menuitem" className={itemClass} onClick={() => setOpen(false)}>
+            Log out
+          </Link>
         </div>
-        <Link
-          href="/settings"
-          className="mt-1 block rounded px-2 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800"
-        >
-          Settings
-        </Link>
-        <Link
-          href="/logout"
-          className="mt-1 block rounded px-2 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800"
-        >
-          Log out
-        </Link>
-      </div>
-    </details>
+      ) : null}
+    </div>
   );
 }
