@@ -2262,6 +2262,7 @@ export interface paths {
              *           "action": "account.reveal_secrets",
              *           "entity_type": "account",
              *           "entity_id": "0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f",
+             *           "entity_name": "farm_main_01",
              *           "at": "2026-11-24T12:00:00.000Z",
              *           "ip": "192.0.2.10",
              *           "request_id": "a24f33e0-e044-4fae-9650-5c4dcd4438bb",
@@ -2291,6 +2292,8 @@ export interface paths {
                   [key: string]: unknown;
                 };
                 entity_id: string | null;
+                /** @description What the entity is called now (an account's username, a VM's name, a card's masked code…), if you can still see it; null once it is deleted or not yours to see */
+                entity_name: string | null;
                 entity_type: string | null;
                 /** Format: uuid */
                 id: string;

@@ -6,6 +6,7 @@ import { auditLog } from '../../db/schema.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { problemResponses } from '../../http/problem.js';
 import { OwnerIdParam, ScopeParam, scopeOwner } from '../../http/scope.js';
+import { entityNames } from './entity-names.js';
 
 const Entry = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -16,6 +17,10 @@ const Entry = Type.Object({
   action: Type.String({ examples: ['account.reveal_secrets'] }),
   entity_type: Type.Union([Type.String(), Type.Null()]),
   entity_id: Type.Union([Type.String(), Type.Null()]),
+  entity_name: Type.Union([Type.String(), Type.Null()], {
+    description:
+      "What the entity is called now (an account's username, a VM's name, a card's masked code…), if you can still see it; null once it is deleted or not yours to see",
+  }),
   at: Type.String({ format: 'date-time' }),
   ip: Type.Union([Type.String(), Type.Null()]),
   request_id: Type.Union([Type.String(), Type.Null()]),
@@ -75,6 +80,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
                       action: 'account.reveal_secrets',
                       entity_type: 'account',
                       entity_id: '0194c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f',
+                      entity_name: 'farm_main_01',
                       at: '2026-11-24T12:00:00.000Z',
                       ip: '192.0.2.10',
                       request_id: 'a24f33e0-e044-4fae-9650-5c4dcd4438bb',
@@ -129,14 +135,19 @@ const routes: FastifyPluginAsync = async (fastify) => {
           ),
         );
       }
-      const rows = await app.tenant(request, (tx) =>
-        tx
+      const { rows, names } = await app.tenant(request, async (tx) => {
+        const rows = await tx
           .select({ entry: auditLog, atText: sql<string>`${auditLog.at}::text` })
           .from(auditLog)
           .where(and(...conditions))
           .orderBy(desc(auditLog.at), desc(auditLog.id))
-          .limit(q.limit + 1),
-      );
+          .limit(q.limit + 1);
+        const names = await entityNames(
+          tx,
+          rows.slice(0, q.limit).map((r) => r.entry),
+        );
+        return { rows, names };
+      });
       const page = rows.slice(0, q.limit);
       const last = page.at(-1);
       return {
@@ -149,6 +160,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
           action: e.action,
           entity_type: e.entityType,
           entity_id: e.entityId,
+          entity_name: names.get(`${e.entityType}:${e.entityId}`) ?? null,
           at: e.at.toISOString(),
           ip: e.ip,
           request_id: e.requestId,

@@ -67,6 +67,19 @@ export function auditQuery(query: ApiListQuery): Omit<AuditQuery, 'limit'> {
   return out;
 }
 
+/**
+ * What an entry is about: the entity's kind and its name today ("account farm_01"), or the
+ * tail of its id when it has none (deleted since, or nothing to name).
+ */
+export function entityLabel(
+  entry: Pick<AuditEntry, 'entity_type' | 'entity_id' | 'entity_name'>,
+): string {
+  if (!entry.entity_type) return '—';
+  const kind = entry.entity_type.replace('_', ' ');
+  if (entry.entity_name) return `${kind} ${entry.entity_name}`;
+  return entry.entity_id ? `${kind} …${entry.entity_id.slice(-6)}` : kind;
+}
+
 function summary(details: Record<string, unknown>): string {
   return Object.entries(details)
     .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
@@ -110,9 +123,7 @@ export function AuditList() {
       width: 'minmax(9rem, 1fr)',
       cell: (e) => {
         const href = entityHref(e);
-        const label = e.entity_type
-          ? `${e.entity_type.replace('_', ' ')}${e.entity_id ? ` …${e.entity_id.slice(-6)}` : ''}`
-          : '—';
+        const label = entityLabel(e);
         return href ? (
           <Link href={href} className="text-indigo-700 hover:underline dark:text-indigo-300">
             {label}
@@ -121,7 +132,7 @@ export function AuditList() {
           label
         );
       },
-      text: (e) => `${e.entity_type ?? ''} ${e.entity_id ?? ''}`,
+      text: (e) => `${entityLabel(e)} ${e.entity_id ?? ''}`.trim(),
     },
     {
       id: 'details',
