@@ -19,6 +19,7 @@ import {
   type Parameter,
   sample,
 } from './helpers/openapi-operations.js';
+import { SoftAuthenticator } from './helpers/soft-authenticator.js';
 import { ownerQuery } from './helpers/support.js';
 import { createTestApp, RELAXED_LIMITS, type TestApp } from './helpers/test-app.js';
 
@@ -87,6 +88,10 @@ const LIMITED_PER_USER = new Set([
   'POST /api/v1/auth/mfa/totp/confirm',
   'POST /api/v1/auth/mfa/disable',
   'POST /api/v1/auth/mfa/recovery-codes',
+  'POST /api/v1/auth/mfa/passkeys',
+  'POST /api/v1/auth/mfa/passkeys/options',
+  'POST /api/v1/auth/mfa/passkeys/verify-options',
+  'POST /api/v1/auth/mfa/passkeys/{id}/remove',
 ]);
 
 /**
@@ -175,6 +180,27 @@ const factories: Record<string, (u: TestUser) => Promise<string>> = {
   },
   tokens: async (u) => (await createToken(t.app, u)).id,
   users: async (u) => u.id,
+  // /auth/mfa/passkeys/{id}: a passkey of the user's.
+  auth: async (u) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/mfa/passkeys/options',
+      headers: bearer(u.accessToken),
+      payload: {},
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const options = res.json();
+    const authenticator = new SoftAuthenticator({
+      id: t.config.webauthn.rpId,
+      origin: t.config.webauthn.origins[0] ?? '',
+    });
+    const created = (await post(u, '/auth/mfa/passkeys', {
+      name: randomName('passkey'),
+      challenge_id: options.challenge_id,
+      credential: authenticator.register(options.options),
+    })) as unknown as { passkey: { id: string } };
+    return created.passkey.id;
+  },
 };
 
 let nextPasswordUser = 0;
@@ -1055,8 +1081,14 @@ describe('invalid input: always a 4xx problem, never a 5xx, never a write', () =
       headers: bearer(nodeKey),
     });
     expect(config.statusCode, config.body).toBe(200);
+    const passkeys = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/mfa/passkeys',
+      headers: bearer(user.accessToken),
+    });
+    expect(passkeys.json().items.map((p: { id: string }) => p.id)).toEqual([ids.auth]);
     for (const [resource, id] of Object.entries(ids)) {
-      if (resource === 'tokens' || resource === 'users') continue;
+      if (resource === 'tokens' || resource === 'users' || resource === 'auth') continue;
       const res = await t.app.inject({
         method: 'GET',
         url: `/api/v1/${resource}/${id}`,

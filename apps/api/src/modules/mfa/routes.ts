@@ -15,10 +15,12 @@ import {
   type MfaStatus,
   mfaStatus,
   removeFactors,
+  removeTotp,
   startTotpEnrolment,
   verifySecondFactor,
 } from './factors.js';
 import { mfaRequired } from './login-challenge.js';
+import { registerPasskeyRoutes } from './passkey-routes.js';
 import { replaceRecoveryCodes } from './recovery-codes.js';
 import {
   CodeBody,
@@ -46,6 +48,7 @@ const statusDto = (s: MfaStatus, required: boolean) => ({
     confirmed_at: s.totp.confirmedAt?.toISOString() ?? null,
     last_used_at: s.totp.lastUsedAt?.toISOString() ?? null,
   },
+  passkeys: s.passkeys,
   recovery_codes_left: s.recoveryCodesLeft,
   methods: s.methods,
   required,
@@ -187,11 +190,12 @@ const routes: FastifyPluginAsync = async (fastify) => {
       onRequest: perUser,
       schema: {
         tags: ['auth'],
-        summary: 'Turn the second factor off',
+        summary: 'Turn the authenticator app off',
         description:
           'Needs a fresh second factor in the same request: a current code of the app or an unused recovery ' +
-          'code. Removes the app and the recovery codes. Where an admin requires a second factor, the next ' +
-          'login asks to set one up again. 400 invalid_second_factor for a wrong code.',
+          'code. Removes the app, and the recovery codes when no passkey is left (passkeys are removed one by ' +
+          'one: POST /auth/mfa/passkeys/{id}/remove). Where an admin requires a second factor and none is ' +
+          'left, the next login asks to set one up again. 400 invalid_second_factor for a wrong code.',
         body: CodeBody,
         response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 429) },
       },
@@ -201,7 +205,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
       const done = await app.tenant(request, async (tx) => {
         const method = await verifySecondFactor(tx, { keys, ownerId, code: request.body.code });
         if (!method) return failed(tx, request, 'disable');
-        const removed = await removeFactors(tx, ownerId);
+        const removed = await removeTotp(tx, ownerId);
         await writeAudit(tx, auditContext(request), {
           action: 'auth.mfa_disabled',
           entityType: 'user',
@@ -251,6 +255,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
     },
   );
 
+  registerPasskeyRoutes(fastify);
+
   const admin = { auth: 'admin' as const };
   const IdParams = Type.Object({ id: Uuid });
 
@@ -261,7 +267,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
       schema: {
         tags: ['users'],
         summary: "A user's second factors",
-        description: 'Whether the user has an authenticator app and recovery codes. Admins only.',
+        description:
+          'Whether the user has an authenticator app, how many passkeys and recovery codes. Admins only.',
         params: IdParams,
         response: { 200: MfaStatusResponse, ...problemResponses(400, 401, 403, 404) },
       },
@@ -282,7 +289,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         tags: ['users'],
         summary: "Reset a user's second factors",
         description:
-          'Removes the authenticator app and recovery codes of a user who lost them, and ends their pending ' +
+          'Removes the authenticator app, passkeys and recovery codes of a user who lost them, and ends their pending ' +
           'login challenges; they log in with the password alone (or set up a factor at login where one is ' +
           'required). Audited on the user, who sees it in their audit log. Admins only.',
         params: IdParams,
