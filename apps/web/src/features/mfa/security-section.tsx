@@ -72,8 +72,12 @@ export function SecuritySection() {
     return (
       <div className="space-y-3">
         <p className="text-sm">
-          A second factor is off: your password alone logs you in.
-          {mfa.required ? ' An administrator requires one; you set it up at your next login.' : ''}
+          {mfa.passkeys > 0
+            ? 'No authenticator app is set up: your passkeys are your second factor.'
+            : 'A second factor is off: your password alone logs you in.'}
+          {mfa.required && mfa.passkeys === 0
+            ? ' An administrator requires one; you set it up at your next login.'
+            : ''}
         </p>
         <Button
           disabled={busy}
