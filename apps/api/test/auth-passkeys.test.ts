@@ -700,10 +700,32 @@ describe('resets', () => {
     expect(audit?.details).toMatchObject({ via: 'cli', passkeys: 1 });
   });
 
-  it('turning the app off keeps passkeys and recovery codes', async () => {
+  it('setting up an app next to a passkey needs a fresh factor; turning it off keeps passkeys and recovery codes', async () => {
     const user = await createUser(t.app, admin);
-    await addPasskey(user, 'Phone');
-    const started = await api('POST', '/auth/mfa/totp', { token: user.accessToken });
+    const { auth } = await addPasskey(user, 'Phone');
+    // With a passkey the user has a second factor: setting up an app needs it, fresh.
+    const bare = await api('POST', '/auth/mfa/totp', { token: user.accessToken });
+    expect(bare.statusCode, bare.body).toBe(400);
+    expect(bare.json().code).toBe('second_factor_required');
+    const o = await verifyOptions(user);
+    const forged = await api('POST', '/auth/mfa/totp', {
+      token: user.accessToken,
+      payload: {
+        passkey: {
+          challenge_id: o.challenge_id,
+          credential: auth.assert(o.options, {
+            signWith: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+          }),
+        },
+      },
+    });
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json().code).toBe('invalid_second_factor');
+    const started = await api('POST', '/auth/mfa/totp', {
+      token: user.accessToken,
+      payload: { passkey: await proof(user, auth) },
+    });
+    expect(started.statusCode, started.body).toBe(200);
     const secret = Buffer.from(Secret.fromBase32(started.json().secret).bytes);
     const confirmed = await api('POST', '/auth/mfa/totp/confirm', {
       token: user.accessToken,

@@ -4231,7 +4231,7 @@ export interface paths {
     put?: never;
     /**
      * Start setting up an authenticator app
-     * @description A new TOTP secret (SHA-1, 6 digits, 30 s) as base32, otpauth:// URI and QR code. It counts only once confirmed with a current code (POST /auth/mfa/totp/confirm); calling this again replaces an unconfirmed one. 409 mfa_already_enabled while one is confirmed. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description A new TOTP secret (SHA-1, 6 digits, 30 s) as base32, otpauth:// URI and QR code. It counts only once confirmed with a current code (POST /auth/mfa/totp/confirm); calling this again replaces an unconfirmed one. 409 mfa_already_enabled while one is confirmed. A user who has passkeys sends a fresh second factor with it (`passkey`, an assertion for POST /auth/mfa/passkeys/verify-options, or `code`, a recovery code): 400 second_factor_required / invalid_second_factor otherwise. No body otherwise. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -4240,7 +4240,51 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "code": "492039"
+           *     }
+           */
+          'application/json': {
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
+            code?: string;
+            /** @description A fresh passkey assertion for the options of POST /auth/mfa/passkeys/verify-options */
+            passkey?: {
+              /**
+               * Format: uuid
+               * @description challenge_id of the options this answers (single-use, 5 minutes)
+               */
+              challenge_id: string;
+              /** @description The assertion as @simplewebauthn/browser startAuthentication() answers it */
+              credential: {
+                authenticatorAttachment?: 'platform' | 'cross-platform';
+                /** @description getClientExtensionResults(), as the browser reports it */
+                clientExtensionResults: {
+                  [key: string]: unknown;
+                };
+                /** @description The credential id, base64url (at most 1023 bytes) */
+                id: string;
+                /** @description The credential id, base64url (at most 1023 bytes) */
+                rawId: string;
+                response: {
+                  /** @description The authenticator data, base64url */
+                  authenticatorData: string;
+                  /** @description The client data, base64url */
+                  clientDataJSON: string;
+                  /** @description The signature, base64url */
+                  signature: string;
+                  /** @description The user handle, base64url */
+                  userHandle?: string;
+                };
+                /** @enum {string} */
+                type: 'public-key';
+              };
+            };
+          };
+        };
+      };
       responses: {
         /** @description Default Response */
         200: {
@@ -4263,6 +4307,15 @@ export interface paths {
               /** @description The seed in base32, for apps that cannot scan */
               secret: string;
             };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
         /** @description Unauthorized */

@@ -3,6 +3,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { DataKeyStore } from '../../crypto/data-keys.js';
 import { mfaPasskeys, mfaRecoveryCodes, users } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 import { auditContext } from '../../http/auth-hooks.js';
@@ -21,6 +22,7 @@ import {
   takePasskeyChallenge,
   useUserPasskey,
   verifyRegistration,
+  type WebAuthnConfig,
 } from './passkeys.js';
 import { replaceRecoveryCodes } from './recovery-codes.js';
 import {
@@ -52,12 +54,54 @@ export const passkeyDto = (p: PasskeyRow) => ({
   last_used_at: p.lastUsedAt?.toISOString() ?? null,
 });
 
-interface Proof {
+export interface Proof {
   code?: string;
   passkey?: { challenge_id: string; credential: unknown };
 }
 
 type ProofOutcome = SecondFactorMethod | 'missing' | 'wrong';
+
+/**
+ * Checks (and uses up) the fresh second factor of a request: `code` (app or recovery code) or
+ * `passkey` (an assertion for a 'verify' challenge; a counter regression is audited).
+ */
+export async function checkFreshFactor(
+  tx: Tx,
+  options: {
+    request: FastifyRequest;
+    keys: DataKeyStore;
+    config: WebAuthnConfig;
+    ownerId: string;
+    proof: Proof;
+  },
+): Promise<ProofOutcome> {
+  const { proof, ownerId } = options;
+  if (proof.code !== undefined) {
+    return (
+      (await verifySecondFactor(tx, { keys: options.keys, ownerId, code: proof.code })) ?? 'wrong'
+    );
+  }
+  if (proof.passkey) {
+    const used = await useUserPasskey(tx, {
+      config: options.config,
+      ownerId,
+      purpose: 'verify',
+      challengeId: proof.passkey.challenge_id,
+      response: proof.passkey.credential as AuthenticationResponseJSON,
+    });
+    if (used.ok) return 'webauthn';
+    if (used.reason === 'counter_regression' && used.passkey) {
+      await writeAudit(tx, auditContext(options.request), {
+        action: 'mfa.passkey.counter_regression',
+        entityType: 'passkey',
+        entityId: used.passkey.id,
+        details: { name: used.passkey.name, stored_counter: used.passkey.signCount },
+      });
+    }
+    return 'wrong';
+  }
+  return 'missing';
+}
 
 export function registerPasskeyRoutes(fastify: FastifyInstance): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -98,37 +142,8 @@ export function registerPasskeyRoutes(fastify: FastifyInstance): void {
     }
   };
 
-  /** Checks (and uses up) the fresh second factor of a request. */
-  const checkProof = async (
-    tx: Tx,
-    request: FastifyRequest,
-    ownerId: string,
-    proof: Proof,
-  ): Promise<ProofOutcome> => {
-    if (proof.code !== undefined) {
-      return (await verifySecondFactor(tx, { keys, ownerId, code: proof.code })) ?? 'wrong';
-    }
-    if (proof.passkey) {
-      const used = await useUserPasskey(tx, {
-        config: config.webauthn,
-        ownerId,
-        purpose: 'verify',
-        challengeId: proof.passkey.challenge_id,
-        response: proof.passkey.credential as AuthenticationResponseJSON,
-      });
-      if (used.ok) return 'webauthn';
-      if (used.reason === 'counter_regression' && used.passkey) {
-        await writeAudit(tx, auditContext(request), {
-          action: 'mfa.passkey.counter_regression',
-          entityType: 'passkey',
-          entityId: used.passkey.id,
-          details: { name: used.passkey.name, stored_counter: used.passkey.signCount },
-        });
-      }
-      return 'wrong';
-    }
-    return 'missing';
-  };
+  const checkProof = (tx: Tx, request: FastifyRequest, ownerId: string, proof: Proof) =>
+    checkFreshFactor(tx, { request, keys, config: config.webauthn, ownerId, proof });
 
   const failedFactor = async (tx: Tx, request: FastifyRequest, during: string) => {
     await writeAudit(tx, auditContext(request), {

@@ -6,6 +6,7 @@ import { loginChallenges, users } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 import { auditContext } from '../../http/auth-hooks.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../http/errors.js';
+import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { problemResponses } from '../../http/problem.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { Uuid } from '../users/schemas.js';
@@ -20,10 +21,11 @@ import {
   verifySecondFactor,
 } from './factors.js';
 import { mfaRequired } from './login-challenge.js';
-import { registerPasskeyRoutes } from './passkey-routes.js';
+import { checkFreshFactor, registerPasskeyRoutes } from './passkey-routes.js';
 import { replaceRecoveryCodes } from './recovery-codes.js';
 import {
   CodeBody,
+  FreshFactorBody,
   MfaResetResponse,
   MfaStatusResponse,
   RecoveryCodesResponse,
@@ -106,14 +108,19 @@ const routes: FastifyPluginAsync = async (fastify) => {
     {
       config: self,
       onRequest: perUser,
+      preValidation: emptyBodyIfNone,
       schema: {
         tags: ['auth'],
         summary: 'Start setting up an authenticator app',
         description:
           'A new TOTP secret (SHA-1, 6 digits, 30 s) as base32, otpauth:// URI and QR code. It counts only once ' +
           'confirmed with a current code (POST /auth/mfa/totp/confirm); calling this again replaces an ' +
-          'unconfirmed one. 409 mfa_already_enabled while one is confirmed.',
-        response: { 200: TotpEnrolmentResponse, ...problemResponses(401, 403, 409, 429) },
+          'unconfirmed one. 409 mfa_already_enabled while one is confirmed. A user who has passkeys sends a ' +
+          'fresh second factor with it (`passkey`, an assertion for POST /auth/mfa/passkeys/verify-options, or ' +
+          '`code`, a recovery code): 400 second_factor_required / invalid_second_factor otherwise. No body ' +
+          'otherwise.',
+        body: FreshFactorBody,
+        response: { 200: TotpEnrolmentResponse, ...problemResponses(400, 401, 403, 409, 429) },
       },
     },
     async (request, reply) => {
@@ -121,6 +128,18 @@ const routes: FastifyPluginAsync = async (fastify) => {
       const enrolment = await app.tenant(request, async (tx) => {
         const [user] = await tx.select().from(users).where(eq(users.id, ownerId));
         if (!user) throw new NotFoundError('user');
+        // With passkeys the user has a second factor already: adding another needs it.
+        if ((await mfaStatus(tx, ownerId)).passkeys > 0) {
+          const proof = await checkFreshFactor(tx, {
+            request,
+            keys,
+            config: app.deps.config.webauthn,
+            ownerId,
+            proof: request.body ?? {},
+          });
+          if (proof === 'missing') return 'missing' as const;
+          if (proof === 'wrong') return failed(tx, request, 'totp_enroll');
+        }
         const started = await startTotpEnrolment(tx, { keys, ownerId, account: user.username });
         await writeAudit(tx, auditContext(request), {
           action: 'auth.mfa_enroll',
@@ -130,6 +149,14 @@ const routes: FastifyPluginAsync = async (fastify) => {
         });
         return started;
       });
+      if (enrolment === 'missing') {
+        throw new BadRequestError(
+          'Setting up an app when you have passkeys needs a fresh second factor: a passkey or a recovery code.',
+          'second_factor_required',
+          [{ path: '/body/passkey', message: 'is required (or code)' }],
+        );
+      }
+      if (!enrolment) throw wrongCode();
       reply.header('cache-control', 'no-store');
       return {
         secret: enrolment.secret,

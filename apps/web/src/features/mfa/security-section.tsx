@@ -6,6 +6,7 @@ import { toast } from 'sonner';
 import { isProblem, problemMessage } from '../../api/problem';
 import { Button, Field } from '../../components/ui';
 import { ago } from '../../lib/time';
+import { ceremonyMessage, passkeyProof } from './passkeys';
 import {
   confirmEnrolment,
   disableMfa,
@@ -84,9 +85,13 @@ export function SecuritySection() {
           onClick={async () => {
             setBusy(true);
             try {
-              const { data, error: problem } = await startEnrolment();
+              // With passkeys, one of them confirms the change first.
+              const proof = mfa.passkeys > 0 ? await passkeyProof() : undefined;
+              const { data, error: problem } = await startEnrolment(proof);
               if (data) setEnrolment(data);
               else toast.error(problemMessage(problem));
+            } catch (err) {
+              toast.error(ceremonyMessage(err));
             } finally {
               setBusy(false);
             }
