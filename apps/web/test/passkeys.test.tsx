@@ -39,6 +39,7 @@ vi.mock('../src/lib/api', async (original) => ({
 
 const { LoginForm } = await import('../src/components/login-form');
 const { PasskeysSection } = await import('../src/features/mfa/passkeys-section');
+const { UserMfaCard } = await import('../src/features/mfa/admin-mfa');
 
 afterEach(cleanup);
 beforeEach(() => {
@@ -281,5 +282,31 @@ describe('Settings → Security → Passkeys', () => {
         body: { passkey: { challenge_id: options.challenge_id, credential: assertion } },
       },
     ]);
+  });
+});
+
+describe("an admin's view of a user's second factor", () => {
+  it('counts passkeys and offers the reset to a user with passkeys only', async () => {
+    apiAnswers.push({
+      data: {
+        totp: { enabled: false, pending: false, confirmed_at: null, last_used_at: null },
+        passkeys: 2,
+        recovery_codes_left: 10,
+        methods: ['webauthn', 'recovery_code'],
+        required: false,
+      },
+    });
+    render(
+      <QueryClientProvider
+        client={new QueryClient({ defaultOptions: { queries: { retry: false } } })}
+      >
+        <UserMfaCard id="u-bob" username="bob" />
+      </QueryClientProvider>,
+    );
+    expect(await screen.findByText('Passkeys')).toBeTruthy();
+    expect(screen.getByText('2')).toBeTruthy();
+    const reset = screen.getByRole('button', { name: 'Reset second factor' }) as HTMLButtonElement;
+    expect(reset.disabled).toBe(false);
+    expect(apiCalls).toEqual([{ method: 'GET', url: '/api/v1/users/u-bob/mfa', body: undefined }]);
   });
 });
