@@ -75,6 +75,8 @@ const NULL_BODY_IS_EMPTY = new Set([
   'POST /api/v1/auth/logout',
   'POST /api/v1/accounts/{id}/release',
   'POST /api/v1/cards/{id}/redeem',
+  // No body, or a fresh factor when the user has passkeys.
+  'POST /api/v1/auth/mfa/totp',
 ]);
 
 /**
