@@ -884,7 +884,13 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
       await page.getByRole('link', { name: 'Log out' }).click();
       await page.waitForURL('**/login');
       await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-      await page.waitForURL(`${local}/`);
+      await page.waitForURL(`${local}/`).catch(async (err) => {
+        await shot('28-passkey-login-failed');
+        const alerts = await page.getByRole('alert').allTextContents();
+        throw new Error(
+          `no dashboard after the passkey (alerts: ${JSON.stringify(alerts)}): ${err}`,
+        );
+      });
       await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
       const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
       expect(after.credentials[0]?.signCount).toBeGreaterThan(credentials[0]?.signCount ?? 0);

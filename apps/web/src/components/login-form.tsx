@@ -1,7 +1,7 @@
 'use client';
 
 import { zodResolver } from '@hookform/resolvers/zod';
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import type { ApiClient } from '../api/client';
 import { problemMessage } from '../api/problem';
@@ -37,6 +37,9 @@ export function LoginForm({
   const restart = useCallback(() => setChallenge(null), []);
   const [passkeyBusy, setPasskeyBusy] = useState(false);
   const [passkeyError, setPasskeyError] = useState<string | undefined>();
+  // Known only in the browser: decided after hydration, so the server's HTML matches.
+  const [canPasskey, setCanPasskey] = useState(false);
+  useEffect(() => setCanPasskey(passkeysSupported()), []);
 
   /** Passwordless: the browser offers the passkeys it holds for this site. */
   const withPasskey = async () => {
@@ -90,7 +93,7 @@ export function LoginForm({
       <Button type="submit" className="w-full" disabled={isSubmitting}>
         {isSubmitting ? 'Logging in…' : 'Log in'}
       </Button>
-      {passkeysSupported() ? (
+      {canPasskey ? (
         <Button
           type="button"
           variant="secondary"
