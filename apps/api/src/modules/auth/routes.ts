@@ -400,6 +400,15 @@ const routes: FastifyPluginAsync = async (fastify) => {
     },
   );
 
+  /**
+   * Passkey options are limited per IP apart from the login attempts (their own group, the
+   * same number): a passkey login is two calls, and only its answer is an attempt.
+   */
+  const optionsPerIp = app.rateLimit({
+    max: limits.loginPerIp,
+    timeWindow: 60_000,
+    groupId: 'auth-passkey-options',
+  });
   /** Passkey answers are small: anything over 64 KiB is refused (413) before parsing. */
   const PASSKEY_BODY_BYTES = 64 * 1024;
   const countFailure = async (_request: FastifyRequest, _reply: unknown, error: Error) => {
@@ -411,7 +420,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     '/auth/login/mfa/passkey/options',
     {
       config: { auth: 'public' },
-      onRequest: perIp,
+      onRequest: optionsPerIp,
       schema: {
         tags: ['auth'],
         summary: 'Log in: passkey options for the second step',
@@ -486,7 +495,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
     '/auth/login/passkey/options',
     {
       config: { auth: 'public' },
-      onRequest: perIp,
+      onRequest: optionsPerIp,
       schema: {
         tags: ['auth'],
         summary: 'Passwordless login: options',
