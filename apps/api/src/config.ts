@@ -45,6 +45,11 @@ export interface Config {
    * answer of its shape); undefined: the source is off and codes use the local clock.
    */
   steamTimeUrl: string | undefined;
+  /**
+   * WebAuthn passkeys: the relying party ID (a host name the origins are on) and the origins
+   * the browser may report in clientDataJSON (where the web UI is reached).
+   */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
 }
 
 export class ConfigError extends Error {
@@ -212,6 +217,66 @@ function steamTimeUrl(env: Env): string | undefined {
   return url.href;
 }
 
+/**
+ * ACCOUNTDB_WEBAUTHN_ORIGIN: the web UI's origin(s), comma-separated (default
+ * http://localhost:$WEB_PORT, as npm start serves it). ACCOUNTDB_WEBAUTHN_RP_ID: the relying
+ * party ID, default the first origin's host; every origin's host must be it or under it
+ * (WebAuthn §5.1.3: an RP ID is a registrable suffix of the origin's effective domain).
+ */
+function webauthn(env: Env, webPort: number): Config['webauthn'] {
+  const originVar = 'ACCOUNTDB_WEBAUTHN_ORIGIN';
+  const raw = value(env, originVar) ?? `http://localhost:${webPort}`;
+  const origins = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const hosts: string[] = [];
+  for (const origin of origins) {
+    let url: URL | null = null;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = null;
+    }
+    if (
+      !url ||
+      (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+      url.origin !== origin.replace(/\/$/, '')
+    ) {
+      throw new ConfigError(
+        originVar,
+        `"${origin}" is not an origin like https://accountdb.example.com (scheme, host and port only)`,
+      );
+    }
+    if (url.protocol === 'http:' && url.hostname !== 'localhost') {
+      throw new ConfigError(
+        originVar,
+        `"${origin}": browsers allow passkeys over plain http only on localhost; use https`,
+      );
+    }
+    hosts.push(url.hostname);
+  }
+  const rpVar = 'ACCOUNTDB_WEBAUTHN_RP_ID';
+  const rpId = (value(env, rpVar) ?? hosts[0] ?? 'localhost').toLowerCase();
+  if (
+    !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(rpId)
+  ) {
+    throw new ConfigError(rpVar, `"${rpId}" is not a host name (no scheme, port or IP address)`);
+  }
+  if (/^[0-9.]+$/.test(rpId)) {
+    throw new ConfigError(rpVar, `"${rpId}" is an IP address; passkeys need a host name`);
+  }
+  for (const host of hosts) {
+    if (host !== rpId && !host.endsWith(`.${rpId}`)) {
+      throw new ConfigError(
+        rpVar,
+        `"${rpId}" does not cover the origin host "${host}" (set it to that host or a parent domain of it)`,
+      );
+    }
+  }
+  return { rpId, rpName: 'AccountDB', origins: origins.map((o) => o.replace(/\/$/, '')) };
+}
+
 /** Parses and validates the whole configuration. Throws ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
@@ -260,6 +325,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: metricsToken(env),
     steamTimeUrl: steamTimeUrl(env),
   };
+  const webauthnConfig = webauthn(env, plain.webPort);
   // Keys last: a start that fails on another variable must not leave key files behind.
   const generatedKeys: string[] = [];
   const secretKey = loadKey({
@@ -299,5 +365,6 @@ export function loadConfig(env: Env = process.env): Config {
     generatedKeys,
     redisUrl,
     corsOrigins,
+    webauthn: webauthnConfig,
   };
 }

@@ -19,6 +19,7 @@ import {
   type Parameter,
   sample,
 } from './helpers/openapi-operations.js';
+import { SoftAuthenticator } from './helpers/soft-authenticator.js';
 import { ownerQuery } from './helpers/support.js';
 import { createTestApp, RELAXED_LIMITS, type TestApp } from './helpers/test-app.js';
 
@@ -75,6 +76,8 @@ const NULL_BODY_IS_EMPTY = new Set([
   'POST /api/v1/auth/logout',
   'POST /api/v1/accounts/{id}/release',
   'POST /api/v1/cards/{id}/redeem',
+  // No body, or a fresh factor when the user has passkeys.
+  'POST /api/v1/auth/mfa/totp',
 ]);
 
 /**
@@ -88,6 +91,10 @@ const LIMITED_PER_USER = new Set([
   'POST /api/v1/auth/mfa/totp/confirm',
   'POST /api/v1/auth/mfa/disable',
   'POST /api/v1/auth/mfa/recovery-codes',
+  'POST /api/v1/auth/mfa/passkeys',
+  'POST /api/v1/auth/mfa/passkeys/options',
+  'POST /api/v1/auth/mfa/passkeys/verify-options',
+  'POST /api/v1/auth/mfa/passkeys/{id}/remove',
 ]);
 
 /**
@@ -187,6 +194,27 @@ const factories: Record<string, (u: TestUser) => Promise<string>> = {
       permission: 'read',
     });
     return grant.id ?? '';
+  },
+  // /auth/mfa/passkeys/{id}: a passkey of the user's.
+  auth: async (u) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/mfa/passkeys/options',
+      headers: bearer(u.accessToken),
+      payload: {},
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const options = res.json();
+    const authenticator = new SoftAuthenticator({
+      id: t.config.webauthn.rpId,
+      origin: t.config.webauthn.origins[0] ?? '',
+    });
+    const created = (await post(u, '/auth/mfa/passkeys', {
+      name: randomName('passkey'),
+      challenge_id: options.challenge_id,
+      credential: authenticator.register(options.options),
+    })) as unknown as { passkey: { id: string } };
+    return created.passkey.id;
   },
 };
 
@@ -1068,8 +1096,14 @@ describe('invalid input: always a 4xx problem, never a 5xx, never a write', () =
       headers: bearer(nodeKey),
     });
     expect(config.statusCode, config.body).toBe(200);
+    const passkeys = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/mfa/passkeys',
+      headers: bearer(user.accessToken),
+    });
+    expect(passkeys.json().items.map((p: { id: string }) => p.id)).toEqual([ids.auth]);
     for (const [resource, id] of Object.entries(ids)) {
-      if (resource === 'tokens' || resource === 'users') continue;
+      if (resource === 'tokens' || resource === 'users' || resource === 'auth') continue;
       if (resource === 'grants') {
         // Grants have no GET by id: the grant is still among the ones the user gave.
         const given = await t.app.inject({

@@ -8,6 +8,7 @@ import {
   type TestUser,
 } from './helpers/factories.js';
 import { fillPath, type Operation, operations, sample } from './helpers/openapi-operations.js';
+import { SoftAuthenticator } from './helpers/soft-authenticator.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 /**
@@ -61,6 +62,20 @@ const factories: Record<string, (user: TestUser) => Promise<string>> = {
     ).id;
   },
   users: async (u) => u.id,
+  // /auth/mfa/passkeys/{id}: a passkey of the user's (Settings → Security).
+  auth: async (u) => {
+    const options = await post200(u, '/auth/mfa/passkeys/options', {});
+    const auth = new SoftAuthenticator({
+      id: t.config.webauthn.rpId,
+      origin: t.config.webauthn.origins[0] ?? '',
+    });
+    const created = await post(u, '/auth/mfa/passkeys', {
+      name: marker,
+      challenge_id: options.challenge_id,
+      credential: auth.register(options.options),
+    });
+    return (created as unknown as { passkey: { id: string } }).passkey.id;
+  },
 };
 
 /** The body of an object of the resource (the admin's own, in the admin-scope column). */
@@ -93,6 +108,17 @@ async function post(user: TestUser, url: string, payload: object): Promise<{ id:
   return res.json();
 }
 
+async function post200(user: TestUser, url: string, payload: object) {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `/api/v1${url}`,
+    headers: bearer(user.accessToken),
+    payload,
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+}
+
 const call = (user: TestUser, method: string, url: string, payload?: unknown) =>
   t.app.inject({
     method: method as 'GET',
@@ -108,13 +134,20 @@ let idRoutes: Operation[];
 async function snapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [resource, id] of Object.entries(ids)) {
-    if (resource === 'users' || resource === 'tokens' || resource === 'grants') continue;
+    if (
+      resource === 'users' ||
+      resource === 'tokens' ||
+      resource === 'grants' ||
+      resource === 'auth'
+    )
+      continue;
     const res = await call(alice, 'GET', `/api/v1/${resource}/${id}`);
     expect(res.statusCode).toBe(200);
     out[resource] = res.body;
   }
   out.tokens = (await call(alice, 'GET', '/api/v1/tokens')).body;
   out.grants = (await call(alice, 'GET', '/api/v1/grants')).body;
+  out.passkeys = (await call(alice, 'GET', '/api/v1/auth/mfa/passkeys')).body;
   out.me = JSON.stringify((await call(alice, 'GET', '/api/v1/auth/me')).json().user);
   return out;
 }

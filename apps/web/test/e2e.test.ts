@@ -72,6 +72,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   let dataDir = '';
   let apiUrl = '';
   let webUrl = '';
+  let webPort = 0;
   let browser: Browser | undefined;
   let page: Page;
   const cspViolations: string[] = [];
@@ -86,6 +87,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     dataDir = mkdtempSync(path.join(tmpdir(), 'adb-e2e-'));
     const apiPort = await freePort();
+    webPort = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
     for (const name of ['DATABASE_URL', 'TEST_DATABASE_URL', 'REDIS_URL', 'CORS_ORIGINS']) {
       delete env[name];
@@ -101,13 +103,16 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
       API_PORT: String(apiPort),
       // As npm start does: the web UI on this machine forwards the client's origin.
       TRUST_PROXY: 'loopback',
+      // Passkeys need a host name (browsers refuse an IP address as the RP ID): the passkey
+      // step reaches the same web UI as http://localhost.
+      ACCOUNTDB_WEBAUTHN_ORIGIN: `http://localhost:${webPort}`,
       LOG_LEVEL: 'warn',
     });
     procs.push(api);
     apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitFor(`${apiUrl}/api/health`, api, 'the API');
 
-    const web = await startWeb({ apiPort, env });
+    const web = await startWeb({ apiPort, env, port: webPort });
     procs.push(web);
     webUrl = web.url;
     await waitFor(`${webUrl}/api/health`, web, 'the web UI');
@@ -904,6 +909,79 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByLabel('User menu for bob').click();
     await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.waitForURL('**/login');
+  }, 120_000);
+
+  it('registers a passkey in Settings with a CDP virtual authenticator, logs out, signs in with it alone', async () => {
+    // The same web UI under a host name: WebAuthn refuses an IP address as the RP ID.
+    const local = `http://localhost:${webPort}`;
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    try {
+      await page.goto(`${local}/login`);
+      await page.getByLabel('Username or e-mail').fill(ADMIN.username);
+      await page.getByLabel('Password').fill(ADMIN.password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(`${local}/`);
+
+      await page.goto(`${local}/settings`);
+      await page.getByText('No passkeys yet.').waitFor();
+      await page.getByLabel('Passkey name').fill('E2E virtual key');
+      await page.getByRole('button', { name: 'Add a passkey' }).click();
+      // The first second factor: ten recovery codes, shown once.
+      await expect.poll(() => page.getByTestId('recovery-code').count()).toBe(10);
+      await page.getByRole('button', { name: 'I have saved them' }).click();
+      await page.getByTestId('passkey-name').filter({ hasText: 'E2E virtual key' }).waitFor();
+      await page.getByText(/last used never/).waitFor();
+      await shot('28-passkeys');
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      expect(credentials).toHaveLength(1);
+      expect(credentials[0]?.isResidentCredential).toBe(true);
+
+      await page.getByLabel(`User menu for ${ADMIN.username}`).click();
+      await page.getByRole('link', { name: 'Log out' }).click();
+      await page.waitForURL('**/login');
+      // The e2e run logs in often from one address: a per-IP limit may ask to wait a moment.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+        const limited = page.getByText(/Too many requests; retry in (\d+) seconds/);
+        const outcome = await Promise.race([
+          page.waitForURL(`${local}/`).then(() => 'in' as const),
+          limited.waitFor().then(() => 'limited' as const),
+        ]).catch(() => 'timeout' as const);
+        if (outcome !== 'limited') break;
+        const wait = Number((await limited.textContent())?.match(/(\d+) seconds/)?.[1] ?? 5);
+        await page.waitForTimeout((wait + 1) * 1000);
+      }
+      await page.waitForURL(`${local}/`).catch(async (err) => {
+        await shot('28-passkey-login-failed');
+        const alerts = await page.getByRole('alert').allTextContents();
+        throw new Error(
+          `no dashboard after the passkey (alerts: ${JSON.stringify(alerts)}): ${err}`,
+        );
+      });
+      await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      expect(after.credentials[0]?.signCount).toBeGreaterThan(credentials[0]?.signCount ?? 0);
+
+      await page.goto(`${local}/settings`);
+      await page.getByTestId('passkey-name').filter({ hasText: 'E2E virtual key' }).waitFor();
+      expect(await page.getByText(/last used never/).count()).toBe(0);
+      await page.getByLabel(`User menu for ${ADMIN.username}`).click();
+      await page.getByRole('link', { name: 'Log out' }).click();
+      await page.waitForURL('**/login');
+    } finally {
+      await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+      await cdp.detach();
+    }
   }, 120_000);
 });
 

@@ -371,6 +371,31 @@ export const loginChallenges = pgTable('login_challenges', {
   createdAt: ts('created_at').notNull().defaultNow(),
 });
 
+/** WebAuthn passkeys of AccountDB's own login and their ceremonies' challenges (migration 0019). */
+export const mfaPasskeys = pgTable('mfa_passkeys', {
+  id: id(),
+  ownerId: uuid('owner_id').notNull(),
+  credentialId: text('credential_id').notNull(),
+  publicKey: bytea('public_key').notNull(),
+  signCount: bigint('sign_count', { mode: 'number' }).notNull().default(0),
+  transports: text('transports').array().notNull().default(sql`'{}'`),
+  name: text('name').notNull(),
+  deviceType: text('device_type', { enum: ['singleDevice', 'multiDevice'] }).notNull(),
+  backedUp: boolean('backed_up').notNull().default(false),
+  lastUsedAt: ts('last_used_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const passkeyChallenges = pgTable('passkey_challenges', {
+  id: id(),
+  ownerId: uuid('owner_id'),
+  purpose: text('purpose', { enum: ['register', 'verify', 'login', 'passwordless'] }).notNull(),
+  challenge: text('challenge').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
 export const appSettings = pgTable('app_settings', {
   id: smallint('id').primaryKey().default(1),
   mfaRequired: boolean('mfa_required').notNull().default(false),
@@ -415,6 +440,8 @@ export const schema = {
   mfaFactors,
   mfaRecoveryCodes,
   loginChallenges,
+  mfaPasskeys,
+  passkeyChallenges,
   appSettings,
   grants,
 };

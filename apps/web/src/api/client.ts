@@ -4,7 +4,7 @@ import type { SessionStore } from './session';
 
 /** Routes that work without an access token; a 401 from them is an answer, not an expiry. */
 const PUBLIC_AUTH =
-  /\/api\/v1\/auth\/(setup|login|login\/mfa|login\/mfa\/enroll|register|refresh|logout)$/;
+  /\/api\/v1\/auth\/(setup|login|login\/mfa|login\/mfa\/enroll|login\/mfa\/passkey(\/options)?|login\/passkey(\/options)?|register|refresh|logout)$/;
 
 export interface ApiClientOptions {
   session: SessionStore;

@@ -2407,7 +2407,7 @@ export interface paths {
                   challenge: string;
                   expires_in: number;
                   /** @description The second factors the user has (empty for enroll) */
-                  methods: ('totp' | 'recovery_code')[];
+                  methods: ('totp' | 'webauthn' | 'recovery_code')[];
                   /**
                    * @description The password was right; a second step finishes the login
                    * @enum {boolean}
@@ -2643,6 +2643,470 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/auth/login/mfa/passkey': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Log in: the second step by passkey
+     * @description Finishes a login with a passkey assertion for the options of POST /auth/login/mfa/passkey/options (challenge origin, RP ID, user verification, signature and signature counter are checked). Answers like POST /auth/login/mfa. A refused assertion is a failed login: 401 invalid_second_factor, counted on the name's lockout and limits like a wrong code; the WebAuthn challenge is used up either way (a replayed assertion is refused). A signature counter that did not grow (a cloned authenticator) is refused and audited as mfa.passkey.counter_regression. 401 mfa_challenge_invalid for a used, expired or forged login challenge. Limits: a body of at most 64 KiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "challenge": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJjaWQiOiIwMTk0YzNhMiJ9.c2lnbmF0dXJl",
+           *       "challenge_id": "0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f70",
+           *       "credential": {
+           *         "id": "hB2d7Qn1mX0r4yPz9WcA3g",
+           *         "rawId": "hB2d7Qn1mX0r4yPz9WcA3g",
+           *         "type": "public-key",
+           *         "response": {
+           *           "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoicTJ4UW0zRjRtRmhWMW1ZMGIzZE43bVI2cDhzTDB0SmM5a1oxYVcyZVgzYyIsIm9yaWdpbiI6Imh0dHBzOi8vYWNjb3VudGRiLmV4YW1wbGUuY29tIn0",
+           *           "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
+           *           "signature": "MEUCIQDqD0Yx4h3nqgq0XkU2QmRzR1xZ5m0a9oQ2bX0bX1N3sAIgV8cT7tSxq2V8Jv1e7lq3sYk0yqS1u3nX8a9w0m2bQ1c",
+           *           "userHandle": "AZTDonsffD6fGisrPE1ecA"
+           *         },
+           *         "clientExtensionResults": {},
+           *         "authenticatorAttachment": "platform"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @description From POST /auth/login */
+            challenge: string;
+            /**
+             * Format: uuid
+             * @description challenge_id of the options this answers (single-use, 5 minutes)
+             */
+            challenge_id: string;
+            /** @description The assertion as @simplewebauthn/browser startAuthentication() answers it */
+            credential: {
+              authenticatorAttachment?: 'platform' | 'cross-platform';
+              /** @description getClientExtensionResults(), as the browser reports it */
+              clientExtensionResults: {
+                [key: string]: unknown;
+              };
+              /** @description The credential id, base64url (at most 1023 bytes) */
+              id: string;
+              /** @description The credential id, base64url (at most 1023 bytes) */
+              rawId: string;
+              response: {
+                /** @description The authenticator data, base64url */
+                authenticatorData: string;
+                /** @description The client data, base64url */
+                clientDataJSON: string;
+                /** @description The signature, base64url */
+                signature: string;
+                /** @description The user handle, base64url */
+                userHandle?: string;
+              };
+              /** @enum {string} */
+              type: 'public-key';
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description JWT for Authorization: Bearer; valid for expires_in seconds */
+              access_token: string;
+              /** @description Seconds until the access token expires */
+              expires_in: number;
+              /** @description Only when this step enrolled the first factor: ten one-time codes, shown once */
+              recovery_codes?: string[];
+              /** Format: date-time */
+              refresh_expires_at: string;
+              /** @description Opaque, single-use token for POST /auth/refresh (also set as an HttpOnly cookie) */
+              refresh_token: string;
+              /** @enum {string} */
+              token_type: 'Bearer';
+              user: components['schemas']['User'];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/login/mfa/passkey/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Log in: passkey options for the second step
+     * @description For a login that POST /auth/login answered with an mfa challenge whose methods include webauthn: WebAuthn assertion options for the user's passkeys (for @simplewebauthn/browser startAuthentication()) and the challenge_id to send back with the answer to POST /auth/login/mfa/passkey. The WebAuthn challenge is stored server-side, valid 5 minutes, used once. 401 mfa_challenge_invalid for anything but an open mfa challenge of a user with a passkey. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "challenge": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJjaWQiOiIwMTk0YzNhMiJ9.c2lnbmF0dXJl"
+           *     }
+           */
+          'application/json': {
+            /** @description From POST /auth/login */
+            challenge: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "challenge_id": "0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f70",
+             *       "options": {
+             *         "challenge": "q2xQm3F4mFhV1mY0b3dN7mR6p8sL0tJc9kZ1aW2eX3c",
+             *         "rpId": "accountdb.example.com",
+             *         "timeout": 300000,
+             *         "userVerification": "required"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description Send it back with the answer; the challenge is stored server-side and used once
+               */
+              challenge_id: string;
+              /** @description PublicKeyCredentialCreationOptionsJSON (registration) or PublicKeyCredentialRequestOptionsJSON (assertion), for @simplewebauthn/browser startRegistration() / startAuthentication() */
+              options: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/login/passkey': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Passwordless login
+     * @description Logs in with a passkey assertion for the options of POST /auth/login/passkey/options: the passkey names its user; the attempt counts on that user's name like a password attempt (same per-name limit and lockout, 429 login_locked with Retry-After), and a pass answers like POST /auth/login (tokens and refresh cookie), with no second step (a passkey with user verification is two factors). 401 invalid_passkey for an unknown passkey, a wrong signature, user or signature counter (a counter that did not grow is audited as mfa.passkey.counter_regression); 401 passkey_challenge_invalid for an unknown, used or expired challenge_id (a replayed assertion). Limits: a body of at most 64 KiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "challenge_id": "0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f70",
+           *       "credential": {
+           *         "id": "hB2d7Qn1mX0r4yPz9WcA3g",
+           *         "rawId": "hB2d7Qn1mX0r4yPz9WcA3g",
+           *         "type": "public-key",
+           *         "response": {
+           *           "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoicTJ4UW0zRjRtRmhWMW1ZMGIzZE43bVI2cDhzTDB0SmM5a1oxYVcyZVgzYyIsIm9yaWdpbiI6Imh0dHBzOi8vYWNjb3VudGRiLmV4YW1wbGUuY29tIn0",
+           *           "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
+           *           "signature": "MEUCIQDqD0Yx4h3nqgq0XkU2QmRzR1xZ5m0a9oQ2bX0bX1N3sAIgV8cT7tSxq2V8Jv1e7lq3sYk0yqS1u3nX8a9w0m2bQ1c",
+           *           "userHandle": "AZTDonsffD6fGisrPE1ecA"
+           *         },
+           *         "clientExtensionResults": {},
+           *         "authenticatorAttachment": "platform"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /**
+             * Format: uuid
+             * @description challenge_id of the options this answers (single-use, 5 minutes)
+             */
+            challenge_id: string;
+            /** @description The assertion as @simplewebauthn/browser startAuthentication() answers it */
+            credential: {
+              authenticatorAttachment?: 'platform' | 'cross-platform';
+              /** @description getClientExtensionResults(), as the browser reports it */
+              clientExtensionResults: {
+                [key: string]: unknown;
+              };
+              /** @description The credential id, base64url (at most 1023 bytes) */
+              id: string;
+              /** @description The credential id, base64url (at most 1023 bytes) */
+              rawId: string;
+              response: {
+                /** @description The authenticator data, base64url */
+                authenticatorData: string;
+                /** @description The client data, base64url */
+                clientDataJSON: string;
+                /** @description The signature, base64url */
+                signature: string;
+                /** @description The user handle, base64url */
+                userHandle?: string;
+              };
+              /** @enum {string} */
+              type: 'public-key';
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description JWT for Authorization: Bearer; valid for expires_in seconds */
+              access_token: string;
+              /** @description Seconds until the access token expires */
+              expires_in: number;
+              /** Format: date-time */
+              refresh_expires_at: string;
+              /** @description Opaque, single-use token for POST /auth/refresh (also set as an HttpOnly cookie) */
+              refresh_token: string;
+              /** @enum {string} */
+              token_type: 'Bearer';
+              user: components['schemas']['User'];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/login/passkey/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Passwordless login: options
+     * @description Starts a login with a passkey alone (no name typed: the browser offers the passkeys it holds for this site). WebAuthn assertion options with no allowCredentials, and the challenge_id to send back to POST /auth/login/passkey. The challenge is stored server-side, valid 5 minutes, used once. Limited per client address like POST /auth/login. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "challenge_id": "0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f70",
+             *       "options": {
+             *         "challenge": "q2xQm3F4mFhV1mY0b3dN7mR6p8sL0tJc9kZ1aW2eX3c",
+             *         "rpId": "accountdb.example.com",
+             *         "timeout": 300000,
+             *         "userVerification": "required"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description Send it back with the answer; the challenge is stored server-side and used once
+               */
+              challenge_id: string;
+              /** @description PublicKeyCredentialCreationOptionsJSON (registration) or PublicKeyCredentialRequestOptionsJSON (assertion), for @simplewebauthn/browser startRegistration() / startAuthentication() */
+              options: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/auth/logout': {
     parameters: {
       query?: never;
@@ -2819,16 +3283,20 @@ export interface paths {
              *         "confirmed_at": "2026-12-06T20:00:00.000Z",
              *         "last_used_at": "2026-12-06T20:05:00.000Z"
              *       },
+             *       "passkeys": 1,
              *       "recovery_codes_left": 9,
              *       "methods": [
              *         "totp",
+             *         "webauthn",
              *         "recovery_code"
              *       ],
              *       "required": false
              *     }
              */
             'application/json': {
-              methods: ('totp' | 'recovery_code')[];
+              methods: ('totp' | 'webauthn' | 'recovery_code')[];
+              /** @description Registered passkeys (GET /auth/mfa/passkeys lists them) */
+              passkeys: number;
               /** @description Unused recovery codes */
               recovery_codes_left: number;
               /** @description An admin requires a second factor of everyone */
@@ -2882,8 +3350,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Turn the second factor off
-     * @description Needs a fresh second factor in the same request: a current code of the app or an unused recovery code. Removes the app and the recovery codes. Where an admin requires a second factor, the next login asks to set one up again. 400 invalid_second_factor for a wrong code. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * Turn the authenticator app off
+     * @description Needs a fresh second factor in the same request: a current code of the app or an unused recovery code. Removes the app, and the recovery codes when no passkey is left (passkeys are removed one by one: POST /auth/mfa/passkeys/{id}/remove). Where an admin requires a second factor and none is left, the next login asks to set one up again. 400 invalid_second_factor for a wrong code. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -2933,6 +3401,760 @@ export interface paths {
         };
         /** @description Forbidden */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/mfa/passkeys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Your passkeys
+     * @description The passkeys you can log in with: name, whether the authenticator syncs or backs them up, when added and last used. Never a key or credential id.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "items": [
+             *         {
+             *           "id": "0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f71",
+             *           "name": "Laptop (Touch ID)",
+             *           "device_type": "multiDevice",
+             *           "backed_up": true,
+             *           "transports": [
+             *             "internal",
+             *             "hybrid"
+             *           ],
+             *           "created_at": "2026-12-06T20:00:00.000Z",
+             *           "last_used_at": "2026-12-06T21:00:00.000Z"
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              items: {
+                /** @description The authenticator reports the passkey backed up */
+                backed_up: boolean;
+                /** Format: date-time */
+                created_at: string;
+                /** @description multiDevice: a synced passkey (the authenticator may back it up) */
+                device_type: 'singleDevice' | 'multiDevice';
+                /** Format: uuid */
+                id: string;
+                last_used_at: string | null;
+                name: string;
+                transports: string[];
+              }[];
+            };
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Add a passkey
+     * @description Registers the credential startRegistration() made for the options of POST /auth/mfa/passkeys/options (attestation "none"; challenge, origin, RP ID, user presence and verification checked), under a name. When you already have a second factor, the request must carry a fresh one: `code` (app or recovery code) or `passkey` (an assertion for POST /auth/mfa/passkeys/verify-options). When it is your first second factor, the answer carries ten recovery codes, shown once, and from the next login on a passkey is asked after the password (or logs you in alone: POST /auth/login/passkey). Audited as mfa.passkey.add. 400 passkey_invalid for a refused credential or an unknown, used or expired challenge_id; 400 second_factor_required / invalid_second_factor; 409 passkey_exists for a credential registered already. Limits: a body of at most 64 KiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: uuid
+             * @description challenge_id of the options this answers (single-use, 5 minutes)
+             */
+            challenge_id: string;
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
+            code?: string;
+            /** @description The new credential as @simplewebauthn/browser startRegistration() answers it */
+            credential: {
+              authenticatorAttachment?: 'platform' | 'cross-platform';
+              /** @description getClientExtensionResults(), as the browser reports it */
+              clientExtensionResults: {
+                [key: string]: unknown;
+              };
+              /** @description The credential id, base64url (at most 1023 bytes) */
+              id: string;
+              /** @description The credential id, base64url (at most 1023 bytes) */
+              rawId: string;
+              response: {
+                /** @description The attestation object (CBOR), base64url */
+                attestationObject: string;
+                /** @description The authenticator data, base64url */
+                authenticatorData?: string;
+                /** @description The client data, base64url */
+                clientDataJSON: string;
+                /** @description The public key (SPKI), base64url */
+                publicKey?: string;
+                publicKeyAlgorithm?: number;
+                /** @description Transports */
+                transports?: string[];
+              };
+              /** @enum {string} */
+              type: 'public-key';
+            };
+            /** @description A name to tell the passkey apart (1-100 characters, not only spaces, no control characters) */
+            name: string;
+            /** @description A fresh passkey assertion for the options of POST /auth/mfa/passkeys/verify-options */
+            passkey?: {
+              /**
+               * Format: uuid
+               * @description challenge_id of the options this answers (single-use, 5 minutes)
+               */
+              challenge_id: string;
+              /** @description The assertion as @simplewebauthn/browser startAuthentication() answers it */
+              credential: {
+                authenticatorAttachment?: 'platform' | 'cross-platform';
+                /** @description getClientExtensionResults(), as the browser reports it */
+                clientExtensionResults: {
+                  [key: string]: unknown;
+                };
+                /** @description The credential id, base64url (at most 1023 bytes) */
+                id: string;
+                /** @description The credential id, base64url (at most 1023 bytes) */
+                rawId: string;
+                response: {
+                  /** @description The authenticator data, base64url */
+                  authenticatorData: string;
+                  /** @description The client data, base64url */
+                  clientDataJSON: string;
+                  /** @description The signature, base64url */
+                  signature: string;
+                  /** @description The user handle, base64url */
+                  userHandle?: string;
+                };
+                /** @enum {string} */
+                type: 'public-key';
+              };
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "passkey": {
+             *         "id": "0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f71",
+             *         "name": "Laptop (Touch ID)",
+             *         "device_type": "multiDevice",
+             *         "backed_up": true,
+             *         "transports": [
+             *           "internal",
+             *           "hybrid"
+             *         ],
+             *         "created_at": "2026-12-06T20:00:00.000Z",
+             *         "last_used_at": "2026-12-06T21:00:00.000Z"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /**
+               * @example {
+               *       "id": "0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f71",
+               *       "name": "Laptop (Touch ID)",
+               *       "device_type": "multiDevice",
+               *       "backed_up": true,
+               *       "transports": [
+               *         "internal",
+               *         "hybrid"
+               *       ],
+               *       "created_at": "2026-12-06T20:00:00.000Z",
+               *       "last_used_at": "2026-12-06T21:00:00.000Z"
+               *     }
+               */
+              passkey: {
+                /** @description The authenticator reports the passkey backed up */
+                backed_up: boolean;
+                /** Format: date-time */
+                created_at: string;
+                /** @description multiDevice: a synced passkey (the authenticator may back it up) */
+                device_type: 'singleDevice' | 'multiDevice';
+                /** Format: uuid */
+                id: string;
+                last_used_at: string | null;
+                name: string;
+                transports: string[];
+              };
+              /** @description Only when this passkey is the first second factor: ten one-time codes, shown once */
+              recovery_codes?: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/mfa/passkeys/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Rename a passkey
+     * @description Changes the name of one of your passkeys (audited as mfa.passkey.rename). Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id (UUID)
+           * @example 0194c3a2-0000-7000-8000-000000000001
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "name": "Laptop (Touch ID)"
+           *     }
+           */
+          'application/json': {
+            /** @description A name to tell the passkey apart (1-100 characters, not only spaces, no control characters) */
+            name: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "id": "0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f71",
+             *       "name": "Laptop (Touch ID)",
+             *       "device_type": "multiDevice",
+             *       "backed_up": true,
+             *       "transports": [
+             *         "internal",
+             *         "hybrid"
+             *       ],
+             *       "created_at": "2026-12-06T20:00:00.000Z",
+             *       "last_used_at": "2026-12-06T21:00:00.000Z"
+             *     }
+             */
+            'application/json': {
+              /** @description The authenticator reports the passkey backed up */
+              backed_up: boolean;
+              /** Format: date-time */
+              created_at: string;
+              /** @description multiDevice: a synced passkey (the authenticator may back it up) */
+              device_type: 'singleDevice' | 'multiDevice';
+              /** Format: uuid */
+              id: string;
+              last_used_at: string | null;
+              name: string;
+              transports: string[];
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/auth/mfa/passkeys/{id}/remove': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Remove a passkey
+     * @description Needs a fresh second factor in the same request, like turning the authenticator app off: `code` (app or recovery code) or `passkey` (an assertion for POST /auth/mfa/passkeys/verify-options; the passkey being removed may prove it). When no second factor is left, the recovery codes go too. Audited as mfa.passkey.remove. 404 for a passkey that is not yours. Limits: a body of at most 64 KiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description Object id (UUID)
+           * @example 0194c3a2-0000-7000-8000-000000000001
+           */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "code": "492039"
+           *     }
+           */
+          'application/json': {
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
+            code?: string;
+            /** @description A fresh passkey assertion for the options of POST /auth/mfa/passkeys/verify-options */
+            passkey?: {
+              /**
+               * Format: uuid
+               * @description challenge_id of the options this answers (single-use, 5 minutes)
+               */
+              challenge_id: string;
+              /** @description The assertion as @simplewebauthn/browser startAuthentication() answers it */
+              credential: {
+                authenticatorAttachment?: 'platform' | 'cross-platform';
+                /** @description getClientExtensionResults(), as the browser reports it */
+                clientExtensionResults: {
+                  [key: string]: unknown;
+                };
+                /** @description The credential id, base64url (at most 1023 bytes) */
+                id: string;
+                /** @description The credential id, base64url (at most 1023 bytes) */
+                rawId: string;
+                response: {
+                  /** @description The authenticator data, base64url */
+                  authenticatorData: string;
+                  /** @description The client data, base64url */
+                  clientDataJSON: string;
+                  /** @description The signature, base64url */
+                  signature: string;
+                  /** @description The user handle, base64url */
+                  userHandle?: string;
+                };
+                /** @enum {string} */
+                type: 'public-key';
+              };
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not Found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Content Too Large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/mfa/passkeys/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start adding a passkey
+     * @description WebAuthn registration options (a discoverable credential with user verification, your existing passkeys excluded) for @simplewebauthn/browser startRegistration(), and the challenge_id to send back with the new credential to POST /auth/mfa/passkeys. The challenge is stored server-side, valid 5 minutes, used once. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "challenge_id": "0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f70",
+             *       "options": {
+             *         "challenge": "q2xQm3F4mFhV1mY0b3dN7mR6p8sL0tJc9kZ1aW2eX3c",
+             *         "rpId": "accountdb.example.com",
+             *         "timeout": 300000,
+             *         "userVerification": "required"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description Send it back with the answer; the challenge is stored server-side and used once
+               */
+              challenge_id: string;
+              /** @description PublicKeyCredentialCreationOptionsJSON (registration) or PublicKeyCredentialRequestOptionsJSON (assertion), for @simplewebauthn/browser startRegistration() / startAuthentication() */
+              options: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Too Many Requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/mfa/passkeys/verify-options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Prove a passkey before a change
+     * @description WebAuthn assertion options for your passkeys and a challenge_id: the answer, sent as `passkey` ({challenge_id, credential}) in a change that needs a fresh second factor (adding or removing a passkey), proves it instead of a code. 409 no_passkeys when you have none. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "challenge_id": "0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f70",
+             *       "options": {
+             *         "challenge": "q2xQm3F4mFhV1mY0b3dN7mR6p8sL0tJc9kZ1aW2eX3c",
+             *         "rpId": "accountdb.example.com",
+             *         "timeout": 300000,
+             *         "userVerification": "required"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description Send it back with the answer; the challenge is stored server-side and used once
+               */
+              challenge_id: string;
+              /** @description PublicKeyCredentialCreationOptionsJSON (registration) or PublicKeyCredentialRequestOptionsJSON (assertion), for @simplewebauthn/browser startRegistration() / startAuthentication() */
+              options: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Conflict */
+        409: {
           headers: {
             [name: string]: unknown;
           };
@@ -3074,7 +4296,7 @@ export interface paths {
     put?: never;
     /**
      * Start setting up an authenticator app
-     * @description A new TOTP secret (SHA-1, 6 digits, 30 s) as base32, otpauth:// URI and QR code. It counts only once confirmed with a current code (POST /auth/mfa/totp/confirm); calling this again replaces an unconfirmed one. 409 mfa_already_enabled while one is confirmed. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
+     * @description A new TOTP secret (SHA-1, 6 digits, 30 s) as base32, otpauth:// URI and QR code. It counts only once confirmed with a current code (POST /auth/mfa/totp/confirm); calling this again replaces an unconfirmed one. 409 mfa_already_enabled while one is confirmed. A user who has passkeys sends a fresh second factor with it (`passkey`, an assertion for POST /auth/mfa/passkeys/verify-options, or `code`, a recovery code): 400 second_factor_required / invalid_second_factor otherwise. No body otherwise. Limits: a body of at most 1 MiB (413 payload_too_large); JSON nested at most 64 levels (400 json_too_deep) with at most 200,000 objects and arrays (400 json_too_complex).
      */
     post: {
       parameters: {
@@ -3083,7 +4305,51 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "code": "492039"
+           *     }
+           */
+          'application/json': {
+            /** @description A current 6-digit code of the authenticator app, or an unused recovery code (abcd-efgh-ijkl-mnop) */
+            code?: string;
+            /** @description A fresh passkey assertion for the options of POST /auth/mfa/passkeys/verify-options */
+            passkey?: {
+              /**
+               * Format: uuid
+               * @description challenge_id of the options this answers (single-use, 5 minutes)
+               */
+              challenge_id: string;
+              /** @description The assertion as @simplewebauthn/browser startAuthentication() answers it */
+              credential: {
+                authenticatorAttachment?: 'platform' | 'cross-platform';
+                /** @description getClientExtensionResults(), as the browser reports it */
+                clientExtensionResults: {
+                  [key: string]: unknown;
+                };
+                /** @description The credential id, base64url (at most 1023 bytes) */
+                id: string;
+                /** @description The credential id, base64url (at most 1023 bytes) */
+                rawId: string;
+                response: {
+                  /** @description The authenticator data, base64url */
+                  authenticatorData: string;
+                  /** @description The client data, base64url */
+                  clientDataJSON: string;
+                  /** @description The signature, base64url */
+                  signature: string;
+                  /** @description The user handle, base64url */
+                  userHandle?: string;
+                };
+                /** @enum {string} */
+                type: 'public-key';
+              };
+            };
+          };
+        };
+      };
       responses: {
         /** @description Default Response */
         200: {
@@ -3106,6 +4372,15 @@ export interface paths {
               /** @description The seed in base32, for apps that cannot scan */
               secret: string;
             };
+          };
+        };
+        /** @description Bad Request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
         /** @description Unauthorized */
@@ -9047,7 +10322,7 @@ export interface paths {
     };
     /**
      * A user's second factors
-     * @description Whether the user has an authenticator app and recovery codes. Admins only.
+     * @description Whether the user has an authenticator app, how many passkeys and recovery codes. Admins only.
      */
     get: {
       parameters: {
@@ -9078,16 +10353,20 @@ export interface paths {
              *         "confirmed_at": "2026-12-06T20:00:00.000Z",
              *         "last_used_at": "2026-12-06T20:05:00.000Z"
              *       },
+             *       "passkeys": 1,
              *       "recovery_codes_left": 9,
              *       "methods": [
              *         "totp",
+             *         "webauthn",
              *         "recovery_code"
              *       ],
              *       "required": false
              *     }
              */
             'application/json': {
-              methods: ('totp' | 'recovery_code')[];
+              methods: ('totp' | 'webauthn' | 'recovery_code')[];
+              /** @description Registered passkeys (GET /auth/mfa/passkeys lists them) */
+              passkeys: number;
               /** @description Unused recovery codes */
               recovery_codes_left: number;
               /** @description An admin requires a second factor of everyone */
@@ -9145,7 +10424,7 @@ export interface paths {
     post?: never;
     /**
      * Reset a user's second factors
-     * @description Removes the authenticator app and recovery codes of a user who lost them, and ends their pending login challenges; they log in with the password alone (or set up a factor at login where one is required). Audited on the user, who sees it in their audit log. Admins only.
+     * @description Removes the authenticator app, passkeys and recovery codes of a user who lost them, and ends their pending login challenges; they log in with the password alone (or set up a factor at login where one is required). Audited on the user, who sees it in their audit log. Admins only.
      */
     delete: {
       parameters: {

@@ -84,8 +84,10 @@ export interface WebServer {
 export async function startWeb(options: {
   apiPort: number;
   env: NodeJS.ProcessEnv;
+  /** The port to listen on (default: a free one). */
+  port?: number;
 }): Promise<WebServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // (An undefined value is left out of the child's environment.)
   const env: Record<string, string | undefined> = {
     ...options.env,

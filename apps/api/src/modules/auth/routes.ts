@@ -18,12 +18,17 @@ import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { problemResponses } from '../../http/problem.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { verifyChallenge } from '../mfa/challenge-token.js';
-import { finishLogin, startLoginEnrolment } from '../mfa/login-step.js';
+import { finishLogin, startLoginEnrolment, startPasskeyLoginStep } from '../mfa/login-step.js';
+import { passwordlessLogin, passwordlessOptions } from '../mfa/passwordless.js';
 import {
   LoginChallengeResponse,
   LoginEnrollBody,
   LoginMfaBody,
   LoginMfaResponse,
+  LoginPasskeyBody,
+  LoginPasskeyOptionsBody,
+  PasskeyOptionsResponse,
+  PasswordlessBody,
   TotpEnrolmentResponse,
 } from '../mfa/schemas.js';
 import { userConflict } from '../users/user-conflict.js';
@@ -397,6 +402,165 @@ const routes: FastifyPluginAsync = async (fastify) => {
         otpauth_uri: enrolment.otpauthUri,
         qr_code: enrolment.qrSvgDataUrl,
       };
+    },
+  );
+
+  /**
+   * Passkey options are limited per IP apart from the login attempts (their own group, the
+   * same number): a passkey login is two calls, and only its answer is an attempt.
+   */
+  const optionsPerIp = app.rateLimit({
+    max: limits.loginPerIp,
+    timeWindow: 60_000,
+    groupId: 'auth-passkey-options',
+  });
+  /** Passkey answers are small: anything over 64 KiB is refused (413) before parsing. */
+  const PASSKEY_BODY_BYTES = 64 * 1024;
+  const countFailure = async (_request: FastifyRequest, _reply: unknown, error: Error) => {
+    if (!(error instanceof AppError) || (error.status !== 401 && error.status !== 429)) return;
+    app.metrics.loginFailures.inc({ reason: error.code });
+  };
+
+  app.post(
+    '/auth/login/mfa/passkey/options',
+    {
+      config: { auth: 'public' },
+      onRequest: optionsPerIp,
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in: passkey options for the second step',
+        description:
+          'For a login that POST /auth/login answered with an mfa challenge whose methods include webauthn: ' +
+          "WebAuthn assertion options for the user's passkeys (for @simplewebauthn/browser startAuthentication()) " +
+          'and the challenge_id to send back with the answer to POST /auth/login/mfa/passkey. The WebAuthn ' +
+          'challenge is stored server-side, valid 5 minutes, used once. 401 mfa_challenge_invalid for anything ' +
+          'but an open mfa challenge of a user with a passkey.',
+        security: [],
+        body: LoginPasskeyOptionsBody,
+        response: { 200: PasskeyOptionsResponse, ...problemResponses(400, 401, 429) },
+      },
+    },
+    async (request, reply) => {
+      const started = await startPasskeyLoginStep({
+        database,
+        jwtKey,
+        config: config.webauthn,
+        challenge: request.body.challenge,
+      });
+      reply.header('cache-control', 'no-store');
+      return { challenge_id: started.challengeId, options: started.options as object };
+    },
+  );
+
+  app.post(
+    '/auth/login/mfa/passkey',
+    {
+      config: { auth: 'public' },
+      bodyLimit: PASSKEY_BODY_BYTES,
+      onRequest: perIp,
+      preHandler: perChallengeName,
+      onError: countFailure,
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in: the second step by passkey',
+        description:
+          'Finishes a login with a passkey assertion for the options of POST /auth/login/mfa/passkey/options ' +
+          '(challenge origin, RP ID, user verification, signature and signature counter are checked). Answers ' +
+          'like POST /auth/login/mfa. A refused assertion is a failed login: 401 invalid_second_factor, counted ' +
+          "on the name's lockout and limits like a wrong code; the WebAuthn challenge is used up either way (a " +
+          'replayed assertion is refused). A signature counter that did not grow (a cloned authenticator) is ' +
+          'refused and audited as mfa.passkey.counter_regression. 401 mfa_challenge_invalid for a used, ' +
+          'expired or forged login challenge.',
+        security: [],
+        body: LoginPasskeyBody,
+        response: { 200: LoginMfaResponse, ...problemResponses(400, 401, 413, 429) },
+      },
+    },
+    async (request, reply) => {
+      const result = await finishLogin({
+        database,
+        jwtKey,
+        keys: app.deps.keys,
+        challenge: request.body.challenge,
+        passkey: {
+          config: config.webauthn,
+          challengeId: request.body.challenge_id,
+          response: request.body.credential as never,
+        },
+        client: client(request),
+        requestId: request.id,
+        lockout: limits.lockout,
+      });
+      setRefreshCookie(reply, config, result.session.refreshToken);
+      return { ...tokenResponse(result.session), user: toUserDto(result.session.user) };
+    },
+  );
+
+  app.post(
+    '/auth/login/passkey/options',
+    {
+      config: { auth: 'public' },
+      onRequest: optionsPerIp,
+      schema: {
+        tags: ['auth'],
+        summary: 'Passwordless login: options',
+        description:
+          'Starts a login with a passkey alone (no name typed: the browser offers the passkeys it holds for ' +
+          'this site). WebAuthn assertion options with no allowCredentials, and the challenge_id to send back ' +
+          'to POST /auth/login/passkey. The challenge is stored server-side, valid 5 minutes, used once. ' +
+          'Limited per client address like POST /auth/login.',
+        security: [],
+        body: Type.Object({}, { additionalProperties: false }),
+        response: { 200: PasskeyOptionsResponse, ...problemResponses(400, 429) },
+      },
+    },
+    async (_request, reply) => {
+      const started = await passwordlessOptions({ database, config: config.webauthn });
+      reply.header('cache-control', 'no-store');
+      return { challenge_id: started.challengeId, options: started.options as object };
+    },
+  );
+
+  app.post(
+    '/auth/login/passkey',
+    {
+      config: { auth: 'public' },
+      bodyLimit: PASSKEY_BODY_BYTES,
+      onRequest: perIp,
+      onError: countFailure,
+      schema: {
+        tags: ['auth'],
+        summary: 'Passwordless login',
+        description:
+          'Logs in with a passkey assertion for the options of POST /auth/login/passkey/options: the passkey ' +
+          "names its user; the attempt counts on that user's name like a password attempt (same per-name limit " +
+          'and lockout, 429 login_locked with Retry-After), and a pass answers like POST /auth/login (tokens ' +
+          'and refresh cookie), with no second step (a passkey with user verification is two factors). 401 ' +
+          'invalid_passkey for an unknown passkey, a wrong signature, user or signature counter (a counter ' +
+          'that did not grow is audited as mfa.passkey.counter_regression); 401 passkey_challenge_invalid for ' +
+          'an unknown, used or expired challenge_id (a replayed assertion).',
+        security: [],
+        body: PasswordlessBody,
+        response: { 200: LoginResponse, ...problemResponses(400, 401, 413, 429) },
+      },
+    },
+    async (request, reply) => {
+      const session = await passwordlessLogin({
+        database,
+        jwtKey,
+        config: config.webauthn,
+        challengeId: request.body.challenge_id,
+        response: request.body.credential as never,
+        client: client(request),
+        requestId: request.id,
+        lockout: limits.lockout,
+        onName: async (username) => {
+          challengeLogin.set(request, username);
+          await perName(request);
+        },
+      });
+      setRefreshCookie(reply, config, session.refreshToken);
+      return { ...tokenResponse(session), user: toUserDto(session.user) };
     },
   );
 

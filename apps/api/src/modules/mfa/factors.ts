@@ -2,15 +2,15 @@ import { and, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import type { DataKeyStore } from '../../crypto/data-keys.js';
 import { decryptValue, encryptValue, secretAad } from '../../crypto/envelope.js';
-import { mfaFactors, mfaRecoveryCodes } from '../../db/schema.js';
+import { mfaFactors, mfaPasskeys, mfaRecoveryCodes, passkeyChallenges } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { ConflictError } from '../../http/errors.js';
 import { unusedRecoveryCodes, useRecoveryCode } from './recovery-codes.js';
 import { base32Secret, matchingStep, newTotpSecret, otpauthUri } from './totp-core.js';
 
-/** The second-factor methods a login challenge may offer (passkeys will add 'webauthn'). */
-export type SecondFactorMethod = 'totp' | 'recovery_code';
+/** The second-factor methods a login challenge may offer. */
+export type SecondFactorMethod = 'totp' | 'webauthn' | 'recovery_code';
 
 /** The TOTP seed, bound to its factor row and owner: copied elsewhere it does not decrypt. */
 const aad = (rowId: string, ownerId: string) =>
@@ -158,6 +158,8 @@ export async function verifySecondFactor(
 
 export interface MfaStatus {
   totp: { enabled: boolean; pending: boolean; confirmedAt: Date | null; lastUsedAt: Date | null };
+  /** Registered passkeys (WebAuthn). */
+  passkeys: number;
   recoveryCodesLeft: number;
   methods: SecondFactorMethod[];
 }
@@ -167,7 +169,18 @@ export async function mfaStatus(tx: Tx, ownerId: string): Promise<MfaStatus> {
   const rows = await tx.select().from(mfaFactors).where(eq(mfaFactors.ownerId, ownerId));
   const totp = rows.find((r) => r.kind === 'totp');
   const enabled = Boolean(totp?.confirmedAt);
-  const left = enabled ? await unusedRecoveryCodes(tx, ownerId) : 0;
+  const passkeys = (
+    await tx
+      .select({ id: mfaPasskeys.id })
+      .from(mfaPasskeys)
+      .where(eq(mfaPasskeys.ownerId, ownerId))
+  ).length;
+  const any = enabled || passkeys > 0;
+  const left = any ? await unusedRecoveryCodes(tx, ownerId) : 0;
+  const methods: SecondFactorMethod[] = [];
+  if (enabled) methods.push('totp');
+  if (passkeys > 0) methods.push('webauthn');
+  if (any && left > 0) methods.push('recovery_code');
   return {
     totp: {
       enabled,
@@ -175,17 +188,45 @@ export async function mfaStatus(tx: Tx, ownerId: string): Promise<MfaStatus> {
       confirmedAt: totp?.confirmedAt ?? null,
       lastUsedAt: totp?.lastUsedAt ?? null,
     },
+    passkeys,
     recoveryCodesLeft: left,
-    methods: enabled ? (left > 0 ? ['totp', 'recovery_code'] : ['totp']) : [],
+    methods,
   };
 }
 
-/** Removes every factor and recovery code of the user; returns the number of factors. */
+/**
+ * Removes the authenticator app; the recovery codes go too when no passkey is left (they
+ * belong to the second factor as a whole). Returns the number of confirmed apps removed.
+ */
+export async function removeTotp(tx: Tx, ownerId: string): Promise<number> {
+  const removed = await tx
+    .delete(mfaFactors)
+    .where(eq(mfaFactors.ownerId, ownerId))
+    .returning({ id: mfaFactors.id, confirmedAt: mfaFactors.confirmedAt });
+  const passkeys = await tx
+    .select({ id: mfaPasskeys.id })
+    .from(mfaPasskeys)
+    .where(eq(mfaPasskeys.ownerId, ownerId));
+  if (passkeys.length === 0) {
+    await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.ownerId, ownerId));
+  }
+  return removed.filter((r) => r.confirmedAt).length;
+}
+
+/**
+ * Removes every factor (authenticator app and passkeys), the recovery codes and open passkey
+ * challenges of the user; returns the number of confirmed factors removed.
+ */
 export async function removeFactors(tx: Tx, ownerId: string): Promise<number> {
   const removed = await tx
     .delete(mfaFactors)
     .where(eq(mfaFactors.ownerId, ownerId))
     .returning({ id: mfaFactors.id, confirmedAt: mfaFactors.confirmedAt });
+  const passkeys = await tx
+    .delete(mfaPasskeys)
+    .where(eq(mfaPasskeys.ownerId, ownerId))
+    .returning({ id: mfaPasskeys.id });
+  await tx.delete(passkeyChallenges).where(eq(passkeyChallenges.ownerId, ownerId));
   await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.ownerId, ownerId));
-  return removed.filter((r) => r.confirmedAt).length;
+  return removed.filter((r) => r.confirmedAt).length + passkeys.length;
 }

@@ -1,3 +1,4 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { eq } from 'drizzle-orm';
 import type { DataKeyStore } from '../../crypto/data-keys.js';
 import { users } from '../../db/schema.js';
@@ -20,6 +21,14 @@ import {
   verifySecondFactor,
 } from './factors.js';
 import { closeChallenge, lockChallenge } from './login-challenge.js';
+import {
+  authenticationOptions,
+  listPasskeys,
+  newChallenge,
+  openPasskeyChallenge,
+  useUserPasskey,
+  type WebAuthnConfig,
+} from './passkeys.js';
 import { replaceRecoveryCodes, unusedRecoveryCodes } from './recovery-codes.js';
 
 /**
@@ -86,7 +95,9 @@ export interface SecondStepOptions {
   jwtKey: Uint8Array;
   keys: DataKeyStore;
   challenge: string;
-  code: string;
+  /** A TOTP or recovery code, or (passkey) an assertion for a 'login' passkey challenge. */
+  code?: string;
+  passkey?: { config: WebAuthnConfig; challengeId: string; response: AuthenticationResponseJSON };
   client: ClientInfo;
   requestId: string;
   lockout: LockoutPolicy;
@@ -122,6 +133,7 @@ export async function finishLogin(options: SecondStepOptions): Promise<SecondSte
       let method: SecondFactorMethod | null;
       let recoveryCodes: string[] | undefined;
       if (claims.purpose === 'enroll') {
+        if (options.code === undefined) return 'challenge_invalid';
         const ok = await confirmTotp(tx, {
           keys: options.keys,
           ownerId: user.id,
@@ -136,11 +148,35 @@ export async function finishLogin(options: SecondStepOptions): Promise<SecondSte
           entityId: user.id,
           details: { method: 'totp', at_login: true, recovery_codes: recoveryCodes.length },
         });
+      } else if (options.passkey) {
+        const used = await useUserPasskey(tx, {
+          config: options.passkey.config,
+          ownerId: user.id,
+          purpose: 'login',
+          challengeId: options.passkey.challengeId,
+          response: options.passkey.response,
+        });
+        if (!used.ok) {
+          if (used.reason === 'counter_regression' && used.passkey) {
+            await writeAudit(tx, audit, {
+              action: 'mfa.passkey.counter_regression',
+              entityType: 'passkey',
+              entityId: used.passkey.id,
+              details: {
+                name: used.passkey.name,
+                stored_counter: used.passkey.signCount,
+                at_login: true,
+              },
+            });
+          }
+          return 'wrong_code';
+        }
+        method = 'webauthn';
       } else {
         method = await verifySecondFactor(tx, {
           keys: options.keys,
           ownerId: user.id,
-          code: options.code,
+          code: options.code ?? '',
         });
         if (!method) return 'wrong_code';
       }
@@ -195,6 +231,36 @@ export async function finishLogin(options: SecondStepOptions): Promise<SecondSte
     ...outcome,
     session: { ...outcome.session, user: { ...outcome.session.user, lastLoginAt: at } },
   };
+}
+
+/**
+ * The second step by passkey, part one: assertion options for the user's passkeys, under an
+ * open 'mfa' challenge. The WebAuthn challenge is stored (purpose 'login') and used once by
+ * finishLogin() with `passkey`.
+ */
+export async function startPasskeyLoginStep(options: {
+  database: TenantDatabase;
+  jwtKey: Uint8Array;
+  config: WebAuthnConfig;
+  challenge: string;
+}): Promise<{ challengeId: string; options: unknown }> {
+  const claims = await claimsOf(options.jwtKey, options.challenge, 'mfa');
+  return withTenant(options.database, userActor(claims.userId), async (tx) => {
+    const user = await activeUser(tx, claims.userId);
+    if (!user || !(await lockChallenge(tx, claims))) throw invalidChallenge();
+    const passkeys = await listPasskeys(tx, user.id);
+    if (passkeys.length === 0) throw invalidChallenge();
+    const challenge = newChallenge();
+    const challengeId = await openPasskeyChallenge(tx, {
+      ownerId: user.id,
+      purpose: 'login',
+      challenge,
+    });
+    return {
+      challengeId,
+      options: await authenticationOptions({ config: options.config, allow: passkeys, challenge }),
+    };
+  });
 }
 
 /**

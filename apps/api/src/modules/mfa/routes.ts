@@ -6,6 +6,7 @@ import { loginChallenges, users } from '../../db/schema.js';
 import type { Tx } from '../../db/tenant.js';
 import { auditContext } from '../../http/auth-hooks.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../http/errors.js';
+import { emptyBodyIfNone } from '../../http/optional-body.js';
 import { problemResponses } from '../../http/problem.js';
 import { writeAudit } from '../audit/write-audit.js';
 import { Uuid } from '../users/schemas.js';
@@ -15,13 +16,16 @@ import {
   type MfaStatus,
   mfaStatus,
   removeFactors,
+  removeTotp,
   startTotpEnrolment,
   verifySecondFactor,
 } from './factors.js';
 import { mfaRequired } from './login-challenge.js';
+import { checkFreshFactor, registerPasskeyRoutes } from './passkey-routes.js';
 import { replaceRecoveryCodes } from './recovery-codes.js';
 import {
   CodeBody,
+  FreshFactorBody,
   MfaResetResponse,
   MfaStatusResponse,
   RecoveryCodesResponse,
@@ -46,6 +50,7 @@ const statusDto = (s: MfaStatus, required: boolean) => ({
     confirmed_at: s.totp.confirmedAt?.toISOString() ?? null,
     last_used_at: s.totp.lastUsedAt?.toISOString() ?? null,
   },
+  passkeys: s.passkeys,
   recovery_codes_left: s.recoveryCodesLeft,
   methods: s.methods,
   required,
@@ -103,14 +108,19 @@ const routes: FastifyPluginAsync = async (fastify) => {
     {
       config: self,
       onRequest: perUser,
+      preValidation: emptyBodyIfNone,
       schema: {
         tags: ['auth'],
         summary: 'Start setting up an authenticator app',
         description:
           'A new TOTP secret (SHA-1, 6 digits, 30 s) as base32, otpauth:// URI and QR code. It counts only once ' +
           'confirmed with a current code (POST /auth/mfa/totp/confirm); calling this again replaces an ' +
-          'unconfirmed one. 409 mfa_already_enabled while one is confirmed.',
-        response: { 200: TotpEnrolmentResponse, ...problemResponses(401, 403, 409, 429) },
+          'unconfirmed one. 409 mfa_already_enabled while one is confirmed. A user who has passkeys sends a ' +
+          'fresh second factor with it (`passkey`, an assertion for POST /auth/mfa/passkeys/verify-options, or ' +
+          '`code`, a recovery code): 400 second_factor_required / invalid_second_factor otherwise. No body ' +
+          'otherwise.',
+        body: FreshFactorBody,
+        response: { 200: TotpEnrolmentResponse, ...problemResponses(400, 401, 403, 409, 429) },
       },
     },
     async (request, reply) => {
@@ -118,6 +128,18 @@ const routes: FastifyPluginAsync = async (fastify) => {
       const enrolment = await app.tenant(request, async (tx) => {
         const [user] = await tx.select().from(users).where(eq(users.id, ownerId));
         if (!user) throw new NotFoundError('user');
+        // With passkeys the user has a second factor already: adding another needs it.
+        if ((await mfaStatus(tx, ownerId)).passkeys > 0) {
+          const proof = await checkFreshFactor(tx, {
+            request,
+            keys,
+            config: app.deps.config.webauthn,
+            ownerId,
+            proof: request.body ?? {},
+          });
+          if (proof === 'missing') return 'missing' as const;
+          if (proof === 'wrong') return failed(tx, request, 'totp_enroll');
+        }
         const started = await startTotpEnrolment(tx, { keys, ownerId, account: user.username });
         await writeAudit(tx, auditContext(request), {
           action: 'auth.mfa_enroll',
@@ -127,6 +149,14 @@ const routes: FastifyPluginAsync = async (fastify) => {
         });
         return started;
       });
+      if (enrolment === 'missing') {
+        throw new BadRequestError(
+          'Setting up an app when you have passkeys needs a fresh second factor: a passkey or a recovery code.',
+          'second_factor_required',
+          [{ path: '/body/passkey', message: 'is required (or code)' }],
+        );
+      }
+      if (!enrolment) throw wrongCode();
       reply.header('cache-control', 'no-store');
       return {
         secret: enrolment.secret,
@@ -187,11 +217,12 @@ const routes: FastifyPluginAsync = async (fastify) => {
       onRequest: perUser,
       schema: {
         tags: ['auth'],
-        summary: 'Turn the second factor off',
+        summary: 'Turn the authenticator app off',
         description:
           'Needs a fresh second factor in the same request: a current code of the app or an unused recovery ' +
-          'code. Removes the app and the recovery codes. Where an admin requires a second factor, the next ' +
-          'login asks to set one up again. 400 invalid_second_factor for a wrong code.',
+          'code. Removes the app, and the recovery codes when no passkey is left (passkeys are removed one by ' +
+          'one: POST /auth/mfa/passkeys/{id}/remove). Where an admin requires a second factor and none is ' +
+          'left, the next login asks to set one up again. 400 invalid_second_factor for a wrong code.',
         body: CodeBody,
         response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 429) },
       },
@@ -201,7 +232,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
       const done = await app.tenant(request, async (tx) => {
         const method = await verifySecondFactor(tx, { keys, ownerId, code: request.body.code });
         if (!method) return failed(tx, request, 'disable');
-        const removed = await removeFactors(tx, ownerId);
+        const removed = await removeTotp(tx, ownerId);
         await writeAudit(tx, auditContext(request), {
           action: 'auth.mfa_disabled',
           entityType: 'user',
@@ -251,6 +282,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
     },
   );
 
+  registerPasskeyRoutes(fastify);
+
   const admin = { auth: 'admin' as const };
   const IdParams = Type.Object({ id: Uuid });
 
@@ -261,7 +294,8 @@ const routes: FastifyPluginAsync = async (fastify) => {
       schema: {
         tags: ['users'],
         summary: "A user's second factors",
-        description: 'Whether the user has an authenticator app and recovery codes. Admins only.',
+        description:
+          'Whether the user has an authenticator app, how many passkeys and recovery codes. Admins only.',
         params: IdParams,
         response: { 200: MfaStatusResponse, ...problemResponses(400, 401, 403, 404) },
       },
@@ -282,7 +316,7 @@ const routes: FastifyPluginAsync = async (fastify) => {
         tags: ['users'],
         summary: "Reset a user's second factors",
         description:
-          'Removes the authenticator app and recovery codes of a user who lost them, and ends their pending ' +
+          'Removes the authenticator app, passkeys and recovery codes of a user who lost them, and ends their pending ' +
           'login challenges; they log in with the password alone (or set up a factor at login where one is ' +
           'required). Audited on the user, who sees it in their audit log. Admins only.',
         params: IdParams,

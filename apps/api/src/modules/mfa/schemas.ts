@@ -1,11 +1,16 @@
 import { Type } from 'typebox';
+import { NO_CONTROL_CHARACTERS } from '../../http/text-patterns.js';
 import { TokenPair } from '../auth/schemas.js';
 import { USER_EXAMPLE, UserRef } from '../users/schemas.js';
 
-const Method = Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')], {
-  description:
-    'totp: a code of the authenticator app; recovery_code: one of the ten one-time codes',
-});
+const Method = Type.Union(
+  [Type.Literal('totp'), Type.Literal('webauthn'), Type.Literal('recovery_code')],
+  {
+    description:
+      'totp: a code of the authenticator app; webauthn: a passkey (POST /auth/login/mfa/passkey/options, ' +
+      'then POST /auth/login/mfa/passkey); recovery_code: one of the ten one-time codes',
+  },
+);
 
 const CHALLENGE_EXAMPLE =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJjaWQiOiIwMTk0YzNhMiJ9.c2lnbmF0dXJl';
@@ -120,6 +125,9 @@ export const MfaStatusResponse = Type.Object(
       confirmed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
       last_used_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     }),
+    passkeys: Type.Integer({
+      description: 'Registered passkeys (GET /auth/mfa/passkeys lists them)',
+    }),
     recovery_codes_left: Type.Integer({ description: 'Unused recovery codes' }),
     methods: Type.Array(Method),
     required: Type.Boolean({ description: 'An admin requires a second factor of everyone' }),
@@ -133,8 +141,9 @@ export const MfaStatusResponse = Type.Object(
           confirmed_at: '2026-12-06T20:00:00.000Z',
           last_used_at: '2026-12-06T20:05:00.000Z',
         },
+        passkeys: 1,
         recovery_codes_left: 9,
-        methods: ['totp', 'recovery_code'],
+        methods: ['totp', 'webauthn', 'recovery_code'],
         required: false,
       },
     ],
@@ -161,4 +170,242 @@ export const MfaResetResponse = Type.Object(
     removed_factors: Type.Integer({ description: 'Confirmed factors removed' }),
   },
   { examples: [{ user: USER_EXAMPLE, removed_factors: 1 }] },
+);
+
+// ---------------------------------------------------------------------------------------
+// Passkeys (WebAuthn). The ceremonies' JSON is what @simplewebauthn/browser produces
+// (RegistrationResponseJSON / AuthenticationResponseJSON); each field is bounded so an
+// oversized or malformed one is refused with 400 before anything is decoded.
+// ---------------------------------------------------------------------------------------
+
+const B64URL = '^[A-Za-z0-9_-]*$';
+const b64url = (maxLength: number, description: string) =>
+  Type.String({ minLength: 1, maxLength, pattern: B64URL, description });
+const CredentialId = b64url(1400, 'The credential id, base64url (at most 1023 bytes)');
+
+const ExtensionResults = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    maxProperties: 16,
+    description: 'getClientExtensionResults(), as the browser reports it',
+  },
+);
+const Attachment = Type.Optional(
+  Type.Union([Type.Literal('platform'), Type.Literal('cross-platform')]),
+);
+
+export const RegistrationCredential = Type.Object(
+  {
+    id: CredentialId,
+    rawId: CredentialId,
+    type: Type.Literal('public-key'),
+    response: Type.Object(
+      {
+        clientDataJSON: b64url(4096, 'The client data, base64url'),
+        attestationObject: b64url(16384, 'The attestation object (CBOR), base64url'),
+        authenticatorData: Type.Optional(b64url(8192, 'The authenticator data, base64url')),
+        transports: Type.Optional(
+          Type.Array(Type.String({ maxLength: 32 }), { maxItems: 8, description: 'Transports' }),
+        ),
+        publicKeyAlgorithm: Type.Optional(Type.Integer()),
+        publicKey: Type.Optional(b64url(4096, 'The public key (SPKI), base64url')),
+      },
+      { additionalProperties: false },
+    ),
+    clientExtensionResults: ExtensionResults,
+    authenticatorAttachment: Attachment,
+  },
+  {
+    additionalProperties: false,
+    description: 'The new credential as @simplewebauthn/browser startRegistration() answers it',
+  },
+);
+
+export const AuthenticationCredential = Type.Object(
+  {
+    id: CredentialId,
+    rawId: CredentialId,
+    type: Type.Literal('public-key'),
+    response: Type.Object(
+      {
+        clientDataJSON: b64url(4096, 'The client data, base64url'),
+        authenticatorData: b64url(8192, 'The authenticator data, base64url'),
+        signature: b64url(2048, 'The signature, base64url'),
+        userHandle: Type.Optional(b64url(128, 'The user handle, base64url')),
+      },
+      { additionalProperties: false },
+    ),
+    clientExtensionResults: ExtensionResults,
+    authenticatorAttachment: Attachment,
+  },
+  {
+    additionalProperties: false,
+    description: 'The assertion as @simplewebauthn/browser startAuthentication() answers it',
+  },
+);
+
+const ChallengeId = Type.String({
+  format: 'uuid',
+  description: 'challenge_id of the options this answers (single-use, 5 minutes)',
+});
+
+const PASSKEY_OPTIONS_EXAMPLE = {
+  challenge_id: '0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f70',
+  options: {
+    challenge: 'q2xQm3F4mFhV1mY0b3dN7mR6p8sL0tJc9kZ1aW2eX3c',
+    rpId: 'accountdb.example.com',
+    timeout: 300000,
+    userVerification: 'required',
+  },
+};
+
+export const PasskeyOptionsResponse = Type.Object(
+  {
+    challenge_id: Type.String({
+      format: 'uuid',
+      description:
+        'Send it back with the answer; the challenge is stored server-side and used once',
+    }),
+    options: Type.Object(
+      {},
+      {
+        additionalProperties: true,
+        description:
+          'PublicKeyCredentialCreationOptionsJSON (registration) or PublicKeyCredentialRequestOptionsJSON ' +
+          '(assertion), for @simplewebauthn/browser startRegistration() / startAuthentication()',
+      },
+    ),
+  },
+  { examples: [PASSKEY_OPTIONS_EXAMPLE] },
+);
+
+export const PasskeyProof = Type.Object(
+  { challenge_id: ChallengeId, credential: AuthenticationCredential },
+  {
+    additionalProperties: false,
+    description:
+      'A fresh passkey assertion for the options of POST /auth/mfa/passkeys/verify-options',
+  },
+);
+
+const freshFactor = {
+  code: Type.Optional(Code),
+  passkey: Type.Optional(PasskeyProof),
+};
+
+const PasskeyName = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: NO_CONTROL_CHARACTERS,
+  description:
+    'A name to tell the passkey apart (1-100 characters, not only spaces, no control characters)',
+});
+
+export const NewPasskeyBody = Type.Object(
+  {
+    name: PasskeyName,
+    challenge_id: ChallengeId,
+    credential: RegistrationCredential,
+    ...freshFactor,
+  },
+  { additionalProperties: false },
+);
+
+export const FreshFactorBody = Type.Object(freshFactor, {
+  additionalProperties: false,
+  examples: [{ code: '492039' }],
+});
+
+export const RenamePasskeyBody = Type.Object(
+  { name: PasskeyName },
+  { additionalProperties: false, examples: [{ name: 'Laptop (Touch ID)' }] },
+);
+
+const PASSKEY_EXAMPLE = {
+  id: '0194c3a2-7b7e-7c3e-9f1a-2b3c4d5e6f71',
+  name: 'Laptop (Touch ID)',
+  device_type: 'multiDevice',
+  backed_up: true,
+  transports: ['internal', 'hybrid'],
+  created_at: '2026-12-06T20:00:00.000Z',
+  last_used_at: '2026-12-06T21:00:00.000Z',
+};
+
+export const Passkey = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String(),
+    device_type: Type.Union([Type.Literal('singleDevice'), Type.Literal('multiDevice')], {
+      description: 'multiDevice: a synced passkey (the authenticator may back it up)',
+    }),
+    backed_up: Type.Boolean({ description: 'The authenticator reports the passkey backed up' }),
+    transports: Type.Array(Type.String()),
+    created_at: Type.String({ format: 'date-time' }),
+    last_used_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { examples: [PASSKEY_EXAMPLE] },
+);
+
+export const PasskeyList = Type.Object(
+  { items: Type.Array(Passkey) },
+  { examples: [{ items: [PASSKEY_EXAMPLE] }] },
+);
+
+export const NewPasskeyResponse = Type.Object(
+  {
+    passkey: Passkey,
+    recovery_codes: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'Only when this passkey is the first second factor: ten one-time codes, shown once',
+      }),
+    ),
+  },
+  { examples: [{ passkey: PASSKEY_EXAMPLE }] },
+);
+
+const ASSERTION_EXAMPLE = {
+  id: 'hB2d7Qn1mX0r4yPz9WcA3g',
+  rawId: 'hB2d7Qn1mX0r4yPz9WcA3g',
+  type: 'public-key',
+  response: {
+    clientDataJSON:
+      'eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoicTJ4UW0zRjRtRmhWMW1ZMGIzZE43bVI2cDhzTDB0SmM5a1oxYVcyZVgzYyIsIm9yaWdpbiI6Imh0dHBzOi8vYWNjb3VudGRiLmV4YW1wbGUuY29tIn0',
+    authenticatorData: 'SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ',
+    signature:
+      'MEUCIQDqD0Yx4h3nqgq0XkU2QmRzR1xZ5m0a9oQ2bX0bX1N3sAIgV8cT7tSxq2V8Jv1e7lq3sYk0yqS1u3nX8a9w0m2bQ1c',
+    userHandle: 'AZTDonsffD6fGisrPE1ecA',
+  },
+  clientExtensionResults: {},
+  authenticatorAttachment: 'platform',
+};
+
+export const LoginPasskeyOptionsBody = Type.Object(
+  { challenge: Challenge },
+  { additionalProperties: false, examples: [{ challenge: CHALLENGE_EXAMPLE }] },
+);
+
+export const LoginPasskeyBody = Type.Object(
+  { challenge: Challenge, challenge_id: ChallengeId, credential: AuthenticationCredential },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        challenge: CHALLENGE_EXAMPLE,
+        challenge_id: PASSKEY_OPTIONS_EXAMPLE.challenge_id,
+        credential: ASSERTION_EXAMPLE,
+      },
+    ],
+  },
+);
+
+export const PasswordlessBody = Type.Object(
+  { challenge_id: ChallengeId, credential: AuthenticationCredential },
+  {
+    additionalProperties: false,
+    examples: [
+      { challenge_id: PASSKEY_OPTIONS_EXAMPLE.challenge_id, credential: ASSERTION_EXAMPLE },
+    ],
+  },
 );

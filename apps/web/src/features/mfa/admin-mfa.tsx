@@ -28,6 +28,7 @@ export function UserMfaCard({ id, username }: { id: string; username: string }) 
               'Authenticator app',
               mfa.totp.enabled ? `on since ${ago(mfa.totp.confirmed_at)}` : 'off',
             ],
+            ['Passkeys', String(mfa.passkeys)],
             ['Recovery codes left', String(mfa.recovery_codes_left)],
           ]}
         />
@@ -37,7 +38,7 @@ export function UserMfaCard({ id, username }: { id: string; username: string }) 
       <Button
         variant="secondary"
         className="mt-3"
-        disabled={!mfa?.totp.enabled}
+        disabled={!mfa || (!mfa.totp.enabled && mfa.passkeys === 0)}
         onClick={() => setConfirming(true)}
       >
         Reset second factor
@@ -45,7 +46,7 @@ export function UserMfaCard({ id, username }: { id: string; username: string }) 
       <ConfirmDialog
         open={confirming}
         title={`Reset the second factor of ${username}?`}
-        message="Their authenticator app and recovery codes are removed; they log in with the password alone (or set up a new factor at login where one is required). They see the reset in their audit log."
+        message="Their authenticator app, passkeys and recovery codes are removed; they log in with the password alone (or set up a new factor at login where one is required). They see the reset in their audit log."
         confirmLabel="Reset second factor"
         busy={busy}
         onCancel={() => setConfirming(false)}

@@ -6,6 +6,7 @@ import type { ApiClient } from '../../api/client';
 import { isProblem, problemMessage } from '../../api/problem';
 import type { LoginResponse } from '../../api/session';
 import { Button, Field } from '../../components/ui';
+import { ceremonyMessage, passkeySecondStep, passkeysSupported } from './passkeys';
 import {
   type LoginChallenge,
   type SecondStepAnswer,
@@ -51,11 +52,30 @@ function CodeStep({
   onLoggedIn: (answer: LoginResponse) => void;
   onRestart: () => void;
 }) {
-  const [recovery, setRecovery] = useState(false);
+  const hasTotp = challenge.methods.includes('totp');
+  const [recovery, setRecovery] = useState(!hasTotp);
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const canRecover = challenge.methods.includes('recovery_code');
+  const canPasskey = challenge.methods.includes('webauthn') && passkeysSupported();
+
+  const withPasskey = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const { data, error: problem } = await passkeySecondStep(api, challenge.challenge);
+      if (data) onLoggedIn(data);
+      else if (codeOf(problem) === 'invalid_second_factor')
+        setError('The passkey was not accepted; try again.');
+      else setError(refused(problem, onRestart) ?? undefined);
+    } catch (err) {
+      setError(ceremonyMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <form
       className="space-y-4"
@@ -111,8 +131,19 @@ function CodeStep({
       <Button type="submit" className="w-full" disabled={busy}>
         {busy ? 'Checking…' : 'Verify'}
       </Button>
+      {canPasskey ? (
+        <Button
+          type="button"
+          variant="secondary"
+          className="w-full"
+          disabled={busy}
+          onClick={withPasskey}
+        >
+          Use a passkey
+        </Button>
+      ) : null}
       <div className="flex justify-between text-sm">
-        {canRecover ? (
+        {canRecover && hasTotp ? (
           <button
             type="button"
             className="text-indigo-600 dark:text-indigo-400"

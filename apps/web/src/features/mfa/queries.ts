@@ -46,7 +46,12 @@ export function useMyMfa() {
   });
 }
 
-export const startEnrolment = () => api.POST('/api/v1/auth/mfa/totp');
+type FreshFactor = NonNullable<
+  paths['/api/v1/auth/mfa/totp']['post']['requestBody']
+>['content']['application/json'];
+/** Starts setting up an app; a user with passkeys sends a fresh factor (a passkey) with it. */
+export const startEnrolment = (proof?: FreshFactor) =>
+  api.POST('/api/v1/auth/mfa/totp', { body: proof ?? {} });
 export const confirmEnrolment = (code: string) =>
   api.POST('/api/v1/auth/mfa/totp/confirm', { body: { code } });
 export const disableMfa = (code: string) =>

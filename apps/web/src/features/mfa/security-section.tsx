@@ -6,6 +6,7 @@ import { toast } from 'sonner';
 import { isProblem, problemMessage } from '../../api/problem';
 import { Button, Field } from '../../components/ui';
 import { ago } from '../../lib/time';
+import { ceremonyMessage, passkeyProof } from './passkeys';
 import {
   confirmEnrolment,
   disableMfa,
@@ -72,17 +73,25 @@ export function SecuritySection() {
     return (
       <div className="space-y-3">
         <p className="text-sm">
-          A second factor is off: your password alone logs you in.
-          {mfa.required ? ' An administrator requires one; you set it up at your next login.' : ''}
+          {mfa.passkeys > 0
+            ? 'No authenticator app is set up: your passkeys are your second factor.'
+            : 'A second factor is off: your password alone logs you in.'}
+          {mfa.required && mfa.passkeys === 0
+            ? ' An administrator requires one; you set it up at your next login.'
+            : ''}
         </p>
         <Button
           disabled={busy}
           onClick={async () => {
             setBusy(true);
             try {
-              const { data, error: problem } = await startEnrolment();
+              // With passkeys, one of them confirms the change first.
+              const proof = mfa.passkeys > 0 ? await passkeyProof() : undefined;
+              const { data, error: problem } = await startEnrolment(proof);
               if (data) setEnrolment(data);
               else toast.error(problemMessage(problem));
+            } catch (err) {
+              toast.error(ceremonyMessage(err));
             } finally {
               setBusy(false);
             }

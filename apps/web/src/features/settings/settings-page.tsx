@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { Card, DetailList, PageHeader } from '../../components/ui';
 import { api, useSession } from '../../lib/api';
 import { ago } from '../../lib/time';
+import { PasskeysSection } from '../mfa/passkeys-section';
 import { SecuritySection } from '../mfa/security-section';
 import { PasswordForm } from './password-form';
 import { TokensSection } from './tokens-section';
@@ -78,6 +79,9 @@ export function SettingsPage() {
         </Card>
         <Card title="Security: second factor" className="lg:col-span-2">
           <SecuritySection />
+        </Card>
+        <Card title="Security: passkeys" className="lg:col-span-2">
+          <PasskeysSection />
         </Card>
         <Card title="Personal access tokens" className="lg:col-span-2">
           <TokensSection api={api} />
