@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -163,6 +163,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     if (context.task.result?.state !== 'fail' || !page) return;
     const name = context.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
     await page.screenshot({ path: path.join(SHOTS, `failed-${name}.png`) }).catch(() => undefined);
+    // And what the API logged (warnings and errors: a 5xx's cause is there, by request id).
+    writeFileSync(path.join(SHOTS, `failed-${name}.api.log`), procs[0]?.output() ?? '');
   });
 
   afterEach(() => {
@@ -393,7 +395,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.getByLabel('Paste accounts').fill(lines);
     await page.getByRole('button', { name: 'Check' }).click();
     await expect
-      .poll(() => page.getByTestId('import-summary').textContent())
+      .poll(() => page.getByTestId('import-summary').textContent(), { timeout: 20_000 })
       .toMatch(/Would create 3, update 0; 1 failed/);
     await page
       .getByRole('cell', { name: /username/ })
@@ -405,7 +407,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     expect(((await apiGet(token, '/accounts?q=imp_&limit=10')) as { total: number }).total).toBe(0);
 
     await page.getByRole('button', { name: /^Import 3 accounts$/ }).click();
-    await expect.poll(() => page.getByTestId('import-summary').textContent()).toMatch(/^Created 3/);
+    await expect
+      .poll(() => page.getByTestId('import-summary').textContent(), { timeout: 20_000 })
+      .toMatch(/^Created 3/);
     await page.getByRole('link', { name: 'Show accounts' }).click();
     await page.getByRole('heading', { name: 'Accounts' }).waitFor();
 
@@ -610,7 +614,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     expect(await bad.getByRole('cell').first().textContent()).toBe('5');
     await shot('20-legacy-csv-preview');
     await page.getByRole('button', { name: /^Import 3 accounts$/ }).click();
-    await expect.poll(() => page.getByTestId('import-summary').textContent()).toMatch(/^Created 3/);
+    await expect
+      .poll(() => page.getByTestId('import-summary').textContent(), { timeout: 20_000 })
+      .toMatch(/^Created 3/);
     await page.getByRole('link', { name: 'Show accounts' }).click();
     await page.getByRole('heading', { name: 'Accounts' }).waitFor();
     await page.getByRole('searchbox', { name: 'Search accounts' }).fill(prefix);
