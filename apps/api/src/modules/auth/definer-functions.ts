@@ -108,7 +108,8 @@ export async function loginSucceeded(
     sql`SELECT auth_login_succeeded(${options.login}, ${options.userId}::uuid)`,
     { kind: 'login' },
   );
-  // The user's last_login_at is now (the database's clock): what the answer's user shows.
+  // The user's last_login_at is now (set by the database; this process's clock is close
+  // enough for the answer's user, which shows it).
   return new Date();
 }
 
